@@ -1,0 +1,44 @@
+/**
+ * Hash functions of the protocol. SHA-256 comes from node:crypto (OpenSSL), the fastest path
+ * measured in Node; `crypto.hash` one-shot avoids a Hash object per call.
+ */
+import { createHash, hash as oneShot } from 'node:crypto';
+
+export function sha256(data: Uint8Array): Uint8Array {
+  return oneShot('sha256', data, 'buffer');
+}
+
+/** SHA-256 applied twice: header PoW, block ids, tx ids. */
+export function sha256d(data: Uint8Array): Uint8Array {
+  return oneShot('sha256', oneShot('sha256', data, 'buffer'), 'buffer');
+}
+
+/** RIPEMD-160(SHA-256(x)): the 20-byte owner hash of a public key. */
+export function hash160(data: Uint8Array): Uint8Array {
+  return createHash('ripemd160').update(oneShot('sha256', data, 'buffer')).digest();
+}
+
+/**
+ * BIP-340 style tagged hash: SHA-256(SHA-256(tag) || SHA-256(tag) || data). Separates the domains
+ * of signature hashes, merkle nodes and derived ids so that no value of one kind can pass for another.
+ */
+export class TaggedHash {
+  readonly tag: string;
+  readonly #prefix: ReturnType<typeof createHash>;
+
+  constructor(tag: string) {
+    this.tag = tag;
+    const t = createHash('sha256').update(tag, 'utf8').digest();
+    this.#prefix = createHash('sha256').update(t).update(t);
+  }
+
+  digest(...parts: Uint8Array[]): Uint8Array {
+    const h = this.#prefix.copy();
+    for (const p of parts) h.update(p);
+    return h.digest();
+  }
+}
+
+export const TAG_SIGHASH = new TaggedHash('cairn/sighash');
+export const TAG_MERKLE = new TaggedHash('cairn/merkle');
+export const TAG_BITMARK = new TaggedHash('cairn/bitmark');

@@ -1,0 +1,30 @@
+/** Identifiers derived from transactions: signature hashes, asset ids, bitmark ids. */
+import { sha256d, TAG_BITMARK, TAG_SIGHASH } from '../hash.ts';
+import type { DecodedTx } from './types.ts';
+
+/**
+ * Message signed by input `index`: tagged hash of the network's genesis hash (so a signature is
+ * valid on one network only), the input index, and the tx's unsigned encoding.
+ */
+export function signatureHash(genesisHash: Uint8Array, d: DecodedTx, index: number): Uint8Array {
+  return signatureHashOfUnsigned(genesisHash, d.raw.subarray(0, d.unsignedLength), index);
+}
+
+/** Same as signatureHash, for a tx not yet signed (wallets): `unsigned` is encodeUnsignedTx(tx). */
+export function signatureHashOfUnsigned(genesisHash: Uint8Array, unsigned: Uint8Array, index: number): Uint8Array {
+  const idx = new Uint8Array(4);
+  new DataView(idx.buffer).setUint32(0, index, true);
+  return TAG_SIGHASH.digest(genesisHash, idx, unsigned);
+}
+
+/** An asset is named by its fingerprint: registering the same fingerprint twice is impossible. */
+export function assetIdOf(fingerprint: Uint8Array): Uint8Array {
+  return sha256d(fingerprint);
+}
+
+/** A minted bitmark's id: tagged hash of the issuing tx id and the output index. */
+export function bitmarkIdOf(issueTxid: Uint8Array, vout: number): Uint8Array {
+  const v = new Uint8Array(4);
+  new DataView(v.buffer).setUint32(0, vout, true);
+  return TAG_BITMARK.digest(issueTxid, v);
+}

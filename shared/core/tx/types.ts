@@ -1,0 +1,85 @@
+/** The four kinds of transaction on the Cairn ledger (docs/protocol.md §Transactions). */
+
+export const TX_VERSION = 1;
+
+export const TxKind = { coinbase: 0, transfer: 1, asset: 2, issue: 3 } as const;
+export type TxKindName = keyof typeof TxKind;
+
+/** An output may carry no bitmark, carry an existing one, or (in an issue only) mint a new one. */
+export type OutputBitmark = { readonly type: 'none' } | { readonly type: 'carry'; readonly id: Uint8Array } | { readonly type: 'mint' };
+
+export const NO_BITMARK: OutputBitmark = Object.freeze({ type: 'none' });
+export const MINT: OutputBitmark = Object.freeze({ type: 'mint' });
+
+export interface TxOutput {
+  /** hash160 of the owner's compressed public key. */
+  readonly owner: Uint8Array;
+  /** Coins in base units. */
+  readonly amount: number;
+  readonly bitmark: OutputBitmark;
+}
+
+export interface TxInput {
+  readonly prevTxid: Uint8Array;
+  readonly vout: number;
+  /** Compressed public key of the spent output's owner. */
+  readonly pubkey: Uint8Array;
+  /** 64-byte compact low-S ECDSA signature of the tx's signature hash for this input. */
+  readonly signature: Uint8Array;
+}
+
+export interface AssetDefinition {
+  /** UTF-8, 1..64 bytes, no control characters. */
+  readonly name: string;
+  /** What identifies the asset (e.g. a file's hash); asset id = SHA-256d(fingerprint). */
+  readonly fingerprint: Uint8Array;
+  readonly metadata: Uint8Array;
+}
+
+export interface CoinbaseTx {
+  readonly version: number;
+  readonly kind: 'coinbase';
+  readonly height: number;
+  /** Free bytes for miners (≤ 64), e.g. a recorder tag. */
+  readonly data: Uint8Array;
+  readonly outputs: readonly TxOutput[];
+}
+
+export interface TransferTx {
+  readonly version: number;
+  readonly kind: 'transfer';
+  readonly inputs: readonly TxInput[];
+  readonly outputs: readonly TxOutput[];
+}
+
+export interface AssetTx {
+  readonly version: number;
+  readonly kind: 'asset';
+  readonly asset: AssetDefinition;
+  readonly inputs: readonly TxInput[];
+  readonly outputs: readonly TxOutput[];
+}
+
+export interface IssueTx {
+  readonly version: number;
+  readonly kind: 'issue';
+  readonly assetId: Uint8Array;
+  readonly inputs: readonly TxInput[];
+  readonly outputs: readonly TxOutput[];
+}
+
+export type Transaction = CoinbaseTx | TransferTx | AssetTx | IssueTx;
+export type SpendingTx = TransferTx | AssetTx | IssueTx;
+
+/**
+ * A transaction together with facts computed once from its bytes: the encoding, the id and where
+ * the signatures start (the signed part is the prefix before them). Validation works on these so
+ * nothing is re-encoded or re-hashed.
+ */
+export interface DecodedTx {
+  readonly tx: Transaction;
+  readonly raw: Uint8Array;
+  readonly txid: Uint8Array;
+  /** Length of the prefix of `raw` that signatures commit to. */
+  readonly unsignedLength: number;
+}
