@@ -1,3 +1,5 @@
+import type { RejectCode } from './reject-codes.ts';
+
 /**
  * Typed errors of the consensus core. Every error has a stable `code` that callers (RPC, P2P
  * misbehaviour scoring, logs) can switch on; messages are for humans and may change.
@@ -37,7 +39,7 @@ export class DecodeError extends CairnError {
  */
 export class ValidationError extends CairnError {
   constructor(
-    readonly code: string,
+    readonly code: RejectCode,
     message: string,
     readonly dos = 100,
   ) {

@@ -18,4 +18,5 @@ export const MAX_ASSET_METADATA = 2048;
 /** Smallest possible encodings, used to bound list counts by the bytes actually left. */
 export const MIN_INPUT_SIZE = HASH_SIZE + 1 + PUBKEY_SIZE + SIGNATURE_SIZE;
 export const MIN_OUTPUT_SIZE = OWNER_SIZE + 1 + 1;
-export const MIN_TX_SIZE = 1 + 1 + 1 + 1 + 1 + MIN_OUTPUT_SIZE; // a coinbase with one output
+/** A transfer with no inputs and no outputs: 4 bytes, the least any transaction encoding takes. */
+export const MIN_TX_SIZE = 4;

@@ -1,0 +1,142 @@
+/**
+ * Test helpers: keys, signed transactions and a small in-memory ledger that mines valid blocks on
+ * network `local`. It drives the real core functions (checkBlock, connectBlock) so what it builds
+ * is valid by construction, and tests can then break one rule at a time.
+ */
+import { ownerOf } from '../../shared/core/address.ts';
+import { encodeBlock, decodeBlock } from '../../shared/core/block/codec.ts';
+import { encodeHeader } from '../../shared/core/block/header.ts';
+import { merkleRoot } from '../../shared/core/block/merkle.ts';
+import { BLOCK_VERSION, type BlockHeader, type DecodedBlock, NONCE_OFFSET } from '../../shared/core/block/types.ts';
+import { sha256d } from '../../shared/core/hash.ts';
+import { LOCAL, blockSubsidy } from '../../shared/core/params/networks.ts';
+import type { NetworkParams } from '../../shared/core/params/types.ts';
+import { hashMeetsTargetBytes, targetFromBits, targetToLeBytes } from '../../shared/core/pow/compact.ts';
+import { toDecodedTx } from '../../shared/core/tx/codec.ts';
+import { type DecodedTx, NO_BITMARK, type SpendingTx, TX_VERSION, type TxOutput } from '../../shared/core/tx/types.ts';
+import { connectBlock, type BlockEffects } from '../../shared/core/validation/connect.ts';
+import { requiredBits } from '../../shared/core/validation/header-context.ts';
+import { type AssetRecord, type Coin, type LedgerView, outpointKey } from '../../shared/core/validation/view.ts';
+import { toHex } from '../../shared/core/bytes.ts';
+import { generatePrivateKey, publicKeyOf } from '../../shared/crypto/keys.ts';
+import { type InputToSign, signTx } from '../../shared/crypto/sign-tx.ts';
+
+export interface TestKey {
+  readonly privateKey: Uint8Array;
+  readonly pubkey: Uint8Array;
+  readonly owner: Uint8Array;
+}
+
+export function makeKey(): TestKey {
+  const privateKey = generatePrivateKey();
+  const pubkey = publicKeyOf(privateKey);
+  return { privateKey, pubkey, owner: ownerOf(pubkey) };
+}
+
+export function out(owner: Uint8Array, amount: number, bitmark: TxOutput['bitmark'] = NO_BITMARK): TxOutput {
+  return { owner, amount, bitmark };
+}
+
+export function spend(key: TestKey, prevTxid: Uint8Array, vout: number): InputToSign {
+  return { prevTxid, vout, pubkey: key.pubkey, privateKey: key.privateKey };
+}
+
+type UnsignedSpend = Parameters<typeof signTx>[0];
+
+export function signed(tx: UnsignedSpend, p: NetworkParams = LOCAL): DecodedTx {
+  return toDecodedTx(signTx(tx as never, p.genesisHash) as SpendingTx);
+}
+
+export function coinbase(height: number, outputs: TxOutput[], tag = ''): DecodedTx {
+  return toDecodedTx({ version: TX_VERSION, kind: 'coinbase', height, data: new TextEncoder().encode(tag), outputs });
+}
+
+/** Finds a nonce meeting the header's target (instant on `local`). */
+export function mineHeader(h: BlockHeader, p: NetworkParams = LOCAL): BlockHeader {
+  const target = targetFromBits(h.bits, p.powLimit);
+  if (target === null) throw new Error('bad bits');
+  const le = targetToLeBytes(target);
+  const buf = encodeHeader(h);
+  const view = new DataView(buf.buffer, buf.byteOffset);
+  for (let n = 0; ; n++) {
+    view.setUint32(NONCE_OFFSET, n, true);
+    if (hashMeetsTargetBytes(sha256d(buf), le)) return { ...h, nonce: BigInt(n) };
+  }
+}
+
+export function assembleBlock(
+  prev: { hash: Uint8Array; height: number; time: number },
+  txs: DecodedTx[],
+  p: NetworkParams = LOCAL,
+  time = prev.time + p.targetSpacing,
+): DecodedBlock {
+  const header = mineHeader(
+    {
+      version: BLOCK_VERSION,
+      prevHash: prev.hash,
+      merkleRoot: merkleRoot(txs.map((t) => t.txid)),
+      time,
+      bits: requiredBits(prev, p),
+      nonce: 0n,
+    },
+    p,
+  );
+  return decodeBlock(encodeBlock(header, txs));
+}
+
+/** A chain kept in maps: the ledger view plus tip facts, advanced by connectBlock's effects. */
+export class MemoryLedger implements LedgerView {
+  readonly coins = new Map<string, Coin>();
+  readonly assetsById = new Map<string, AssetRecord>();
+  readonly blocks: DecodedBlock[] = [];
+  readonly p: NetworkParams;
+
+  constructor(p: NetworkParams = LOCAL) {
+    this.p = p;
+    this.blocks.push(decodeBlock(p.genesisBlock));
+  }
+
+  getCoin(txid: Uint8Array, vout: number): Coin | undefined {
+    return this.coins.get(outpointKey(txid, vout));
+  }
+
+  getAsset(id: Uint8Array): AssetRecord | undefined {
+    return this.assetsById.get(toHex(id));
+  }
+
+  get height(): number {
+    return this.blocks.length - 1;
+  }
+
+  get tip(): { hash: Uint8Array; height: number; time: number } {
+    const b = this.blocks[this.blocks.length - 1]!;
+    return { hash: b.hash, height: this.height, time: b.header.time };
+  }
+
+  /** Builds (but does not connect) the next block: coinbase paying `payTo` subsidy + `fees`. */
+  nextBlock(txs: DecodedTx[], payTo: Uint8Array, fees = 0): DecodedBlock {
+    const h = this.height + 1;
+    const cb = coinbase(h, [out(payTo, blockSubsidy(h, this.p) + fees)]);
+    return assembleBlock(this.tip, [cb, ...txs], this.p);
+  }
+
+  apply(block: DecodedBlock): BlockEffects {
+    const fx = connectBlock(block, this.height + 1, this, this.p);
+    for (const s of fx.spent) this.coins.delete(outpointKey(s.txid, s.vout));
+    for (const c of fx.created) this.coins.set(outpointKey(c.txid, c.vout), c.coin);
+    for (const a of fx.assets) this.assetsById.set(toHex(a.id), a);
+    this.blocks.push(block);
+    return fx;
+  }
+
+  /** Mines `n` blocks paying `payTo`; returns their coinbases. */
+  mine(n: number, payTo: Uint8Array): DecodedTx[] {
+    const cbs: DecodedTx[] = [];
+    for (let i = 0; i < n; i++) {
+      const b = this.nextBlock([], payTo);
+      this.apply(b);
+      cbs.push(b.txs[0]!);
+    }
+    return cbs;
+  }
+}
