@@ -15,7 +15,9 @@ export function sha256d(data: Uint8Array): Uint8Array {
 
 /** RIPEMD-160(SHA-256(x)): the 20-byte owner hash of a public key. */
 export function hash160(data: Uint8Array): Uint8Array {
-  return createHash('ripemd160').update(oneShot('sha256', data, 'buffer')).digest();
+  return createHash('ripemd160')
+    .update(oneShot('sha256', data, 'buffer'))
+    .digest();
 }
 
 /**

@@ -1,7 +1,14 @@
 /** fast-check generators of every encodable value of the core. */
 import fc from 'fast-check';
-import { MINT, NO_BITMARK, type OutputBitmark, type Transaction, type TxInput, type TxOutput } from '../../shared/core/tx/types.ts';
 import type { BlockHeader } from '../../shared/core/block/types.ts';
+import {
+  MINT,
+  NO_BITMARK,
+  type OutputBitmark,
+  type Transaction,
+  type TxInput,
+  type TxOutput,
+} from '../../shared/core/tx/types.ts';
 
 const bytes = (n: number) => fc.uint8Array({ minLength: n, maxLength: n });
 const amount = fc.oneof(fc.nat(1000), fc.maxSafeNat());
@@ -38,7 +45,9 @@ export const arbTx: fc.Arbitrary<Transaction> = fc.oneof(
     version,
     kind: fc.constant('asset' as const),
     asset: fc.record({
-      name: fc.string({ maxLength: 16, unit: 'grapheme' }).filter((s) => new TextEncoder().encode(s).length <= 64),
+      name: fc
+        .string({ maxLength: 16, unit: 'grapheme' })
+        .filter((s) => new TextEncoder().encode(s).length <= 64),
       fingerprint: fc.uint8Array({ maxLength: 100 }),
       metadata: fc.uint8Array({ maxLength: 100 }),
     }),

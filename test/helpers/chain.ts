@@ -4,22 +4,32 @@
  * is valid by construction, and tests can then break one rule at a time.
  */
 import { ownerOf } from '../../shared/core/address.ts';
-import { encodeBlock, decodeBlock } from '../../shared/core/block/codec.ts';
+import { decodeBlock, encodeBlock } from '../../shared/core/block/codec.ts';
 import { encodeHeader } from '../../shared/core/block/header.ts';
 import { merkleRoot } from '../../shared/core/block/merkle.ts';
-import { BLOCK_VERSION, type BlockHeader, type DecodedBlock, NONCE_OFFSET } from '../../shared/core/block/types.ts';
+import {
+  BLOCK_VERSION,
+  type BlockHeader,
+  type DecodedBlock,
+  NONCE_OFFSET,
+} from '../../shared/core/block/types.ts';
+import { toHex } from '../../shared/core/bytes.ts';
 import { sha256d } from '../../shared/core/hash.ts';
-import { LOCAL, blockSubsidy } from '../../shared/core/params/networks.ts';
+import { blockSubsidy, LOCAL } from '../../shared/core/params/networks.ts';
 import type { NetworkParams } from '../../shared/core/params/types.ts';
 import { hashMeetsTargetBytes, targetFromBits, targetToLeBytes } from '../../shared/core/pow/compact.ts';
 import { toDecodedTx } from '../../shared/core/tx/codec.ts';
-import { type DecodedTx, NO_BITMARK, type SpendingTx, TX_VERSION, type TxOutput } from '../../shared/core/tx/types.ts';
-import { connectBlock, type BlockEffects } from '../../shared/core/validation/connect.ts';
+import { type DecodedTx, NO_BITMARK, TX_VERSION, type TxOutput } from '../../shared/core/tx/types.ts';
+import { type BlockEffects, connectBlock } from '../../shared/core/validation/connect.ts';
 import { requiredBits } from '../../shared/core/validation/header-context.ts';
-import { type AssetRecord, type Coin, type LedgerView, outpointKey } from '../../shared/core/validation/view.ts';
-import { toHex } from '../../shared/core/bytes.ts';
+import {
+  type AssetRecord,
+  type Coin,
+  type LedgerView,
+  outpointKey,
+} from '../../shared/core/validation/view.ts';
 import { generatePrivateKey, publicKeyOf } from '../../shared/crypto/keys.ts';
-import { type InputToSign, signTx } from '../../shared/crypto/sign-tx.ts';
+import { type InputToSign, signTx, type UnsignedSpendingTx } from '../../shared/crypto/sign-tx.ts';
 
 export interface TestKey {
   readonly privateKey: Uint8Array;
@@ -41,14 +51,18 @@ export function spend(key: TestKey, prevTxid: Uint8Array, vout: number): InputTo
   return { prevTxid, vout, pubkey: key.pubkey, privateKey: key.privateKey };
 }
 
-type UnsignedSpend = Parameters<typeof signTx>[0];
-
-export function signed(tx: UnsignedSpend, p: NetworkParams = LOCAL): DecodedTx {
-  return toDecodedTx(signTx(tx as never, p.genesisHash) as SpendingTx);
+export function signed(tx: UnsignedSpendingTx, p: NetworkParams = LOCAL): DecodedTx {
+  return toDecodedTx(signTx(tx, p.genesisHash));
 }
 
 export function coinbase(height: number, outputs: TxOutput[], tag = ''): DecodedTx {
-  return toDecodedTx({ version: TX_VERSION, kind: 'coinbase', height, data: new TextEncoder().encode(tag), outputs });
+  return toDecodedTx({
+    version: TX_VERSION,
+    kind: 'coinbase',
+    height,
+    data: new TextEncoder().encode(tag),
+    outputs,
+  });
 }
 
 /** Finds a nonce meeting the header's target (instant on `local`). */

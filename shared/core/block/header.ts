@@ -30,7 +30,11 @@ export function readHeader(r: Reader): BlockHeader {
 
 export function decodeHeader(raw: Uint8Array): BlockHeader {
   if (raw.length !== HEADER_SIZE) {
-    throw new DecodeError(raw.length < HEADER_SIZE ? 'decode-truncated' : 'decode-trailing-bytes', 'header', `${raw.length} bytes, expected ${HEADER_SIZE}`);
+    throw new DecodeError(
+      raw.length < HEADER_SIZE ? 'decode-truncated' : 'decode-trailing-bytes',
+      'header',
+      `${raw.length} bytes, expected ${HEADER_SIZE}`,
+    );
   }
   return readHeader(new Reader(raw));
 }

@@ -72,7 +72,8 @@ export class Reader {
       const byte = b[this.#pos++]!;
       result += (byte & 0x7f) * scale;
       if ((byte & 0x80) === 0) {
-        if (byte === 0 && i > 0) throw new DecodeError('decode-noncanonical-varint', field, 'overlong varint');
+        if (byte === 0 && i > 0)
+          throw new DecodeError('decode-noncanonical-varint', field, 'overlong varint');
         if (result > max) throw new DecodeError('decode-too-large', field, `${result} exceeds ${max}`);
         return result;
       }

@@ -19,13 +19,21 @@ export interface GenesisSpec {
 }
 
 export const GENESIS_SPECS: Readonly<Record<NetworkName, GenesisSpec>> = Object.freeze({
-  main: { name: 'main', time: 1_795_000_000, bits: 0x1e00ffff, message: 'Cairn main: stones piled one on another mark the way' },
+  main: {
+    name: 'main',
+    time: 1_795_000_000,
+    bits: 0x1e00ffff,
+    message: 'Cairn main: stones piled one on another mark the way',
+  },
   test: { name: 'test', time: 1_795_000_001, bits: 0x1f00ffff, message: 'Cairn test network' },
   local: { name: 'local', time: 1_795_000_002, bits: 0x207fffff, message: 'Cairn local network' },
 });
 
 /** The genesis header without its nonce, and its one transaction (a coinbase paying nothing to nobody). */
-export function genesisTemplate(spec: GenesisSpec): { header: BlockHeader; coinbase: ReturnType<typeof toDecodedTx> } {
+export function genesisTemplate(spec: GenesisSpec): {
+  header: BlockHeader;
+  coinbase: ReturnType<typeof toDecodedTx>;
+} {
   const coinbase = toDecodedTx({
     version: TX_VERSION,
     kind: 'coinbase',

@@ -5,8 +5,8 @@
 import { hexToBytes } from '../bytes.ts';
 import { sha256d } from '../hash.ts';
 import { decodeCompact } from '../pow/compact.ts';
-import { GENESIS_SPECS } from './genesis.ts';
 import { GENESIS } from './genesis.generated.ts';
+import { GENESIS_SPECS } from './genesis.ts';
 import type { NetworkName, NetworkParams, Ports } from './types.ts';
 
 const COIN = 100_000_000;
@@ -24,7 +24,13 @@ function ports(offset: number): Ports {
   };
 }
 
-function build(name: NetworkName, rest: Omit<NetworkParams, 'name' | 'genesisBlock' | 'genesisHash' | 'genesisTime' | 'powLimit' | 'powLimitBits' | 'coin'>): NetworkParams {
+function build(
+  name: NetworkName,
+  rest: Omit<
+    NetworkParams,
+    'name' | 'genesisBlock' | 'genesisHash' | 'genesisTime' | 'powLimit' | 'powLimitBits' | 'coin'
+  >,
+): NetworkParams {
   const spec = GENESIS_SPECS[name];
   const genesisBlock = hexToBytes(GENESIS[name]);
   return Object.freeze({
@@ -82,7 +88,11 @@ export const LOCAL: NetworkParams = build('local', {
   coinbaseMaturity: 10,
 });
 
-export const NETWORKS: Readonly<Record<NetworkName, NetworkParams>> = Object.freeze({ main: MAIN, test: TEST, local: LOCAL });
+export const NETWORKS: Readonly<Record<NetworkName, NetworkParams>> = Object.freeze({
+  main: MAIN,
+  test: TEST,
+  local: LOCAL,
+});
 
 export function isNetworkName(s: string): s is NetworkName {
   return s === 'main' || s === 'test' || s === 'local';

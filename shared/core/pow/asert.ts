@@ -34,7 +34,7 @@ export interface AsertParams {
   targetSpacing: number;
   /** Seconds ahead of / behind schedule that halve / double the target. */
   halfLife: number;
-  /** Easiest allowed target; must be below 2^224 (as BCHN requires). */
+  /** Easiest allowed target, below 2^256 (BCHN needs < 2^224; exact BigInt arithmetic does not). */
   powLimit: bigint;
 }
 
@@ -52,9 +52,9 @@ export function calculateAsert(p: AsertParams): bigint {
   checkInt(p.halfLife, 'halfLife');
   if (p.targetSpacing <= 0) throw new UsageError('targetSpacing must be positive');
   if (p.halfLife <= 0) throw new UsageError('halfLife must be positive');
-  if (p.powLimit <= 0n || p.powLimit >> 224n !== 0n) {
-    throw new UsageError('powLimit must be positive and below 2^224');
-  }
+  // BCHN requires powLimit < 2^224 so its 256-bit product cannot overflow; BigInt products are
+  // exact, so Cairn allows any limit below 2^256 (local's 0x207fffff is ~2^255).
+  if (p.powLimit <= 0n || p.powLimit >> 256n !== 0n) throw new UsageError('powLimit must be in [1, 2^256)');
   if (p.anchorTarget <= 0n || p.anchorTarget > p.powLimit) {
     throw new UsageError('anchorTarget must be in [1, powLimit]');
   }
@@ -76,7 +76,6 @@ export function calculateAsert(p: AsertParams): bigint {
   const factor =
     65536n +
     ((195766423245049n * frac + 971821376n * frac * frac + 5127n * frac * frac * frac + (1n << 47n)) >> 48n);
-  // anchorTarget < 2^224 and factor < 2^17, so this is < 2^241.
   let next = p.anchorTarget * factor;
   if (shifts <= 0n) {
     next = -shifts >= 256n ? 0n : next >> -shifts;

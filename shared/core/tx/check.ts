@@ -3,10 +3,17 @@
  * (docs/protocol.md §Consensus rules). Signatures are included: inputs carry their public keys, so
  * verification needs no chain state and can run before (or beside) contextual checks.
  */
-import { ValidationError } from '../errors.ts';
-import { MAX_ASSET_FINGERPRINT, MAX_ASSET_METADATA, MAX_ASSET_NAME, MAX_COINBASE_DATA, MAX_TX_SIZE } from '../limits.ts';
-import { isCompressedPubkeyShape, isLowS, type SignatureVerifier } from '../signature.ts';
+
 import { toHex } from '../bytes.ts';
+import { ValidationError } from '../errors.ts';
+import {
+  MAX_ASSET_FINGERPRINT,
+  MAX_ASSET_METADATA,
+  MAX_ASSET_NAME,
+  MAX_COINBASE_DATA,
+  MAX_TX_SIZE,
+} from '../limits.ts';
+import { isCompressedPubkeyShape, isLowS, type SignatureVerifier } from '../signature.ts';
 import { signatureHash } from './ids.ts';
 import { type DecodedTx, type Transaction, TX_VERSION, type TxOutput } from './types.ts';
 
@@ -16,40 +23,59 @@ export interface TxCheckParams {
 }
 
 const utf8 = new TextEncoder();
-const CONTROL_CHARS = /[\u0000-\u001f\u007f-\u009f]/;
+
+/** C0 and C1 control characters, DEL included: never part of a printable name. */
+function hasControlChars(s: string): boolean {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x20 || (c >= 0x7f && c <= 0x9f)) return true;
+  }
+  return false;
+}
 
 /** Structure rules only (no signatures). Returns the total of the outputs. */
 export function checkTxStructure(d: DecodedTx, p: TxCheckParams): number {
   const tx = d.tx;
-  if (tx.version !== TX_VERSION) throw new ValidationError('bad-txns-version', `version ${tx.version} is not ${TX_VERSION}`);
+  if (tx.version !== TX_VERSION)
+    throw new ValidationError('bad-txns-version', `version ${tx.version} is not ${TX_VERSION}`);
   if (d.raw.length > MAX_TX_SIZE) throw new ValidationError('bad-txns-oversize', `${d.raw.length} bytes`);
   const total = checkOutputs(tx, p.maxMoney);
   if (tx.kind === 'coinbase') {
-    if (tx.data.length > MAX_COINBASE_DATA) throw new ValidationError('bad-cb-length', `coinbase data > ${MAX_COINBASE_DATA} bytes`);
+    if (tx.data.length > MAX_COINBASE_DATA)
+      throw new ValidationError('bad-cb-length', `coinbase data > ${MAX_COINBASE_DATA} bytes`);
     return total;
   }
 
-  if (tx.inputs.length === 0) throw new ValidationError('bad-txns-vin-empty', 'a spending transaction needs inputs');
+  if (tx.inputs.length === 0)
+    throw new ValidationError('bad-txns-vin-empty', 'a spending transaction needs inputs');
   const seen = new Set<string>();
   for (const i of tx.inputs) {
     const key = `${toHex(i.prevTxid)}:${i.vout}`;
     if (seen.has(key)) throw new ValidationError('bad-txns-inputs-duplicate', `input ${key} spent twice`);
     seen.add(key);
-    if (!isCompressedPubkeyShape(i.pubkey)) throw new ValidationError('bad-txns-pubkey', `input ${key} has no compressed public key`);
+    if (!isCompressedPubkeyShape(i.pubkey))
+      throw new ValidationError('bad-txns-pubkey', `input ${key} has no compressed public key`);
   }
 
   switch (tx.kind) {
     case 'transfer':
-      if (tx.outputs.length === 0) throw new ValidationError('bad-txns-vout-empty', 'a transfer needs outputs');
+      if (tx.outputs.length === 0)
+        throw new ValidationError('bad-txns-vout-empty', 'a transfer needs outputs');
       break;
     case 'asset': {
       const { name, fingerprint, metadata } = tx.asset;
       const nameBytes = utf8.encode(name).length;
-      if (nameBytes === 0 || nameBytes > MAX_ASSET_NAME || CONTROL_CHARS.test(name) || name.trim() !== name) {
-        throw new ValidationError('bad-asset-name', 'asset name must be 1-64 bytes of printable UTF-8 without surrounding spaces');
+      if (nameBytes === 0 || nameBytes > MAX_ASSET_NAME || hasControlChars(name) || name.trim() !== name) {
+        throw new ValidationError(
+          'bad-asset-name',
+          'asset name must be 1-64 bytes of printable UTF-8 without surrounding spaces',
+        );
       }
       if (fingerprint.length === 0 || fingerprint.length > MAX_ASSET_FINGERPRINT) {
-        throw new ValidationError('bad-asset-fingerprint', `asset fingerprint must be 1-${MAX_ASSET_FINGERPRINT} bytes`);
+        throw new ValidationError(
+          'bad-asset-fingerprint',
+          `asset fingerprint must be 1-${MAX_ASSET_FINGERPRINT} bytes`,
+        );
       }
       if (metadata.length > MAX_ASSET_METADATA) {
         throw new ValidationError('bad-asset-metadata', `asset metadata > ${MAX_ASSET_METADATA} bytes`);
@@ -57,7 +83,8 @@ export function checkTxStructure(d: DecodedTx, p: TxCheckParams): number {
       break;
     }
     case 'issue':
-      if (!tx.outputs.some((o) => o.bitmark.type === 'mint')) throw new ValidationError('bad-issue-empty', 'an issue mints no bitmark');
+      if (!tx.outputs.some((o) => o.bitmark.type === 'mint'))
+        throw new ValidationError('bad-issue-empty', 'an issue mints no bitmark');
       break;
   }
   return total;
@@ -67,12 +94,15 @@ function checkOutputs(tx: Transaction, maxMoney: number): number {
   let total = 0;
   const carried = new Set<string>();
   for (const [n, o] of tx.outputs.entries()) {
-    if (o.amount > maxMoney) throw new ValidationError('bad-txns-vout-toolarge', `output ${n} amount ${o.amount} > ${maxMoney}`);
+    if (o.amount > maxMoney)
+      throw new ValidationError('bad-txns-vout-toolarge', `output ${n} amount ${o.amount} > ${maxMoney}`);
     total += o.amount;
-    if (total > maxMoney) throw new ValidationError('bad-txns-txouttotal-toolarge', `outputs total > ${maxMoney}`);
+    if (total > maxMoney)
+      throw new ValidationError('bad-txns-txouttotal-toolarge', `outputs total > ${maxMoney}`);
     checkOutputBitmark(tx, o, n, carried);
   }
-  if (tx.kind === 'coinbase' && tx.outputs.length === 0) throw new ValidationError('bad-cb-vout-empty', 'coinbase has no output');
+  if (tx.kind === 'coinbase' && tx.outputs.length === 0)
+    throw new ValidationError('bad-cb-vout-empty', 'coinbase has no output');
   return total;
 }
 
@@ -81,9 +111,11 @@ function checkOutputBitmark(tx: Transaction, o: TxOutput, n: number, carried: Se
     throw new ValidationError('bad-txns-mint-outside-issue', `output ${n} mints a bitmark outside an issue`);
   }
   if (o.bitmark.type === 'carry') {
-    if (tx.kind === 'coinbase') throw new ValidationError('bad-cb-bitmark', `coinbase output ${n} carries a bitmark`);
+    if (tx.kind === 'coinbase')
+      throw new ValidationError('bad-cb-bitmark', `coinbase output ${n} carries a bitmark`);
     const id = toHex(o.bitmark.id);
-    if (carried.has(id)) throw new ValidationError('bad-txns-bitmark-duplicate', `bitmark ${id} in two outputs`);
+    if (carried.has(id))
+      throw new ValidationError('bad-txns-bitmark-duplicate', `bitmark ${id} in two outputs`);
     carried.add(id);
   }
 }
@@ -94,7 +126,8 @@ export function checkTxSignatures(d: DecodedTx, genesisHash: Uint8Array, verifie
   if (tx.kind === 'coinbase') return;
   for (let i = 0; i < tx.inputs.length; i++) {
     const input = tx.inputs[i]!;
-    if (!isLowS(input.signature)) throw new ValidationError('bad-txns-sig-highs', `input ${i} signature is not low-S`);
+    if (!isLowS(input.signature))
+      throw new ValidationError('bad-txns-sig-highs', `input ${i} signature is not low-S`);
     if (!verifier.verify(input.signature, signatureHash(genesisHash, d, i), input.pubkey)) {
       throw new ValidationError('bad-txns-sig', `input ${i} signature does not verify`);
     }

@@ -1,4 +1,7 @@
 /** Canonical byte encoding of transactions (docs/protocol.md §Transaction encoding). */
+
+import { Reader } from '../encoding/reader.ts';
+import { Writer } from '../encoding/writer.ts';
 import { DecodeError } from '../errors.ts';
 import { sha256d } from '../hash.ts';
 import {
@@ -14,16 +17,14 @@ import {
   PUBKEY_SIZE,
   SIGNATURE_SIZE,
 } from '../limits.ts';
-import { Reader } from '../encoding/reader.ts';
-import { Writer } from '../encoding/writer.ts';
 import {
   type DecodedTx,
   MINT,
   NO_BITMARK,
   type OutputBitmark,
   type Transaction,
-  TxKind,
   type TxInput,
+  TxKind,
   type TxOutput,
 } from './types.ts';
 
@@ -94,7 +95,8 @@ function writeOutput(w: Writer, o: TxOutput): void {
 
 /** Decodes one whole transaction; any deviation from the canonical encoding is a DecodeError. */
 export function decodeTx(raw: Uint8Array): DecodedTx {
-  if (raw.length > MAX_TX_SIZE) throw new DecodeError('decode-too-large', 'tx', `${raw.length} bytes > ${MAX_TX_SIZE}`);
+  if (raw.length > MAX_TX_SIZE)
+    throw new DecodeError('decode-too-large', 'tx', `${raw.length} bytes > ${MAX_TX_SIZE}`);
   const r = new Reader(raw);
   const d = readTx(r, raw);
   r.end('tx');
@@ -158,7 +160,8 @@ export function readTx(r: Reader, buf: Uint8Array): DecodedTx {
       throw new DecodeError('decode-bad-value', 'tx.kind', `unknown kind ${kindByte}`);
   }
   const end = r.position;
-  if (end - start > MAX_TX_SIZE) throw new DecodeError('decode-too-large', 'tx', `${end - start} bytes > ${MAX_TX_SIZE}`);
+  if (end - start > MAX_TX_SIZE)
+    throw new DecodeError('decode-too-large', 'tx', `${end - start} bytes > ${MAX_TX_SIZE}`);
   const bytes = buf.subarray(start, end);
   return { tx, raw: bytes, txid: sha256d(bytes), unsignedLength: unsignedEnd - start };
 }
@@ -185,7 +188,12 @@ function readSignatures(r: Reader, inputs: UnsignedInput[]): TxInput[] {
   const out: TxInput[] = new Array(inputs.length);
   for (let i = 0; i < inputs.length; i++) {
     const u = inputs[i]!;
-    out[i] = { prevTxid: u.prevTxid, vout: u.vout, pubkey: u.pubkey, signature: r.bytes(SIGNATURE_SIZE, 'input.signature') };
+    out[i] = {
+      prevTxid: u.prevTxid,
+      vout: u.vout,
+      pubkey: u.pubkey,
+      signature: r.bytes(SIGNATURE_SIZE, 'input.signature'),
+    };
   }
   return out;
 }

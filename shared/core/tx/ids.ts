@@ -11,7 +11,11 @@ export function signatureHash(genesisHash: Uint8Array, d: DecodedTx, index: numb
 }
 
 /** Same as signatureHash, for a tx not yet signed (wallets): `unsigned` is encodeUnsignedTx(tx). */
-export function signatureHashOfUnsigned(genesisHash: Uint8Array, unsigned: Uint8Array, index: number): Uint8Array {
+export function signatureHashOfUnsigned(
+  genesisHash: Uint8Array,
+  unsigned: Uint8Array,
+  index: number,
+): Uint8Array {
   const idx = new Uint8Array(4);
   new DataView(idx.buffer).setUint32(0, index, true);
   return TAG_SIGHASH.digest(genesisHash, idx, unsigned);

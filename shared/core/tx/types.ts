@@ -6,7 +6,10 @@ export const TxKind = { coinbase: 0, transfer: 1, asset: 2, issue: 3 } as const;
 export type TxKindName = keyof typeof TxKind;
 
 /** An output may carry no bitmark, carry an existing one, or (in an issue only) mint a new one. */
-export type OutputBitmark = { readonly type: 'none' } | { readonly type: 'carry'; readonly id: Uint8Array } | { readonly type: 'mint' };
+export type OutputBitmark =
+  | { readonly type: 'none' }
+  | { readonly type: 'carry'; readonly id: Uint8Array }
+  | { readonly type: 'mint' };
 
 export const NO_BITMARK: OutputBitmark = Object.freeze({ type: 'none' });
 export const MINT: OutputBitmark = Object.freeze({ type: 'mint' });

@@ -1,9 +1,9 @@
 /** Stateless block rules: size, proof of work, coinbase placement, merkle root, every tx. */
 import { Buffer } from 'node:buffer';
+import { merkleRoot } from '../block/merkle.ts';
+import { BLOCK_VERSION, type BlockHeader, type DecodedBlock } from '../block/types.ts';
 import { toHex } from '../bytes.ts';
 import { ValidationError } from '../errors.ts';
-import { merkleRoot } from '../block/merkle.ts';
-import { type BlockHeader, BLOCK_VERSION, type DecodedBlock } from '../block/types.ts';
 import type { NetworkParams } from '../params/types.ts';
 import { hashMeetsTarget, targetFromBits } from '../pow/compact.ts';
 import type { SignatureVerifier } from '../signature.ts';
@@ -11,10 +11,13 @@ import { checkTxSignatures, checkTxStructure } from '../tx/check.ts';
 
 /** The header alone: version, a valid target no easier than the network's limit, and PoW meeting it. */
 export function checkHeader(header: BlockHeader, hash: Uint8Array, p: NetworkParams): void {
-  if (header.version !== BLOCK_VERSION) throw new ValidationError('bad-version', `block version ${header.version}`);
+  if (header.version !== BLOCK_VERSION)
+    throw new ValidationError('bad-version', `block version ${header.version}`);
   const target = targetFromBits(header.bits, p.powLimit);
-  if (target === null) throw new ValidationError('bad-diffbits', `bits 0x${header.bits.toString(16)} is not a valid target`);
-  if (!hashMeetsTarget(hash, target)) throw new ValidationError('high-hash', 'proof of work does not meet the target');
+  if (target === null)
+    throw new ValidationError('bad-diffbits', `bits 0x${header.bits.toString(16)} is not a valid target`);
+  if (!hashMeetsTarget(hash, target))
+    throw new ValidationError('high-hash', 'proof of work does not meet the target');
 }
 
 export interface BlockCheckOptions {
@@ -23,18 +26,26 @@ export interface BlockCheckOptions {
 }
 
 /** Every rule that needs nothing but the block: header, structure and each transaction (with signatures). */
-export function checkBlock(block: DecodedBlock, p: NetworkParams, verifier: SignatureVerifier, opts: BlockCheckOptions = {}): void {
+export function checkBlock(
+  block: DecodedBlock,
+  p: NetworkParams,
+  verifier: SignatureVerifier,
+  opts: BlockCheckOptions = {},
+): void {
   checkHeader(block.header, block.hash, p);
-  if (block.raw.length > p.maxBlockSize) throw new ValidationError('bad-blk-length', `${block.raw.length} bytes > ${p.maxBlockSize}`);
+  if (block.raw.length > p.maxBlockSize)
+    throw new ValidationError('bad-blk-length', `${block.raw.length} bytes > ${p.maxBlockSize}`);
   const txs = block.txs;
   if (txs.length === 0) throw new ValidationError('bad-blk-length', 'block has no transactions');
-  if (txs[0]!.tx.kind !== 'coinbase') throw new ValidationError('bad-cb-missing', 'first tx is not a coinbase');
+  if (txs[0]!.tx.kind !== 'coinbase')
+    throw new ValidationError('bad-cb-missing', 'first tx is not a coinbase');
 
   const ids = new Array<Uint8Array>(txs.length);
   const seen = new Set<string>();
   for (let i = 0; i < txs.length; i++) {
     const d = txs[i]!;
-    if (i > 0 && d.tx.kind === 'coinbase') throw new ValidationError('bad-cb-multiple', `tx ${i} is a second coinbase`);
+    if (i > 0 && d.tx.kind === 'coinbase')
+      throw new ValidationError('bad-cb-multiple', `tx ${i} is a second coinbase`);
     const key = Buffer.from(d.txid.buffer, d.txid.byteOffset, 32).toString('latin1');
     if (seen.has(key)) throw new ValidationError('bad-txns-duplicate', `tx ${toHex(d.txid)} appears twice`);
     seen.add(key);

@@ -3,9 +3,10 @@
  * (coins spent and created, assets registered, fees) for storage to apply. Pure: `view` is read,
  * never written; spends of outputs created earlier in the same block are seen through an overlay.
  */
-import { ValidationError } from '../errors.ts';
+
 import type { DecodedBlock } from '../block/types.ts';
 import { toHex } from '../bytes.ts';
+import { ValidationError } from '../errors.ts';
 import { blockSubsidy } from '../params/networks.ts';
 import type { NetworkParams } from '../params/types.ts';
 import { checkTxInputs, createdCoins } from './tx-inputs.ts';
@@ -50,16 +51,25 @@ class BlockOverlay implements LedgerView {
 }
 
 /** `block` must have passed checkBlock; `height` is its height (parent height + 1). */
-export function connectBlock(block: DecodedBlock, height: number, view: LedgerView, p: NetworkParams): BlockEffects {
+export function connectBlock(
+  block: DecodedBlock,
+  height: number,
+  view: LedgerView,
+  p: NetworkParams,
+): BlockEffects {
   const overlay = new BlockOverlay(view);
   const spent: OutpointCoin[] = [];
   const assets: AssetRecord[] = [];
   let fees = 0;
 
   const coinbase = block.txs[0]!;
-  if (coinbase.tx.kind !== 'coinbase') throw new ValidationError('bad-cb-missing', 'first tx is not a coinbase');
+  if (coinbase.tx.kind !== 'coinbase')
+    throw new ValidationError('bad-cb-missing', 'first tx is not a coinbase');
   if (coinbase.tx.height !== height) {
-    throw new ValidationError('bad-cb-height', `coinbase says height ${coinbase.tx.height}, block is at ${height}`);
+    throw new ValidationError(
+      'bad-cb-height',
+      `coinbase says height ${coinbase.tx.height}, block is at ${height}`,
+    );
   }
 
   for (let t = 0; t < block.txs.length; t++) {
@@ -67,13 +77,16 @@ export function connectBlock(block: DecodedBlock, height: number, view: LedgerVi
     if (t > 0) {
       const r = checkTxInputs(d, overlay, height, p);
       fees += r.fee;
-      if (fees > p.maxMoney) throw new ValidationError('bad-txns-accumulated-fee-outofrange', 'fees out of range');
-      if (d.tx.kind === 'coinbase') throw new ValidationError('bad-cb-multiple', `tx ${t} is a second coinbase`);
+      if (fees > p.maxMoney)
+        throw new ValidationError('bad-txns-accumulated-fee-outofrange', 'fees out of range');
+      if (d.tx.kind === 'coinbase')
+        throw new ValidationError('bad-cb-multiple', `tx ${t} is a second coinbase`);
       for (let i = 0; i < d.tx.inputs.length; i++) {
         const input = d.tx.inputs[i]!;
         const key = outpointKey(input.prevTxid, input.vout);
         overlay.spent.add(key);
-        if (!overlay.created.delete(key)) spent.push({ txid: input.prevTxid, vout: input.vout, coin: r.spent[i]! });
+        if (!overlay.created.delete(key))
+          spent.push({ txid: input.prevTxid, vout: input.vout, coin: r.spent[i]! });
       }
       if (r.asset !== undefined) {
         overlay.assets.set(toHex(r.asset.id), r.asset);
@@ -89,6 +102,7 @@ export function connectBlock(block: DecodedBlock, height: number, view: LedgerVi
   const reward = blockSubsidy(height, p) + fees;
   let paid = 0;
   for (const o of coinbase.tx.outputs) paid += o.amount;
-  if (paid > reward) throw new ValidationError('bad-cb-amount', `coinbase pays ${paid} > subsidy + fees ${reward}`);
+  if (paid > reward)
+    throw new ValidationError('bad-cb-amount', `coinbase pays ${paid} > subsidy + fees ${reward}`);
   return { height, fees, spent, created: [...overlay.created.values()], assets };
 }

@@ -1,6 +1,7 @@
 /** Header rules that depend on the chain before it: difficulty and time. */
-import { ValidationError } from '../errors.ts';
+
 import type { BlockHeader } from '../block/types.ts';
+import { ValidationError } from '../errors.ts';
 import type { NetworkParams } from '../params/types.ts';
 import { nextBitsAsert } from '../pow/asert.ts';
 
@@ -33,14 +34,27 @@ export function requiredBits(parent: { height: number; time: number }, p: Networ
 }
 
 /** `now` is the validating node's clock (seconds), passed in: the core reads no clock. */
-export function checkHeaderContext(header: BlockHeader, parent: ParentInfo, p: NetworkParams, now: number): void {
+export function checkHeaderContext(
+  header: BlockHeader,
+  parent: ParentInfo,
+  p: NetworkParams,
+  now: number,
+): void {
   const bits = requiredBits(parent, p);
   if (header.bits !== bits) {
-    throw new ValidationError('bad-diffbits', `bits 0x${header.bits.toString(16)}, required 0x${bits.toString(16)}`);
+    throw new ValidationError(
+      'bad-diffbits',
+      `bits 0x${header.bits.toString(16)}, required 0x${bits.toString(16)}`,
+    );
   }
   const mtp = medianTimePast(parent.recentTimes.slice(0, p.medianTimeSpan));
-  if (header.time <= mtp) throw new ValidationError('time-too-old', `time ${header.time} is not after median time past ${mtp}`);
+  if (header.time <= mtp)
+    throw new ValidationError('time-too-old', `time ${header.time} is not after median time past ${mtp}`);
   if (header.time > now + p.maxFutureBlockTime) {
-    throw new ValidationError('time-too-new', `time ${header.time} is more than ${p.maxFutureBlockTime}s ahead of ${now}`, 0);
+    throw new ValidationError(
+      'time-too-new',
+      `time ${header.time} is more than ${p.maxFutureBlockTime}s ahead of ${now}`,
+      0,
+    );
   }
 }

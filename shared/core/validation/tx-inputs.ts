@@ -2,9 +2,10 @@
  * Contextual transaction rules: inputs exist and are unspent, belong to the signer, are mature;
  * coins are not created; bitmarks are conserved; asset and issue authority.
  */
+
+import { ownerOf } from '../address.ts';
 import { equalBytes, toHex } from '../bytes.ts';
 import { ValidationError } from '../errors.ts';
-import { ownerOf } from '../address.ts';
 import { assetIdOf, bitmarkIdOf } from '../tx/ids.ts';
 import type { DecodedTx } from '../tx/types.ts';
 import type { AssetRecord, Coin, LedgerView } from './view.ts';
@@ -26,9 +27,15 @@ export interface SpendResult {
  * Checks `d` (a non-coinbase tx that passed the stateless checks) against `view` as of a block at
  * `spendHeight`. Throws ValidationError with the rule's reject code.
  */
-export function checkTxInputs(d: DecodedTx, view: LedgerView, spendHeight: number, rules: InputRules): SpendResult {
+export function checkTxInputs(
+  d: DecodedTx,
+  view: LedgerView,
+  spendHeight: number,
+  rules: InputRules,
+): SpendResult {
   const tx = d.tx;
-  if (tx.kind === 'coinbase') throw new ValidationError('bad-cb-multiple', 'a coinbase can only be the first tx of a block');
+  if (tx.kind === 'coinbase')
+    throw new ValidationError('bad-cb-multiple', 'a coinbase can only be the first tx of a block');
   const spent: Coin[] = new Array(tx.inputs.length);
   let totalIn = 0;
   const inBitmarks = new Set<string>();
@@ -36,10 +43,17 @@ export function checkTxInputs(d: DecodedTx, view: LedgerView, spendHeight: numbe
     const input = tx.inputs[i]!;
     const coin = view.getCoin(input.prevTxid, input.vout);
     if (coin === undefined) {
-      throw new ValidationError('bad-txns-inputs-missingorspent', `input ${i} (${toHex(input.prevTxid)}:${input.vout}) is missing or spent`, 0);
+      throw new ValidationError(
+        'bad-txns-inputs-missingorspent',
+        `input ${i} (${toHex(input.prevTxid)}:${input.vout}) is missing or spent`,
+        0,
+      );
     }
     if (!equalBytes(ownerOf(input.pubkey), coin.owner)) {
-      throw new ValidationError('bad-txns-wrong-owner', `input ${i} public key does not own the output it spends`);
+      throw new ValidationError(
+        'bad-txns-wrong-owner',
+        `input ${i} public key does not own the output it spends`,
+      );
     }
     if (coin.coinbase && spendHeight - coin.height < rules.coinbaseMaturity) {
       throw new ValidationError(
@@ -49,7 +63,8 @@ export function checkTxInputs(d: DecodedTx, view: LedgerView, spendHeight: numbe
       );
     }
     totalIn += coin.amount;
-    if (totalIn > rules.maxMoney) throw new ValidationError('bad-txns-inputvalues-outofrange', 'inputs total out of range');
+    if (totalIn > rules.maxMoney)
+      throw new ValidationError('bad-txns-inputvalues-outofrange', 'inputs total out of range');
     if (coin.bitmark !== null) inBitmarks.add(toHex(coin.bitmark));
     spent[i] = coin;
   }
@@ -59,19 +74,30 @@ export function checkTxInputs(d: DecodedTx, view: LedgerView, spendHeight: numbe
     totalOut += o.amount;
     if (o.bitmark.type === 'carry') {
       const id = toHex(o.bitmark.id);
-      if (!inBitmarks.delete(id)) throw new ValidationError('bad-txns-bitmark-created', `output carries bitmark ${id} that no input holds`);
+      if (!inBitmarks.delete(id))
+        throw new ValidationError(
+          'bad-txns-bitmark-created',
+          `output carries bitmark ${id} that no input holds`,
+        );
     }
   }
   if (inBitmarks.size > 0) {
-    throw new ValidationError('bad-txns-bitmark-destroyed', `bitmark ${[...inBitmarks][0]} is spent but not carried to an output`);
+    throw new ValidationError(
+      'bad-txns-bitmark-destroyed',
+      `bitmark ${[...inBitmarks][0]} is spent but not carried to an output`,
+    );
   }
-  if (totalIn < totalOut) throw new ValidationError('bad-txns-in-belowout', `inputs ${totalIn} < outputs ${totalOut}`);
+  if (totalIn < totalOut)
+    throw new ValidationError('bad-txns-in-belowout', `inputs ${totalIn} < outputs ${totalOut}`);
 
   let asset: AssetRecord | undefined;
   if (tx.kind === 'asset') {
     const id = assetIdOf(tx.asset.fingerprint);
     if (view.getAsset(id) !== undefined) {
-      throw new ValidationError('bad-asset-duplicate-fingerprint', `asset ${toHex(id)} is already registered`);
+      throw new ValidationError(
+        'bad-asset-duplicate-fingerprint',
+        `asset ${toHex(id)} is already registered`,
+      );
     }
     asset = {
       id,
@@ -84,9 +110,13 @@ export function checkTxInputs(d: DecodedTx, view: LedgerView, spendHeight: numbe
     };
   } else if (tx.kind === 'issue') {
     const registered = view.getAsset(tx.assetId);
-    if (registered === undefined) throw new ValidationError('bad-issue-unknown-asset', `asset ${toHex(tx.assetId)} is not registered`, 0);
+    if (registered === undefined)
+      throw new ValidationError('bad-issue-unknown-asset', `asset ${toHex(tx.assetId)} is not registered`, 0);
     if (!equalBytes(spent[0]!.owner, registered.registrant)) {
-      throw new ValidationError('bad-issue-not-registrant', `input 0 is not owned by the registrant of asset ${toHex(tx.assetId)}`);
+      throw new ValidationError(
+        'bad-issue-not-registrant',
+        `input 0 is not owned by the registrant of asset ${toHex(tx.assetId)}`,
+      );
     }
   }
   return asset === undefined ? { fee: totalIn - totalOut, spent } : { fee: totalIn - totalOut, spent, asset };
@@ -98,7 +128,12 @@ export function createdCoins(d: DecodedTx, height: number): Coin[] {
   return d.tx.outputs.map((o, vout) => ({
     owner: o.owner,
     amount: o.amount,
-    bitmark: o.bitmark.type === 'carry' ? o.bitmark.id : o.bitmark.type === 'mint' ? bitmarkIdOf(d.txid, vout) : null,
+    bitmark:
+      o.bitmark.type === 'carry'
+        ? o.bitmark.id
+        : o.bitmark.type === 'mint'
+          ? bitmarkIdOf(d.txid, vout)
+          : null,
     height,
     coinbase,
   }));

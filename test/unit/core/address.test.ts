@@ -2,9 +2,9 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { decodeAddress, encodeAddress, ownerOf } from '../../../shared/core/address.ts';
+import { hexToBytes } from '../../../shared/core/bytes.ts';
 import { DecodeError } from '../../../shared/core/errors.ts';
 import { LOCAL, MAIN, TEST } from '../../../shared/core/params/networks.ts';
-import { hexToBytes } from '../../../shared/core/bytes.ts';
 
 describe('addresses (bech32m)', () => {
   it('round-trips every owner on every network (property)', () => {
@@ -31,11 +31,17 @@ describe('addresses (bech32m)', () => {
     const owner = new Uint8Array(20).fill(7);
     const a = encodeAddress('cairn', owner);
     const bad = (fn: () => unknown, msg: RegExp) =>
-      assert.throws(fn, (e: unknown) => e instanceof DecodeError && e.field === 'address' && msg.test(e.message));
+      assert.throws(
+        fn,
+        (e: unknown) => e instanceof DecodeError && e.field === 'address' && msg.test(e.message),
+      );
     bad(() => decodeAddress('lcairn', a), /prefix 'cairn' is not this network's 'lcairn'/);
     bad(() => decodeAddress('cairn', `${a.slice(0, -1)}${a.endsWith('q') ? 'p' : 'q'}`), /bech32m/);
     bad(() => decodeAddress('cairn', 'not an address'), /bech32m/);
-    bad(() => decodeAddress('cairn', encodeAddress('cairn', owner).replace('cairn1q', 'cairn1p')), /bech32m|version/);
+    bad(
+      () => decodeAddress('cairn', encodeAddress('cairn', owner).replace('cairn1q', 'cairn1p')),
+      /bech32m|version/,
+    );
     assert.throws(() => encodeAddress('cairn', new Uint8Array(19)), DecodeError);
   });
 });

@@ -25,7 +25,14 @@ function onlyDecodeErrors(fn: () => unknown): void {
 const sampleTransfer: Transaction = {
   version: 1,
   kind: 'transfer',
-  inputs: [{ prevTxid: new Uint8Array(32).fill(1), vout: 3, pubkey: new Uint8Array(33).fill(2), signature: new Uint8Array(64).fill(3) }],
+  inputs: [
+    {
+      prevTxid: new Uint8Array(32).fill(1),
+      vout: 3,
+      pubkey: new Uint8Array(33).fill(2),
+      signature: new Uint8Array(64).fill(3),
+    },
+  ],
   outputs: [{ owner: new Uint8Array(20).fill(4), amount: 5000, bitmark: { type: 'none' } }],
 };
 
@@ -45,7 +52,10 @@ describe('transaction codec', () => {
   });
 
   it('decoding random bytes throws nothing but DecodeError (property)', () => {
-    fc.assert(fc.property(fc.uint8Array({ maxLength: 400 }), (b) => onlyDecodeErrors(() => decodeTx(b))), { numRuns: 3000 });
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 400 }), (b) => onlyDecodeErrors(() => decodeTx(b))),
+      { numRuns: 3000 },
+    );
   });
 
   it('decoding mutated valid encodings throws nothing but DecodeError (property)', () => {
@@ -66,7 +76,8 @@ describe('transaction codec', () => {
         for (let n = 0; n < raw.length; n++) {
           assert.throws(
             () => decodeTx(raw.subarray(0, n)),
-            (e: unknown) => e instanceof DecodeError && (e.code === 'decode-truncated' || e.code === 'decode-too-large'),
+            (e: unknown) =>
+              e instanceof DecodeError && (e.code === 'decode-truncated' || e.code === 'decode-too-large'),
           );
         }
       }),
@@ -78,34 +89,65 @@ describe('transaction codec', () => {
     const raw = encodeTx(sampleTransfer);
     const longer = new Uint8Array(raw.length + 1);
     longer.set(raw);
-    assert.throws(() => decodeTx(longer), (e: unknown) => e instanceof DecodeError && e.code === 'decode-trailing-bytes');
+    assert.throws(
+      () => decodeTx(longer),
+      (e: unknown) => e instanceof DecodeError && e.code === 'decode-trailing-bytes',
+    );
   });
 
   it('unknown kind and unknown bitmark tag name their field', () => {
     const raw = encodeTx(sampleTransfer);
     raw[1] = 9;
-    assert.throws(() => decodeTx(raw), (e: unknown) => e instanceof DecodeError && e.field === 'tx.kind');
+    assert.throws(
+      () => decodeTx(raw),
+      (e: unknown) => e instanceof DecodeError && e.field === 'tx.kind',
+    );
     const raw2 = encodeTx(sampleTransfer);
     raw2[raw2.length - 65] = 7; // the output's bitmark tag sits right before the signature
-    assert.throws(() => decodeTx(raw2), (e: unknown) => e instanceof DecodeError && e.field === 'output.bitmark');
+    assert.throws(
+      () => decodeTx(raw2),
+      (e: unknown) => e instanceof DecodeError && e.field === 'output.bitmark',
+    );
   });
 
   it('oversized fields are refused at their cap', () => {
     const w = new Writer().varint(1).u8(2).varBytes(new Uint8Array(65)); // asset name of 65 bytes
-    assert.throws(() => decodeTx(w.finish()), (e: unknown) => e instanceof DecodeError && e.code === 'decode-too-large' && e.field === 'asset.name');
+    assert.throws(
+      () => decodeTx(w.finish()),
+      (e: unknown) => e instanceof DecodeError && e.code === 'decode-too-large' && e.field === 'asset.name',
+    );
     const cb = new Writer().varint(1).u8(0).varint(1).varBytes(new Uint8Array(65));
-    assert.throws(() => decodeTx(cb.finish()), (e: unknown) => e instanceof DecodeError && e.field === 'coinbase.data');
-    assert.throws(() => decodeTx(new Uint8Array(1_000_001)), (e: unknown) => e instanceof DecodeError && e.code === 'decode-too-large');
+    assert.throws(
+      () => decodeTx(cb.finish()),
+      (e: unknown) => e instanceof DecodeError && e.field === 'coinbase.data',
+    );
+    assert.throws(
+      () => decodeTx(new Uint8Array(1_000_001)),
+      (e: unknown) => e instanceof DecodeError && e.code === 'decode-too-large',
+    );
   });
 
   it('a list count larger than the bytes left could hold is refused before allocation', () => {
-    const w = new Writer().varint(1).u8(1).varint(2 ** 40);
-    assert.throws(() => decodeTx(w.finish()), (e: unknown) => e instanceof DecodeError && e.code === 'decode-too-large' && e.field === 'tx.inputs.count');
+    const w = new Writer()
+      .varint(1)
+      .u8(1)
+      .varint(2 ** 40);
+    assert.throws(
+      () => decodeTx(w.finish()),
+      (e: unknown) =>
+        e instanceof DecodeError && e.code === 'decode-too-large' && e.field === 'tx.inputs.count',
+    );
   });
 
   it('asset names must be valid UTF-8', () => {
-    const w = new Writer().varint(1).u8(2).varBytes(Uint8Array.from([0xc3, 0x28]));
-    assert.throws(() => decodeTx(w.finish()), (e: unknown) => e instanceof DecodeError && e.code === 'decode-bad-value' && e.field === 'asset.name');
+    const w = new Writer()
+      .varint(1)
+      .u8(2)
+      .varBytes(Uint8Array.from([0xc3, 0x28]));
+    assert.throws(
+      () => decodeTx(w.finish()),
+      (e: unknown) => e instanceof DecodeError && e.code === 'decode-bad-value' && e.field === 'asset.name',
+    );
   });
 });
 
@@ -121,8 +163,14 @@ describe('block header codec', () => {
   });
 
   it('rejects wrong lengths', () => {
-    assert.throws(() => decodeHeader(new Uint8Array(87)), (e: unknown) => e instanceof DecodeError && e.code === 'decode-truncated');
-    assert.throws(() => decodeHeader(new Uint8Array(89)), (e: unknown) => e instanceof DecodeError && e.code === 'decode-trailing-bytes');
+    assert.throws(
+      () => decodeHeader(new Uint8Array(87)),
+      (e: unknown) => e instanceof DecodeError && e.code === 'decode-truncated',
+    );
+    assert.throws(
+      () => decodeHeader(new Uint8Array(89)),
+      (e: unknown) => e instanceof DecodeError && e.code === 'decode-trailing-bytes',
+    );
   });
 });
 
@@ -142,7 +190,10 @@ describe('block codec', () => {
   });
 
   it('decoding random or mutated bytes throws nothing but DecodeError (property)', () => {
-    fc.assert(fc.property(fc.uint8Array({ maxLength: 600 }), (b) => onlyDecodeErrors(() => decodeBlock(b))), { numRuns: 2000 });
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 600 }), (b) => onlyDecodeErrors(() => decodeBlock(b))),
+      { numRuns: 2000 },
+    );
     const genesis = LOCAL.genesisBlock;
     fc.assert(
       fc.property(fc.nat(), fc.nat(255), fc.nat(genesis.length), (pos, byte, cut) => {
@@ -159,7 +210,13 @@ describe('block codec', () => {
     const g = LOCAL.genesisBlock;
     const longer = new Uint8Array(g.length + 3);
     longer.set(g);
-    assert.throws(() => decodeBlock(longer), (e: unknown) => e instanceof DecodeError && e.code === 'decode-trailing-bytes');
-    assert.throws(() => decodeBlock(new Uint8Array(8_000_001)), (e: unknown) => e instanceof DecodeError && e.code === 'decode-too-large');
+    assert.throws(
+      () => decodeBlock(longer),
+      (e: unknown) => e instanceof DecodeError && e.code === 'decode-trailing-bytes',
+    );
+    assert.throws(
+      () => decodeBlock(new Uint8Array(8_000_001)),
+      (e: unknown) => e instanceof DecodeError && e.code === 'decode-too-large',
+    );
   });
 });

@@ -56,8 +56,14 @@ describe('varint (unsigned LEB128, canonical)', () => {
   });
 
   it('rejects values above 2^53-1 and encodings longer than 8 bytes', () => {
-    assertDecodeError(() => decodeVarint([0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x10]), 'decode-too-large');
-    assertDecodeError(() => decodeVarint([0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x01]), 'decode-varint-overflow');
+    assertDecodeError(
+      () => decodeVarint([0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x10]),
+      'decode-too-large',
+    );
+    assertDecodeError(
+      () => decodeVarint([0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x01]),
+      'decode-varint-overflow',
+    );
   });
 
   it('rejects a value above the caller cap', () => {
@@ -80,7 +86,10 @@ describe('varint (unsigned LEB128, canonical)', () => {
 
 describe('fixed-width integers', () => {
   it('u32 and u64 are little-endian and round-trip', () => {
-    const w = new Writer().u32(0x01020304).u64(2 ** 53 - 1).u64big(0xfedcba9876543210n);
+    const w = new Writer()
+      .u32(0x01020304)
+      .u64(2 ** 53 - 1)
+      .u64big(0xfedcba9876543210n);
     const b = w.finish();
     assert.equal(Buffer.from(b.subarray(0, 4)).toString('hex'), '04030201');
     const r = new Reader(b);

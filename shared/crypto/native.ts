@@ -1,0 +1,41 @@
+/**
+ * SignatureVerifier backed by libsecp256k1 through the `secp256k1` package's native N-API binding.
+ *
+ * We load `secp256k1/bindings` (the native part only), never the package root: its `index.js`
+ * silently falls back to pure-JS elliptic when the addon fails to load, which would hide the
+ * failure and give a ~50x slower node. Here a failed load throws, and `loadVerifier` records why.
+ */
+import { createRequire } from 'node:module';
+import type * as Secp256k1 from 'secp256k1';
+import { isCompressedPubkeyShape, isLowS, type SignatureVerifier } from '../core/signature.ts';
+
+type NativeSecp256k1 = Pick<typeof Secp256k1, 'ecdsaVerify'>;
+
+/**
+ * Loads the native binding (throws if the addon is missing, built for another ABI, or fails to
+ * initialise) and returns a verifier over it.
+ *
+ * Semantics (identical across backends): true iff sig is 64 bytes with s in [1, n/2] (checked here
+ * with the core's `isLowS`), msg32 is 32 bytes, pubkey33 is 33 bytes with prefix 02/03 (checked
+ * here), and libsecp256k1 accepts: it rejects r or s ≥ n and an x not on the curve at parse time
+ * (the binding throws; we return false), r = 0 / s = 0 and a wrong signature at verify time.
+ */
+export function createNativeVerifier(): SignatureVerifier {
+  const require = createRequire(import.meta.url);
+  const secp = require('secp256k1/bindings') as NativeSecp256k1;
+  if (typeof secp?.ecdsaVerify !== 'function') {
+    throw new Error('secp256k1/bindings loaded but has no ecdsaVerify');
+  }
+  const ecdsaVerify = secp.ecdsaVerify;
+  return {
+    name: 'native',
+    verify(sig: Uint8Array, msg32: Uint8Array, pubkey33: Uint8Array): boolean {
+      if (!isLowS(sig) || msg32.length !== 32 || !isCompressedPubkeyShape(pubkey33)) return false;
+      try {
+        return ecdsaVerify(sig, msg32, pubkey33);
+      } catch {
+        return false; // unparsable signature (r or s ≥ n) or public key (x ≥ p, not on curve)
+      }
+    },
+  };
+}
