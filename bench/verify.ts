@@ -3,12 +3,10 @@
  * Run directly (`tsx bench/verify.ts`) to print a table.
  */
 import { randomBytes } from 'node:crypto';
-import { resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { SignatureVerifier } from '../shared/core/signature.ts';
 import { generatePrivateKey, publicKeyOf, signCompact } from '../shared/crypto/keys.ts';
 import { DEFAULT_LOADERS, type VerifierBackend } from '../shared/crypto/load.ts';
-import type { BenchResult } from './result.ts';
+import { type BenchResult, isMain, printTable } from './result.ts';
 
 const SIGNATURES = 2_000;
 const MIN_MS = 1_000;
@@ -34,7 +32,9 @@ function makeCases(): Case[] {
 function measure(verifier: SignatureVerifier, cases: Case[]): { ops: number; count: number; ms: number } {
   for (let i = 0; i < WARMUP; i++) {
     const c = cases[i % cases.length]!;
-    if (!verifier.verify(c.sig, c.msg, c.pub)) throw new Error(`${verifier.name} rejected a valid signature`);
+    if (!verifier.verify(c.sig, c.msg, c.pub)) {
+      throw new Error(`${verifier.name} rejected a valid signature`);
+    }
   }
   let count = 0;
   let idx = 0;
@@ -43,8 +43,9 @@ function measure(verifier: SignatureVerifier, cases: Case[]): { ops: number; cou
   do {
     for (let i = 0; i < BATCH; i++) {
       const c = cases[idx]!;
-      if (!verifier.verify(c.sig, c.msg, c.pub))
+      if (!verifier.verify(c.sig, c.msg, c.pub)) {
         throw new Error(`${verifier.name} rejected a valid signature`);
+      }
       idx = idx + 1 === cases.length ? 0 : idx + 1;
     }
     count += BATCH;
@@ -78,20 +79,6 @@ export async function benchVerify(): Promise<BenchResult[]> {
   return results;
 }
 
-function printTable(results: BenchResult[]): void {
-  const rows = results.map((r) => [r.name, r.ops.toLocaleString('en-US'), r.unit, r.note ?? '']);
-  const head = ['benchmark', 'ops', 'unit', 'note'];
-  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)));
-  const line = (cells: string[]) =>
-    cells
-      .map((c, i) => (i === 1 ? c.padStart(widths[i]!) : c.padEnd(widths[i]!)))
-      .join('  ')
-      .trimEnd();
-  console.log(line(head));
-  console.log(line(widths.map((w) => '-'.repeat(w))));
-  for (const row of rows) console.log(line(row));
-}
-
-if (process.argv[1] !== undefined && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+if (isMain(import.meta.url)) {
   printTable(await benchVerify());
 }

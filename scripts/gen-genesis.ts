@@ -17,14 +17,18 @@ function mine(name: NetworkName): bigint {
   const spec = GENESIS_SPECS[name];
   const { header } = genesisTemplate(spec);
   const target = targetFromBits(spec.bits, 1n << 256n);
-  if (target === null) throw new Error(`bad genesis bits for ${name}`);
+  if (target === null) {
+    throw new Error(`bad genesis bits for ${name}`);
+  }
   const targetLe = targetToLeBytes(target);
   const buf = encodeHeader(header);
   const view = new DataView(buf.buffer, buf.byteOffset);
   for (let nonce = 0; ; nonce++) {
     view.setUint32(NONCE_OFFSET, nonce >>> 0, true);
     view.setUint32(NONCE_OFFSET + 4, Math.floor(nonce / 0x100000000), true);
-    if (hashMeetsTargetBytes(sha256d(buf), targetLe)) return BigInt(nonce);
+    if (hashMeetsTargetBytes(sha256d(buf), targetLe)) {
+      return BigInt(nonce);
+    }
   }
 }
 

@@ -12,8 +12,11 @@ function find(dir) {
   const out = [];
   for (const name of readdirSync(dir)) {
     const p = join(dir, name);
-    if (statSync(p).isDirectory()) out.push(...find(p));
-    else if (name.endsWith('.test.ts')) out.push(p);
+    if (statSync(p).isDirectory()) {
+      out.push(...find(p));
+    } else if (name.endsWith('.test.ts')) {
+      out.push(p);
+    }
   }
   return out;
 }

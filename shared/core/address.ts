@@ -14,8 +14,9 @@ export function ownerOf(pubkey33: Uint8Array): Uint8Array {
 }
 
 export function encodeAddress(prefix: string, owner: Uint8Array): string {
-  if (owner.length !== OWNER_SIZE)
+  if (owner.length !== OWNER_SIZE) {
     throw new DecodeError('decode-bad-value', 'address.owner', `must be ${OWNER_SIZE} bytes`);
+  }
   return bech32m.encode(prefix, [ADDRESS_VERSION, ...bech32m.toWords(owner)]);
 }
 
@@ -39,19 +40,21 @@ export function decodeAddress(prefix: string, address: string): Uint8Array {
     );
   }
   const [version, ...rest] = decoded.words;
-  if (version !== ADDRESS_VERSION)
+  if (version !== ADDRESS_VERSION) {
     throw new DecodeError('decode-bad-value', 'address', `unknown version ${version}`);
+  }
   let owner: Uint8Array;
   try {
     owner = bech32m.fromWords(rest);
   } catch (e) {
     throw new DecodeError('decode-bad-value', 'address', `bad padding (${(e as Error).message})`);
   }
-  if (owner.length !== OWNER_SIZE)
+  if (owner.length !== OWNER_SIZE) {
     throw new DecodeError(
       'decode-bad-value',
       'address',
       `payload is ${owner.length} bytes, expected ${OWNER_SIZE}`,
     );
+  }
   return owner;
 }

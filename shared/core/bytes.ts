@@ -11,19 +11,25 @@ const HEX_RE = /^(?:[0-9a-fA-F]{2})*$/;
 
 /** Parses even-length hex; throws RangeError-free TypeError-free: returns null when not hex. */
 export function fromHex(hex: string): Uint8Array | null {
-  if (!HEX_RE.test(hex)) return null;
+  if (!HEX_RE.test(hex)) {
+    return null;
+  }
   return new Uint8Array(Buffer.from(hex, 'hex'));
 }
 
 /** Like fromHex but for constants the program itself supplies: a bad string is a bug. */
 export function hexToBytes(hex: string): Uint8Array {
   const b = fromHex(hex);
-  if (b === null) throw new Error(`not hex: ${hex.slice(0, 16)}…`);
+  if (b === null) {
+    throw new Error(`not hex: ${hex.slice(0, 16)}…`);
+  }
   return b;
 }
 
 export function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
+  if (a.length !== b.length) {
+    return false;
+  }
   return Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(b);
 }
 
@@ -33,7 +39,9 @@ export function compareBytes(a: Uint8Array, b: Uint8Array): number {
 
 export function concatBytes(...parts: Uint8Array[]): Uint8Array {
   let n = 0;
-  for (const p of parts) n += p.length;
+  for (const p of parts) {
+    n += p.length;
+  }
   const out = new Uint8Array(n);
   let o = 0;
   for (const p of parts) {
@@ -49,7 +57,9 @@ export function hashToHex(hash: Uint8Array): string {
 }
 
 export function hashFromHex(hex: string): Uint8Array | null {
-  if (hex.length !== 64) return null;
+  if (hex.length !== 64) {
+    return null;
+  }
   const b = fromHex(hex);
   return b === null ? null : b.reverse();
 }

@@ -22,14 +22,24 @@ const N_HALF = Uint8Array.from([
 
 /** s (bytes 32..63 of a compact signature) is in [1, n/2]: the only accepted form (no malleability). */
 export function isLowS(sig: Uint8Array): boolean {
-  if (sig.length !== 64) return false;
+  if (sig.length !== 64) {
+    return false;
+  }
   let nonzero = false;
-  for (let i = 32; i < 64; i++) if (sig[i] !== 0) nonzero = true;
-  if (!nonzero) return false;
+  for (let i = 32; i < 64; i++) {
+    if (sig[i] !== 0) {
+      nonzero = true;
+    }
+  }
+  if (!nonzero) {
+    return false;
+  }
   for (let i = 0; i < 32; i++) {
     const s = sig[32 + i]!;
     const h = N_HALF[i]!;
-    if (s !== h) return s < h;
+    if (s !== h) {
+      return s < h;
+    }
   }
   return true; // s == n/2 exactly
 }

@@ -35,6 +35,8 @@ export function publicKeyOf(priv: Uint8Array): Uint8Array {
  * Throws on a message that is not 32 bytes or an invalid private key.
  */
 export function signCompact(msg32: Uint8Array, priv: Uint8Array): Uint8Array {
-  if (msg32.length !== 32) throw new RangeError(`message must be 32 bytes, got ${msg32.length}`);
+  if (msg32.length !== 32) {
+    throw new RangeError(`message must be 32 bytes, got ${msg32.length}`);
+  }
   return sign(msg32, priv, SIGN_OPTS);
 }

@@ -40,7 +40,9 @@ export const DEFAULT_LOADERS: Readonly<VerifierLoaders> = Object.freeze({
 const AUTO_ORDER: readonly VerifierBackend[] = ['native', 'wasm', 'noble'];
 
 function reasonOf(err: unknown): string {
-  if (err instanceof Error) return err.message.split('\n')[0] || err.name;
+  if (err instanceof Error) {
+    return err.message.split('\n')[0] || err.name;
+  }
   return String(err);
 }
 
@@ -60,7 +62,9 @@ export function loadVerifier(
   const fallbacks: VerifierFallback[] = [];
   for (const name of order) {
     const load = loaders[name] ?? DEFAULT_LOADERS[name];
-    if (load === undefined) throw new Error(`unknown secp256k1 backend: ${String(name)}`);
+    if (load === undefined) {
+      throw new Error(`unknown secp256k1 backend: ${String(name)}`);
+    }
     try {
       return { verifier: load(), fallbacks };
     } catch (err) {

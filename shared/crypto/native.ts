@@ -30,7 +30,9 @@ export function createNativeVerifier(): SignatureVerifier {
   return {
     name: 'native',
     verify(sig: Uint8Array, msg32: Uint8Array, pubkey33: Uint8Array): boolean {
-      if (!isLowS(sig) || msg32.length !== 32 || !isCompressedPubkeyShape(pubkey33)) return false;
+      if (!isLowS(sig) || msg32.length !== 32 || !isCompressedPubkeyShape(pubkey33)) {
+        return false;
+      }
       try {
         return ecdsaVerify(sig, msg32, pubkey33);
       } catch {

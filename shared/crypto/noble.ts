@@ -17,11 +17,15 @@ const VERIFY_OPTS = Object.freeze({ prehash: false, lowS: true, format: 'compact
  * (returns false); it throws on wrong lengths, which the pre-checks exclude, and we catch anyway.
  */
 export function createNobleVerifier(): SignatureVerifier {
-  if (typeof nobleVerify !== 'function') throw new Error('@noble/secp256k1 has no verify');
+  if (typeof nobleVerify !== 'function') {
+    throw new Error('@noble/secp256k1 has no verify');
+  }
   return {
     name: 'noble',
     verify(sig: Uint8Array, msg32: Uint8Array, pubkey33: Uint8Array): boolean {
-      if (!isLowS(sig) || msg32.length !== 32 || !isCompressedPubkeyShape(pubkey33)) return false;
+      if (!isLowS(sig) || msg32.length !== 32 || !isCompressedPubkeyShape(pubkey33)) {
+        return false;
+      }
       try {
         return nobleVerify(sig, msg32, pubkey33, VERIFY_OPTS);
       } catch {

@@ -23,12 +23,16 @@ type Tiny = Pick<typeof TinySecp256k1, 'verify'>;
 export function createWasmVerifier(): SignatureVerifier {
   const require = createRequire(import.meta.url);
   const tiny = require('tiny-secp256k1') as Tiny;
-  if (typeof tiny?.verify !== 'function') throw new Error('tiny-secp256k1 loaded but has no verify');
+  if (typeof tiny?.verify !== 'function') {
+    throw new Error('tiny-secp256k1 loaded but has no verify');
+  }
   const tinyVerify = tiny.verify;
   return {
     name: 'wasm',
     verify(sig: Uint8Array, msg32: Uint8Array, pubkey33: Uint8Array): boolean {
-      if (!isLowS(sig) || msg32.length !== 32 || !isCompressedPubkeyShape(pubkey33)) return false;
+      if (!isLowS(sig) || msg32.length !== 32 || !isCompressedPubkeyShape(pubkey33)) {
+        return false;
+      }
       try {
         // strict = true: reject high-S inside the WASM too (already excluded by isLowS above).
         return tinyVerify(msg32, pubkey33, sig, true);

@@ -68,8 +68,12 @@ export const arbHeader: fc.Arbitrary<BlockHeader> = fc.record({
 
 /** Compares decoded values structurally (Uint8Array views vs copies compare by content). */
 export function normalize(v: unknown): unknown {
-  if (v instanceof Uint8Array) return Buffer.from(v).toString('hex');
-  if (Array.isArray(v)) return v.map(normalize);
+  if (v instanceof Uint8Array) {
+    return Buffer.from(v).toString('hex');
+  }
+  if (Array.isArray(v)) {
+    return v.map(normalize);
+  }
   if (v !== null && typeof v === 'object') {
     return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, normalize(x)]));
   }

@@ -68,13 +68,17 @@ export function coinbase(height: number, outputs: TxOutput[], tag = ''): Decoded
 /** Finds a nonce meeting the header's target (instant on `local`). */
 export function mineHeader(h: BlockHeader, p: NetworkParams = LOCAL): BlockHeader {
   const target = targetFromBits(h.bits, p.powLimit);
-  if (target === null) throw new Error('bad bits');
+  if (target === null) {
+    throw new Error('bad bits');
+  }
   const le = targetToLeBytes(target);
   const buf = encodeHeader(h);
   const view = new DataView(buf.buffer, buf.byteOffset);
   for (let n = 0; ; n++) {
     view.setUint32(NONCE_OFFSET, n, true);
-    if (hashMeetsTargetBytes(sha256d(buf), le)) return { ...h, nonce: BigInt(n) };
+    if (hashMeetsTargetBytes(sha256d(buf), le)) {
+      return { ...h, nonce: BigInt(n) };
+    }
   }
 }
 
@@ -136,9 +140,15 @@ export class MemoryLedger implements LedgerView {
 
   apply(block: DecodedBlock): BlockEffects {
     const fx = connectBlock(block, this.height + 1, this, this.p);
-    for (const s of fx.spent) this.coins.delete(outpointKey(s.txid, s.vout));
-    for (const c of fx.created) this.coins.set(outpointKey(c.txid, c.vout), c.coin);
-    for (const a of fx.assets) this.assetsById.set(toHex(a.id), a);
+    for (const s of fx.spent) {
+      this.coins.delete(outpointKey(s.txid, s.vout));
+    }
+    for (const c of fx.created) {
+      this.coins.set(outpointKey(c.txid, c.vout), c.coin);
+    }
+    for (const a of fx.assets) {
+      this.assetsById.set(toHex(a.id), a);
+    }
     this.blocks.push(block);
     return fx;
   }

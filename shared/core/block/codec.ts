@@ -12,7 +12,9 @@ import { type BlockHeader, type DecodedBlock, HEADER_SIZE } from './types.ts';
 export function encodeBlock(header: BlockHeader, txs: readonly (Transaction | DecodedTx)[]): Uint8Array {
   const w = new Writer(HEADER_SIZE + 256 * txs.length);
   w.bytes(encodeHeader(header)).varint(txs.length);
-  for (const t of txs) w.bytes('raw' in t ? t.raw : encodeTx(t));
+  for (const t of txs) {
+    w.bytes('raw' in t ? t.raw : encodeTx(t));
+  }
   return w.finish();
 }
 
@@ -24,7 +26,9 @@ export function decodeBlock(raw: Uint8Array): DecodedBlock {
   const header = readHeader(r);
   const n = r.count('block.txs.count', Math.floor(r.remaining / MIN_TX_SIZE));
   const txs: DecodedTx[] = new Array(n);
-  for (let i = 0; i < n; i++) txs[i] = readTx(r, raw);
+  for (let i = 0; i < n; i++) {
+    txs[i] = readTx(r, raw);
+  }
   r.end('block');
   return { header, hash: sha256d(raw.subarray(0, HEADER_SIZE)), raw, txs };
 }

@@ -51,7 +51,9 @@ export class Reader {
   u64(field: string): number {
     const lo = this.u32(field);
     const hi = this.u32(field);
-    if (hi > 0x1fffff) throw new DecodeError('decode-too-large', field, 'exceeds 2^53-1');
+    if (hi > 0x1fffff) {
+      throw new DecodeError('decode-too-large', field, 'exceeds 2^53-1');
+    }
     return hi * 0x100000000 + lo;
   }
 
@@ -68,13 +70,18 @@ export class Reader {
     let result = 0;
     let scale = 1;
     for (let i = 0; i < MAX_VARINT_BYTES; i++) {
-      if (this.#pos >= this.#end) throw new DecodeError('decode-truncated', field, 'varint cut short');
+      if (this.#pos >= this.#end) {
+        throw new DecodeError('decode-truncated', field, 'varint cut short');
+      }
       const byte = b[this.#pos++]!;
       result += (byte & 0x7f) * scale;
       if ((byte & 0x80) === 0) {
-        if (byte === 0 && i > 0)
+        if (byte === 0 && i > 0) {
           throw new DecodeError('decode-noncanonical-varint', field, 'overlong varint');
-        if (result > max) throw new DecodeError('decode-too-large', field, `${result} exceeds ${max}`);
+        }
+        if (result > max) {
+          throw new DecodeError('decode-too-large', field, `${result} exceeds ${max}`);
+        }
         return result;
       }
       scale *= 128;

@@ -15,9 +15,13 @@ export class Writer {
   }
 
   #room(n: number): void {
-    if (this.#pos + n <= this.#buf.length) return;
+    if (this.#pos + n <= this.#buf.length) {
+      return;
+    }
     let size = this.#buf.length * 2;
-    while (size < this.#pos + n) size *= 2;
+    while (size < this.#pos + n) {
+      size *= 2;
+    }
     const next = new Uint8Array(size);
     next.set(this.#buf.subarray(0, this.#pos));
     this.#buf = next;
@@ -30,7 +34,9 @@ export class Writer {
   }
 
   u32(v: number): this {
-    if (!Number.isInteger(v) || v < 0 || v > 0xffffffff) throw new UsageError(`u32 out of range: ${v}`);
+    if (!Number.isInteger(v) || v < 0 || v > 0xffffffff) {
+      throw new UsageError(`u32 out of range: ${v}`);
+    }
     this.#room(4);
     const b = this.#buf;
     const p = this.#pos;
@@ -43,19 +49,25 @@ export class Writer {
   }
 
   u64(v: number): this {
-    if (!Number.isSafeInteger(v) || v < 0) throw new UsageError(`u64 out of range: ${v}`);
+    if (!Number.isSafeInteger(v) || v < 0) {
+      throw new UsageError(`u64 out of range: ${v}`);
+    }
     this.u32(v % 0x100000000);
     return this.u32(Math.floor(v / 0x100000000));
   }
 
   u64big(v: bigint): this {
-    if (v < 0n || v > 0xffffffffffffffffn) throw new UsageError(`u64 out of range: ${v}`);
+    if (v < 0n || v > 0xffffffffffffffffn) {
+      throw new UsageError(`u64 out of range: ${v}`);
+    }
     this.u32(Number(v & 0xffffffffn));
     return this.u32(Number(v >> 32n));
   }
 
   varint(v: number): this {
-    if (!Number.isInteger(v) || v < 0 || v > MAX_VARINT) throw new UsageError(`varint out of range: ${v}`);
+    if (!Number.isInteger(v) || v < 0 || v > MAX_VARINT) {
+      throw new UsageError(`varint out of range: ${v}`);
+    }
     this.#room(8);
     let x = v;
     while (x >= 0x80) {

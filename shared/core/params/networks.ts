@@ -101,6 +101,8 @@ export function isNetworkName(s: string): s is NetworkName {
 /** Subsidy of the block at `height`: halves every halvingInterval blocks, zero after 52 halvings. */
 export function blockSubsidy(height: number, p: NetworkParams): number {
   const halvings = Math.floor(height / p.halvingInterval);
-  if (halvings >= 52) return 0;
+  if (halvings >= 52) {
+    return 0;
+  }
   return Math.floor(p.initialSubsidy / 2 ** halvings);
 }

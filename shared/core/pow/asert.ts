@@ -39,7 +39,9 @@ export interface AsertParams {
 }
 
 function checkInt(v: number, what: string): void {
-  if (!Number.isSafeInteger(v)) throw new UsageError(`${what} must be a safe integer, got ${v}`);
+  if (!Number.isSafeInteger(v)) {
+    throw new UsageError(`${what} must be a safe integer, got ${v}`);
+  }
 }
 
 /** The target of the block after `parent` (BCHN's CalculateASERT). */
@@ -50,22 +52,32 @@ export function calculateAsert(p: AsertParams): bigint {
   checkInt(p.parentHeight, 'parentHeight');
   checkInt(p.targetSpacing, 'targetSpacing');
   checkInt(p.halfLife, 'halfLife');
-  if (p.targetSpacing <= 0) throw new UsageError('targetSpacing must be positive');
-  if (p.halfLife <= 0) throw new UsageError('halfLife must be positive');
+  if (p.targetSpacing <= 0) {
+    throw new UsageError('targetSpacing must be positive');
+  }
+  if (p.halfLife <= 0) {
+    throw new UsageError('halfLife must be positive');
+  }
   // BCHN requires powLimit < 2^224 so its 256-bit product cannot overflow; BigInt products are
   // exact, so Cairn allows any limit below 2^256 (local's 0x207fffff is ~2^255).
-  if (p.powLimit <= 0n || p.powLimit >> 256n !== 0n) throw new UsageError('powLimit must be in [1, 2^256)');
+  if (p.powLimit <= 0n || p.powLimit >> 256n !== 0n) {
+    throw new UsageError('powLimit must be in [1, 2^256)');
+  }
   if (p.anchorTarget <= 0n || p.anchorTarget > p.powLimit) {
     throw new UsageError('anchorTarget must be in [1, powLimit]');
   }
-  if (p.parentHeight < p.anchorHeight) throw new UsageError('parent is below the anchor');
+  if (p.parentHeight < p.anchorHeight) {
+    throw new UsageError('parent is below the anchor');
+  }
 
   const timeDiff = BigInt(p.parentTime) - BigInt(p.anchorParentTime);
   const heightDiff = BigInt(p.parentHeight) - BigInt(p.anchorHeight);
   const spacing = BigInt(p.targetSpacing);
   // BCHN asserts this so that the 64-bit products below cannot overflow.
   const drift = timeDiff - spacing * heightDiff;
-  if ((drift < 0n ? -drift : drift) >= 1n << 47n) throw new UsageError('time too far off schedule');
+  if ((drift < 0n ? -drift : drift) >= 1n << 47n) {
+    throw new UsageError('time too far off schedule');
+  }
 
   // BigInt division truncates toward zero, like C++'s int64 division.
   const exponent = ((timeDiff - spacing * (heightDiff + 1n)) * 65536n) / BigInt(p.halfLife);
@@ -85,7 +97,9 @@ export function calculateAsert(p: AsertParams): bigint {
   } else {
     next <<= shifts;
   }
-  if (next === 0n) return 1n; // 0 is not a valid target, 1 is
+  if (next === 0n) {
+    return 1n; // 0 is not a valid target, 1 is
+  }
   return next > p.powLimit ? p.powLimit : next;
 }
 

@@ -27,7 +27,9 @@ function checkBits(bits: number): void {
 }
 
 function checkU256(v: bigint, what: string): void {
-  if (v < 0n || v > MAX_U256) throw new UsageError(`${what} must be a 256-bit unsigned integer`);
+  if (v < 0n || v > MAX_U256) {
+    throw new UsageError(`${what} must be a 256-bit unsigned integer`);
+  }
 }
 
 /** Bitcoin Core's arith_uint256::SetCompact. */
@@ -77,7 +79,9 @@ export function encodeCompact(target: bigint): number {
  */
 export function targetFromBits(bits: number, powLimit: bigint): bigint | null {
   const { target, negative, overflow } = decodeCompact(bits);
-  if (negative || overflow || target === 0n || target > powLimit) return null;
+  if (negative || overflow || target === 0n || target > powLimit) {
+    return null;
+  }
   return target;
 }
 
@@ -87,7 +91,9 @@ export function targetFromBits(bits: number, powLimit: bigint): bigint | null {
  */
 export function workFromTarget(target: bigint): bigint {
   checkU256(target, 'target');
-  if (target === 0n) throw new UsageError('target must be positive');
+  if (target === 0n) {
+    throw new UsageError('target must be positive');
+  }
   return TWO_256 / (target + 1n);
 }
 
@@ -115,7 +121,9 @@ export function hashMeetsTargetBytes(hash32: Uint8Array, targetLe: Uint8Array): 
   for (let i = 31; i >= 0; i--) {
     const h = hash32[i]!;
     const t = targetLe[i]!;
-    if (h !== t) return h < t;
+    if (h !== t) {
+      return h < t;
+    }
   }
   return true; // equal: hash == target passes
 }

@@ -13,6 +13,7 @@ import {
   MAX_COINBASE_DATA,
   MAX_TX_SIZE,
 } from '../limits.ts';
+import { outpointKey } from '../outpoint.ts';
 import { isCompressedPubkeyShape, isLowS, type SignatureVerifier } from '../signature.ts';
 import { signatureHash } from './ids.ts';
 import { type DecodedTx, type Transaction, TX_VERSION, type TxOutput } from './types.ts';
@@ -28,7 +29,9 @@ const utf8 = new TextEncoder();
 function hasControlChars(s: string): boolean {
   for (let i = 0; i < s.length; i++) {
     const c = s.charCodeAt(i);
-    if (c < 0x20 || (c >= 0x7f && c <= 0x9f)) return true;
+    if (c < 0x20 || (c >= 0x7f && c <= 0x9f)) {
+      return true;
+    }
   }
   return false;
 }
@@ -36,31 +39,47 @@ function hasControlChars(s: string): boolean {
 /** Structure rules only (no signatures). Returns the total of the outputs. */
 export function checkTxStructure(d: DecodedTx, p: TxCheckParams): number {
   const tx = d.tx;
-  if (tx.version !== TX_VERSION)
+  if (tx.version !== TX_VERSION) {
     throw new ValidationError('bad-txns-version', `version ${tx.version} is not ${TX_VERSION}`);
-  if (d.raw.length > MAX_TX_SIZE) throw new ValidationError('bad-txns-oversize', `${d.raw.length} bytes`);
+  }
+  if (d.raw.length > MAX_TX_SIZE) {
+    throw new ValidationError('bad-txns-oversize', `${d.raw.length} bytes`);
+  }
   const total = checkOutputs(tx, p.maxMoney);
   if (tx.kind === 'coinbase') {
-    if (tx.data.length > MAX_COINBASE_DATA)
+    if (tx.data.length > MAX_COINBASE_DATA) {
       throw new ValidationError('bad-cb-length', `coinbase data > ${MAX_COINBASE_DATA} bytes`);
+    }
     return total;
   }
 
-  if (tx.inputs.length === 0)
+  if (tx.inputs.length === 0) {
     throw new ValidationError('bad-txns-vin-empty', 'a spending transaction needs inputs');
-  const seen = new Set<string>();
-  for (const i of tx.inputs) {
-    const key = `${toHex(i.prevTxid)}:${i.vout}`;
-    if (seen.has(key)) throw new ValidationError('bad-txns-inputs-duplicate', `input ${key} spent twice`);
-    seen.add(key);
-    if (!isCompressedPubkeyShape(i.pubkey))
-      throw new ValidationError('bad-txns-pubkey', `input ${key} has no compressed public key`);
+  }
+  for (let n = 0; n < tx.inputs.length; n++) {
+    if (!isCompressedPubkeyShape(tx.inputs[n]!.pubkey)) {
+      throw new ValidationError('bad-txns-pubkey', `input ${n} has no compressed public key`);
+    }
+  }
+  if (tx.inputs.length > 1) {
+    const seen = new Set<string>();
+    for (const i of tx.inputs) {
+      const key = outpointKey(i.prevTxid, i.vout);
+      if (seen.has(key)) {
+        throw new ValidationError(
+          'bad-txns-inputs-duplicate',
+          `input ${toHex(i.prevTxid)}:${i.vout} spent twice`,
+        );
+      }
+      seen.add(key);
+    }
   }
 
   switch (tx.kind) {
     case 'transfer':
-      if (tx.outputs.length === 0)
+      if (tx.outputs.length === 0) {
         throw new ValidationError('bad-txns-vout-empty', 'a transfer needs outputs');
+      }
       break;
     case 'asset': {
       const { name, fingerprint, metadata } = tx.asset;
@@ -83,8 +102,9 @@ export function checkTxStructure(d: DecodedTx, p: TxCheckParams): number {
       break;
     }
     case 'issue':
-      if (!tx.outputs.some((o) => o.bitmark.type === 'mint'))
+      if (!tx.outputs.some((o) => o.bitmark.type === 'mint')) {
         throw new ValidationError('bad-issue-empty', 'an issue mints no bitmark');
+      }
       break;
   }
   return total;
@@ -92,42 +112,54 @@ export function checkTxStructure(d: DecodedTx, p: TxCheckParams): number {
 
 function checkOutputs(tx: Transaction, maxMoney: number): number {
   let total = 0;
-  const carried = new Set<string>();
-  for (const [n, o] of tx.outputs.entries()) {
-    if (o.amount > maxMoney)
+  let carried: Set<string> | undefined;
+  for (let n = 0; n < tx.outputs.length; n++) {
+    const o = tx.outputs[n]!;
+    if (o.amount > maxMoney) {
       throw new ValidationError('bad-txns-vout-toolarge', `output ${n} amount ${o.amount} > ${maxMoney}`);
+    }
     total += o.amount;
-    if (total > maxMoney)
+    if (total > maxMoney) {
       throw new ValidationError('bad-txns-txouttotal-toolarge', `outputs total > ${maxMoney}`);
-    checkOutputBitmark(tx, o, n, carried);
+    }
+    if (o.bitmark.type !== 'none') {
+      carried = checkOutputBitmark(tx, o, n, carried ?? new Set());
+    }
   }
-  if (tx.kind === 'coinbase' && tx.outputs.length === 0)
+  if (tx.kind === 'coinbase' && tx.outputs.length === 0) {
     throw new ValidationError('bad-cb-vout-empty', 'coinbase has no output');
+  }
   return total;
 }
 
-function checkOutputBitmark(tx: Transaction, o: TxOutput, n: number, carried: Set<string>): void {
+function checkOutputBitmark(tx: Transaction, o: TxOutput, n: number, carried: Set<string>): Set<string> {
   if (o.bitmark.type === 'mint' && tx.kind !== 'issue') {
     throw new ValidationError('bad-txns-mint-outside-issue', `output ${n} mints a bitmark outside an issue`);
   }
   if (o.bitmark.type === 'carry') {
-    if (tx.kind === 'coinbase')
+    if (tx.kind === 'coinbase') {
       throw new ValidationError('bad-cb-bitmark', `coinbase output ${n} carries a bitmark`);
+    }
     const id = toHex(o.bitmark.id);
-    if (carried.has(id))
+    if (carried.has(id)) {
       throw new ValidationError('bad-txns-bitmark-duplicate', `bitmark ${id} in two outputs`);
+    }
     carried.add(id);
   }
+  return carried;
 }
 
 /** Every input's signature, low-S, against the signature hash for that input. */
 export function checkTxSignatures(d: DecodedTx, genesisHash: Uint8Array, verifier: SignatureVerifier): void {
   const tx = d.tx;
-  if (tx.kind === 'coinbase') return;
+  if (tx.kind === 'coinbase') {
+    return;
+  }
   for (let i = 0; i < tx.inputs.length; i++) {
     const input = tx.inputs[i]!;
-    if (!isLowS(input.signature))
+    if (!isLowS(input.signature)) {
       throw new ValidationError('bad-txns-sig-highs', `input ${i} signature is not low-S`);
+    }
     if (!verifier.verify(input.signature, signatureHash(genesisHash, d, i), input.pubkey)) {
       throw new ValidationError('bad-txns-sig', `input ${i} signature does not verify`);
     }

@@ -44,7 +44,11 @@ function writeTx(tx: Transaction): { raw: Uint8Array; unsignedLength: number } {
   const w = new Writer(256);
   writeUnsigned(w, tx);
   const unsignedLength = w.length;
-  if (tx.kind !== 'coinbase') for (const i of tx.inputs) w.bytes(i.signature);
+  if (tx.kind !== 'coinbase') {
+    for (const i of tx.inputs) {
+      w.bytes(i.signature);
+    }
+  }
   return { raw: w.finish(), unsignedLength };
 }
 
@@ -72,10 +76,14 @@ function writeUnsigned(w: Writer, tx: Transaction): void {
   }
   if (tx.kind !== 'coinbase') {
     w.varint(tx.inputs.length);
-    for (const i of tx.inputs) w.bytes(i.prevTxid).varint(i.vout).bytes(i.pubkey);
+    for (const i of tx.inputs) {
+      w.bytes(i.prevTxid).varint(i.vout).bytes(i.pubkey);
+    }
   }
   w.varint(tx.outputs.length);
-  for (const o of tx.outputs) writeOutput(w, o);
+  for (const o of tx.outputs) {
+    writeOutput(w, o);
+  }
 }
 
 function writeOutput(w: Writer, o: TxOutput): void {
@@ -95,8 +103,9 @@ function writeOutput(w: Writer, o: TxOutput): void {
 
 /** Decodes one whole transaction; any deviation from the canonical encoding is a DecodeError. */
 export function decodeTx(raw: Uint8Array): DecodedTx {
-  if (raw.length > MAX_TX_SIZE)
+  if (raw.length > MAX_TX_SIZE) {
     throw new DecodeError('decode-too-large', 'tx', `${raw.length} bytes > ${MAX_TX_SIZE}`);
+  }
   const r = new Reader(raw);
   const d = readTx(r, raw);
   r.end('tx');
@@ -160,8 +169,9 @@ export function readTx(r: Reader, buf: Uint8Array): DecodedTx {
       throw new DecodeError('decode-bad-value', 'tx.kind', `unknown kind ${kindByte}`);
   }
   const end = r.position;
-  if (end - start > MAX_TX_SIZE)
+  if (end - start > MAX_TX_SIZE) {
     throw new DecodeError('decode-too-large', 'tx', `${end - start} bytes > ${MAX_TX_SIZE}`);
+  }
   const bytes = buf.subarray(start, end);
   return { tx, raw: bytes, txid: sha256d(bytes), unsignedLength: unsignedEnd - start };
 }
@@ -206,10 +216,15 @@ function readOutputs(r: Reader): TxOutput[] {
     const amount = r.varint('output.amount');
     const tag = r.u8('output.bitmark');
     let bitmark: OutputBitmark;
-    if (tag === BITMARK_NONE) bitmark = NO_BITMARK;
-    else if (tag === BITMARK_CARRY) bitmark = { type: 'carry', id: r.bytes(HASH_SIZE, 'output.bitmark.id') };
-    else if (tag === BITMARK_MINT) bitmark = MINT;
-    else throw new DecodeError('decode-bad-value', 'output.bitmark', `unknown tag ${tag}`);
+    if (tag === BITMARK_NONE) {
+      bitmark = NO_BITMARK;
+    } else if (tag === BITMARK_CARRY) {
+      bitmark = { type: 'carry', id: r.bytes(HASH_SIZE, 'output.bitmark.id') };
+    } else if (tag === BITMARK_MINT) {
+      bitmark = MINT;
+    } else {
+      throw new DecodeError('decode-bad-value', 'output.bitmark', `unknown tag ${tag}`);
+    }
     outputs[i] = { owner, amount, bitmark };
   }
   return outputs;

@@ -11,13 +11,16 @@ import { checkTxSignatures, checkTxStructure } from '../tx/check.ts';
 
 /** The header alone: version, a valid target no easier than the network's limit, and PoW meeting it. */
 export function checkHeader(header: BlockHeader, hash: Uint8Array, p: NetworkParams): void {
-  if (header.version !== BLOCK_VERSION)
+  if (header.version !== BLOCK_VERSION) {
     throw new ValidationError('bad-version', `block version ${header.version}`);
+  }
   const target = targetFromBits(header.bits, p.powLimit);
-  if (target === null)
+  if (target === null) {
     throw new ValidationError('bad-diffbits', `bits 0x${header.bits.toString(16)} is not a valid target`);
-  if (!hashMeetsTarget(hash, target))
+  }
+  if (!hashMeetsTarget(hash, target)) {
     throw new ValidationError('high-hash', 'proof of work does not meet the target');
+  }
 }
 
 export interface BlockCheckOptions {
@@ -33,21 +36,28 @@ export function checkBlock(
   opts: BlockCheckOptions = {},
 ): void {
   checkHeader(block.header, block.hash, p);
-  if (block.raw.length > p.maxBlockSize)
+  if (block.raw.length > p.maxBlockSize) {
     throw new ValidationError('bad-blk-length', `${block.raw.length} bytes > ${p.maxBlockSize}`);
+  }
   const txs = block.txs;
-  if (txs.length === 0) throw new ValidationError('bad-blk-length', 'block has no transactions');
-  if (txs[0]!.tx.kind !== 'coinbase')
+  if (txs.length === 0) {
+    throw new ValidationError('bad-blk-length', 'block has no transactions');
+  }
+  if (txs[0]!.tx.kind !== 'coinbase') {
     throw new ValidationError('bad-cb-missing', 'first tx is not a coinbase');
+  }
 
   const ids = new Array<Uint8Array>(txs.length);
   const seen = new Set<string>();
   for (let i = 0; i < txs.length; i++) {
     const d = txs[i]!;
-    if (i > 0 && d.tx.kind === 'coinbase')
+    if (i > 0 && d.tx.kind === 'coinbase') {
       throw new ValidationError('bad-cb-multiple', `tx ${i} is a second coinbase`);
+    }
     const key = Buffer.from(d.txid.buffer, d.txid.byteOffset, 32).toString('latin1');
-    if (seen.has(key)) throw new ValidationError('bad-txns-duplicate', `tx ${toHex(d.txid)} appears twice`);
+    if (seen.has(key)) {
+      throw new ValidationError('bad-txns-duplicate', `tx ${toHex(d.txid)} appears twice`);
+    }
     seen.add(key);
     ids[i] = d.txid;
   }
@@ -57,6 +67,8 @@ export function checkBlock(
   }
   for (const d of txs) {
     checkTxStructure(d, p);
-    if (opts.skipSignatures !== true) checkTxSignatures(d, p.genesisHash, verifier);
+    if (opts.skipSignatures !== true) {
+      checkTxSignatures(d, p.genesisHash, verifier);
+    }
   }
 }

@@ -41,7 +41,9 @@ class BlockOverlay implements LedgerView {
 
   getCoin(txid: Uint8Array, vout: number): Coin | undefined {
     const key = outpointKey(txid, vout);
-    if (this.spent.has(key)) return undefined;
+    if (this.spent.has(key)) {
+      return undefined;
+    }
     return this.created.get(key)?.coin ?? this.base.getCoin(txid, vout);
   }
 
@@ -63,8 +65,9 @@ export function connectBlock(
   let fees = 0;
 
   const coinbase = block.txs[0]!;
-  if (coinbase.tx.kind !== 'coinbase')
+  if (coinbase.tx.kind !== 'coinbase') {
     throw new ValidationError('bad-cb-missing', 'first tx is not a coinbase');
+  }
   if (coinbase.tx.height !== height) {
     throw new ValidationError(
       'bad-cb-height',
@@ -77,16 +80,19 @@ export function connectBlock(
     if (t > 0) {
       const r = checkTxInputs(d, overlay, height, p);
       fees += r.fee;
-      if (fees > p.maxMoney)
+      if (fees > p.maxMoney) {
         throw new ValidationError('bad-txns-accumulated-fee-outofrange', 'fees out of range');
-      if (d.tx.kind === 'coinbase')
+      }
+      if (d.tx.kind === 'coinbase') {
         throw new ValidationError('bad-cb-multiple', `tx ${t} is a second coinbase`);
+      }
       for (let i = 0; i < d.tx.inputs.length; i++) {
         const input = d.tx.inputs[i]!;
         const key = outpointKey(input.prevTxid, input.vout);
         overlay.spent.add(key);
-        if (!overlay.created.delete(key))
+        if (!overlay.created.delete(key)) {
           spent.push({ txid: input.prevTxid, vout: input.vout, coin: r.spent[i]! });
+        }
       }
       if (r.asset !== undefined) {
         overlay.assets.set(toHex(r.asset.id), r.asset);
@@ -101,8 +107,11 @@ export function connectBlock(
 
   const reward = blockSubsidy(height, p) + fees;
   let paid = 0;
-  for (const o of coinbase.tx.outputs) paid += o.amount;
-  if (paid > reward)
+  for (const o of coinbase.tx.outputs) {
+    paid += o.amount;
+  }
+  if (paid > reward) {
     throw new ValidationError('bad-cb-amount', `coinbase pays ${paid} > subsidy + fees ${reward}`);
+  }
   return { height, fees, spent, created: [...overlay.created.values()], assets };
 }

@@ -14,7 +14,9 @@ export interface ParentInfo {
 }
 
 export function medianTimePast(times: readonly number[]): number {
-  if (times.length === 0) return 0;
+  if (times.length === 0) {
+    return 0;
+  }
   const sorted = [...times].sort((a, b) => a - b);
   return sorted[Math.floor(sorted.length / 2)]!;
 }
@@ -48,8 +50,9 @@ export function checkHeaderContext(
     );
   }
   const mtp = medianTimePast(parent.recentTimes.slice(0, p.medianTimeSpan));
-  if (header.time <= mtp)
+  if (header.time <= mtp) {
     throw new ValidationError('time-too-old', `time ${header.time} is not after median time past ${mtp}`);
+  }
   if (header.time > now + p.maxFutureBlockTime) {
     throw new ValidationError(
       'time-too-new',

@@ -34,8 +34,9 @@ export function checkTxInputs(
   rules: InputRules,
 ): SpendResult {
   const tx = d.tx;
-  if (tx.kind === 'coinbase')
+  if (tx.kind === 'coinbase') {
     throw new ValidationError('bad-cb-multiple', 'a coinbase can only be the first tx of a block');
+  }
   const spent: Coin[] = new Array(tx.inputs.length);
   let totalIn = 0;
   const inBitmarks = new Set<string>();
@@ -63,9 +64,12 @@ export function checkTxInputs(
       );
     }
     totalIn += coin.amount;
-    if (totalIn > rules.maxMoney)
+    if (totalIn > rules.maxMoney) {
       throw new ValidationError('bad-txns-inputvalues-outofrange', 'inputs total out of range');
-    if (coin.bitmark !== null) inBitmarks.add(toHex(coin.bitmark));
+    }
+    if (coin.bitmark !== null) {
+      inBitmarks.add(toHex(coin.bitmark));
+    }
     spent[i] = coin;
   }
 
@@ -74,11 +78,12 @@ export function checkTxInputs(
     totalOut += o.amount;
     if (o.bitmark.type === 'carry') {
       const id = toHex(o.bitmark.id);
-      if (!inBitmarks.delete(id))
+      if (!inBitmarks.delete(id)) {
         throw new ValidationError(
           'bad-txns-bitmark-created',
           `output carries bitmark ${id} that no input holds`,
         );
+      }
     }
   }
   if (inBitmarks.size > 0) {
@@ -87,8 +92,9 @@ export function checkTxInputs(
       `bitmark ${[...inBitmarks][0]} is spent but not carried to an output`,
     );
   }
-  if (totalIn < totalOut)
+  if (totalIn < totalOut) {
     throw new ValidationError('bad-txns-in-belowout', `inputs ${totalIn} < outputs ${totalOut}`);
+  }
 
   let asset: AssetRecord | undefined;
   if (tx.kind === 'asset') {
@@ -110,8 +116,9 @@ export function checkTxInputs(
     };
   } else if (tx.kind === 'issue') {
     const registered = view.getAsset(tx.assetId);
-    if (registered === undefined)
+    if (registered === undefined) {
       throw new ValidationError('bad-issue-unknown-asset', `asset ${toHex(tx.assetId)} is not registered`, 0);
+    }
     if (!equalBytes(spent[0]!.owner, registered.registrant)) {
       throw new ValidationError(
         'bad-issue-not-registrant',

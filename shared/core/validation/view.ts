@@ -1,4 +1,3 @@
-import { Buffer } from 'node:buffer';
 /**
  * What contextual validation reads from the chain: unspent outputs and registered assets. The
  * chain-state service implements it over LMDB; tests implement it over maps. Validation never
@@ -32,7 +31,4 @@ export interface LedgerView {
   getAsset(assetId: Uint8Array): AssetRecord | undefined;
 }
 
-/** Key of an outpoint in maps: 32-byte txid and vout, as a compact string. */
-export function outpointKey(txid: Uint8Array, vout: number): string {
-  return `${Buffer.from(txid.buffer, txid.byteOffset, 32).toString('latin1')}${vout}`;
-}
+export { outpointKey } from '../outpoint.ts';

@@ -17,7 +17,9 @@ function onlyDecodeErrors(fn: () => unknown): void {
   try {
     fn();
   } catch (e) {
-    if (!(e instanceof DecodeError)) throw new Error(`threw ${String(e)} instead of DecodeError`);
+    if (!(e instanceof DecodeError)) {
+      throw new Error(`threw ${String(e)} instead of DecodeError`);
+    }
     assert.ok(e.field.length > 0);
   }
 }

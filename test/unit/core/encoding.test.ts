@@ -16,7 +16,9 @@ function assertDecodeError(fn: () => unknown, code: string, field?: string): voi
   assert.throws(fn, (e: unknown) => {
     assert.ok(e instanceof DecodeError, `expected DecodeError, got ${String(e)}`);
     assert.equal(e.code, code);
-    if (field !== undefined) assert.equal(e.field, field);
+    if (field !== undefined) {
+      assert.equal(e.field, field);
+    }
     return true;
   });
 }

@@ -421,7 +421,9 @@ describe('block rules', () => {
     let h = b.header;
     for (let n = 0n; ; n++) {
       h = { ...b.header, nonce: n };
-      if (!hashMeetsTarget(headerHash(h), target)) break;
+      if (!hashMeetsTarget(headerHash(h), target)) {
+        break;
+      }
     }
     rejects('high-hash', () => full(decodeBlock(encodeBlock(h, b.txs))));
   });

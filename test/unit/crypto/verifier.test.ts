@@ -84,7 +84,9 @@ function tripleWithS(s: bigint): { sig: Uint8Array; msg: Uint8Array; pub: Uint8A
     const msg = rand(32);
     const z = toBig(msg) % N;
     const d = etc.mod((s * k - z) * etc.invert(r, N), N);
-    if (r === 0n || d === 0n) continue;
+    if (r === 0n || d === 0n) {
+      continue;
+    }
     return { sig: concat(toBytes32(r), toBytes32(s)), msg, pub: Point.BASE.multiply(d).toBytes(true) };
   }
 }
@@ -168,9 +170,15 @@ describe('secp256k1 backends', () => {
 
   it('all reject every single-bit flip of signature, message and key', () => {
     const t = freshTriple();
-    for (let bit = 0; bit < 512; bit++) expectAll(false, flipBit(t.sig, bit), t.msg, t.pub, `sig bit ${bit}`);
-    for (let bit = 0; bit < 256; bit++) expectAll(false, t.sig, flipBit(t.msg, bit), t.pub, `msg bit ${bit}`);
-    for (let bit = 0; bit < 264; bit++) expectAll(false, t.sig, t.msg, flipBit(t.pub, bit), `key bit ${bit}`);
+    for (let bit = 0; bit < 512; bit++) {
+      expectAll(false, flipBit(t.sig, bit), t.msg, t.pub, `sig bit ${bit}`);
+    }
+    for (let bit = 0; bit < 256; bit++) {
+      expectAll(false, t.sig, flipBit(t.msg, bit), t.pub, `msg bit ${bit}`);
+    }
+    for (let bit = 0; bit < 264; bit++) {
+      expectAll(false, t.sig, t.msg, flipBit(t.pub, bit), `key bit ${bit}`);
+    }
   });
 
   it('all reject the malleated high-S twin (s → n − s) of a valid signature', () => {
@@ -218,7 +226,9 @@ describe('secp256k1 backends', () => {
       ['s = 1 (in range, wrong)', withS(t.sig, 1n)],
       ['all 0xff', new Uint8Array(64).fill(0xff)],
     ];
-    for (const [what, sig] of cases) expectAll(false, sig, t.msg, t.pub, what);
+    for (const [what, sig] of cases) {
+      expectAll(false, sig, t.msg, t.pub, what);
+    }
   });
 
   it('all reject wrong-length signatures, messages and keys', () => {
@@ -312,7 +322,9 @@ describe('secp256k1 backends', () => {
     fc.assert(
       fc.property(sig, msg, pub, (s, m, k) => {
         agreed(s, m, k);
-        if (isLowS(s) && m.length === 32 && k.length === 33 && isOnCurve(k)) reachedCurve++;
+        if (isLowS(s) && m.length === 32 && k.length === 33 && isOnCurve(k)) {
+          reachedCurve++;
+        }
       }),
       { numRuns: 400 },
     );

@@ -84,7 +84,9 @@ describe('decodeCompact / encodeCompact (Bitcoin Core bignum_SetCompact cases)',
     fc.assert(
       fc.property(fc.integer({ min: 0, max: 0xffffffff }), (bits) => {
         const d = decodeCompact(bits);
-        if (d.negative || d.overflow) return;
+        if (d.negative || d.overflow) {
+          return;
+        }
         const again = encodeCompact(d.target);
         assert.equal(decodeCompact(again).target, d.target);
         assert.equal(decodeCompact(again).negative, false);
@@ -196,7 +198,11 @@ describe('hashMeetsTarget', () => {
       .map(([h, i, b, lowerRandom]): [Uint8Array, Uint8Array] => {
         const t = Uint8Array.from(h);
         t[i] = b;
-        if (lowerRandom) for (let j = 0; j < i; j++) t[j] = (h[j]! * 7 + 13) & 0xff;
+        if (lowerRandom) {
+          for (let j = 0; j < i; j++) {
+            t[j] = (h[j]! * 7 + 13) & 0xff;
+          }
+        }
         return [h, t];
       });
     fc.assert(
