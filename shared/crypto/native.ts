@@ -7,7 +7,8 @@
  */
 import { createRequire } from 'node:module';
 import type * as Secp256k1 from 'secp256k1';
-import { isCompressedPubkeyShape, isLowS, type SignatureVerifier } from '../core/signature.ts';
+import type { SignatureVerifier } from '../core/signature.ts';
+import { guardedVerifier } from './guarded.ts';
 
 type NativeSecp256k1 = Pick<typeof Secp256k1, 'ecdsaVerify'>;
 
@@ -27,17 +28,5 @@ export function createNativeVerifier(): SignatureVerifier {
     throw new Error('secp256k1/bindings loaded but has no ecdsaVerify');
   }
   const ecdsaVerify = secp.ecdsaVerify;
-  return {
-    name: 'native',
-    verify(sig: Uint8Array, msg32: Uint8Array, pubkey33: Uint8Array): boolean {
-      if (!isLowS(sig) || msg32.length !== 32 || !isCompressedPubkeyShape(pubkey33)) {
-        return false;
-      }
-      try {
-        return ecdsaVerify(sig, msg32, pubkey33);
-      } catch {
-        return false; // unparsable signature (r or s ≥ n) or public key (x ≥ p, not on curve)
-      }
-    },
-  };
+  return guardedVerifier('native', (sig, msg, pub) => ecdsaVerify(sig, msg, pub));
 }

@@ -3,7 +3,8 @@
  * of last resort, slow but with no native or WASM dependency.
  */
 import { verify as nobleVerify } from '@noble/secp256k1';
-import { isCompressedPubkeyShape, isLowS, type SignatureVerifier } from '../core/signature.ts';
+import type { SignatureVerifier } from '../core/signature.ts';
+import { guardedVerifier } from './guarded.ts';
 
 /** Options for noble's verify: msg32 is already a digest, low-S only, 64-byte r||s. Shared, frozen. */
 const VERIFY_OPTS = Object.freeze({ prehash: false, lowS: true, format: 'compact' as const });
@@ -20,17 +21,5 @@ export function createNobleVerifier(): SignatureVerifier {
   if (typeof nobleVerify !== 'function') {
     throw new Error('@noble/secp256k1 has no verify');
   }
-  return {
-    name: 'noble',
-    verify(sig: Uint8Array, msg32: Uint8Array, pubkey33: Uint8Array): boolean {
-      if (!isLowS(sig) || msg32.length !== 32 || !isCompressedPubkeyShape(pubkey33)) {
-        return false;
-      }
-      try {
-        return nobleVerify(sig, msg32, pubkey33, VERIFY_OPTS);
-      } catch {
-        return false;
-      }
-    },
-  };
+  return guardedVerifier('noble', (sig, msg, pub) => nobleVerify(sig, msg, pub, VERIFY_OPTS));
 }

@@ -8,7 +8,8 @@
  */
 import { createRequire } from 'node:module';
 import type * as TinySecp256k1 from 'tiny-secp256k1';
-import { isCompressedPubkeyShape, isLowS, type SignatureVerifier } from '../core/signature.ts';
+import type { SignatureVerifier } from '../core/signature.ts';
+import { guardedVerifier } from './guarded.ts';
 
 type Tiny = Pick<typeof TinySecp256k1, 'verify'>;
 
@@ -27,18 +28,6 @@ export function createWasmVerifier(): SignatureVerifier {
     throw new Error('tiny-secp256k1 loaded but has no verify');
   }
   const tinyVerify = tiny.verify;
-  return {
-    name: 'wasm',
-    verify(sig: Uint8Array, msg32: Uint8Array, pubkey33: Uint8Array): boolean {
-      if (!isLowS(sig) || msg32.length !== 32 || !isCompressedPubkeyShape(pubkey33)) {
-        return false;
-      }
-      try {
-        // strict = true: reject high-S inside the WASM too (already excluded by isLowS above).
-        return tinyVerify(msg32, pubkey33, sig, true);
-      } catch {
-        return false;
-      }
-    },
-  };
+  // strict = true: reject high-S inside the WASM too (already excluded by the guard).
+  return guardedVerifier('wasm', (sig, msg, pub) => tinyVerify(msg, pub, sig, true));
 }

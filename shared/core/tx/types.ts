@@ -48,27 +48,25 @@ export interface CoinbaseTx {
   readonly outputs: readonly TxOutput[];
 }
 
-export interface TransferTx {
+/** What every transaction that spends outputs has. */
+interface SpendingTxBase {
   readonly version: number;
-  readonly kind: 'transfer';
   readonly inputs: readonly TxInput[];
   readonly outputs: readonly TxOutput[];
 }
 
-export interface AssetTx {
-  readonly version: number;
+export interface TransferTx extends SpendingTxBase {
+  readonly kind: 'transfer';
+}
+
+export interface AssetTx extends SpendingTxBase {
   readonly kind: 'asset';
   readonly asset: AssetDefinition;
-  readonly inputs: readonly TxInput[];
-  readonly outputs: readonly TxOutput[];
 }
 
-export interface IssueTx {
-  readonly version: number;
+export interface IssueTx extends SpendingTxBase {
   readonly kind: 'issue';
   readonly assetId: Uint8Array;
-  readonly inputs: readonly TxInput[];
-  readonly outputs: readonly TxOutput[];
 }
 
 export type Transaction = CoinbaseTx | TransferTx | AssetTx | IssueTx;
