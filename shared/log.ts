@@ -8,8 +8,14 @@ export type { Logger } from 'pino';
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 
-export function createLogger(opts: { level?: LogLevel; name?: string } = {}, destination?: DestinationStream): Logger {
-  const options: LoggerOptions = { level: opts.level ?? 'info', base: opts.name === undefined ? {} : { name: opts.name } };
+export function createLogger(
+  opts: { level?: LogLevel; name?: string } = {},
+  destination?: DestinationStream,
+): Logger {
+  const options: LoggerOptions = {
+    level: opts.level ?? 'info',
+    base: opts.name === undefined ? {} : { name: opts.name },
+  };
   return destination === undefined ? pino(options) : pino(options, destination);
 }
 

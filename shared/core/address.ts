@@ -3,7 +3,7 @@
  * network's prefix (`cairn`, `tcairn`, `lcairn`), so an address of one network is refused by another.
  */
 import { bech32m } from '@scure/base';
-import { DecodeError } from './errors.ts';
+import { DecodeError, UsageError } from './errors.ts';
 import { hash160 } from './hash.ts';
 import { OWNER_SIZE } from './limits.ts';
 
@@ -14,9 +14,8 @@ export function ownerOf(pubkey33: Uint8Array): Uint8Array {
 }
 
 export function encodeAddress(prefix: string, owner: Uint8Array): string {
-  if (owner.length !== OWNER_SIZE) {
-    throw new DecodeError('decode-bad-value', 'address.owner', `must be ${OWNER_SIZE} bytes`);
-  }
+  if (owner.length !== OWNER_SIZE)
+    throw new UsageError(`an owner hash has ${OWNER_SIZE} bytes, not ${owner.length}`);
   return bech32m.encode(prefix, [ADDRESS_VERSION, ...bech32m.toWords(owner)]);
 }
 

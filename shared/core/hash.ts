@@ -55,3 +55,4 @@ export class TaggedHash {
 export const TAG_SIGHASH = new TaggedHash('cairn/sighash');
 export const TAG_MERKLE = new TaggedHash('cairn/merkle');
 export const TAG_BITMARK = new TaggedHash('cairn/bitmark');
+export const TAG_ASSET = new TaggedHash('cairn/asset');

@@ -18,8 +18,9 @@ export const REJECT_CODES = {
   'bad-txns-sig': 'a signature does not verify against the input public key and signature hash',
   'bad-cb-length': 'coinbase data longer than 64 bytes',
   'bad-cb-vout-empty': 'a coinbase has no output',
-  'bad-cb-bitmark': 'a coinbase output carries a bitmark',
-  'bad-asset-name': 'asset name is empty, over 64 bytes, has control characters or surrounding spaces',
+  'bad-cb-bitmark': 'a coinbase output carries or mints a bitmark',
+  'bad-asset-name':
+    'asset name is empty, over 64 bytes, has a control or invisible format character, or begins or ends with white space',
   'bad-asset-fingerprint': 'asset fingerprint is empty or over 1024 bytes',
   'bad-asset-metadata': 'asset metadata over 2048 bytes',
   'bad-issue-empty': 'an issue mints no bitmark',

@@ -98,10 +98,10 @@ export function isNetworkName(s: string): s is NetworkName {
   return s === 'main' || s === 'test' || s === 'local';
 }
 
-/** Subsidy of the block at `height`: halves every halvingInterval blocks, zero after 52 halvings. */
+/** Subsidy of the block at `height`: halves (rounding down) every halvingInterval blocks until it is 0. */
 export function blockSubsidy(height: number, p: NetworkParams): number {
   const halvings = Math.floor(height / p.halvingInterval);
-  if (halvings >= 52) {
+  if (halvings >= 64) {
     return 0;
   }
   return Math.floor(p.initialSubsidy / 2 ** halvings);

@@ -25,15 +25,42 @@ export interface TxCheckParams {
 
 const utf8 = new TextEncoder();
 
-/** C0 and C1 control characters, DEL included: never part of a printable name. */
-function hasControlChars(s: string): boolean {
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if (c < 0x20 || (c >= 0x7f && c <= 0x9f)) {
-      return true;
-    }
-  }
-  return false;
+/**
+ * Code points an asset name may not contain anywhere: C0 and C1 controls and DEL, and the
+ * invisible format characters that let two names look alike (zero-width, bidi controls, BOM).
+ * Listed explicitly, not by Unicode category, so the rule never changes with a Unicode version.
+ */
+function isForbiddenInName(c: number): boolean {
+  return (
+    c < 0x20 ||
+    (c >= 0x7f && c <= 0x9f) ||
+    (c >= 0x200b && c <= 0x200f) ||
+    (c >= 0x2028 && c <= 0x202e) ||
+    (c >= 0x2060 && c <= 0x206f) ||
+    c === 0xfeff
+  );
+}
+
+/** Code points a name may not begin or end with: the Unicode white space characters. */
+function isSpace(c: number): boolean {
+  return (
+    c === 0x20 ||
+    c === 0xa0 ||
+    c === 0x1680 ||
+    (c >= 0x2000 && c <= 0x200a) ||
+    c === 0x202f ||
+    c === 0x205f ||
+    c === 0x3000
+  );
+}
+
+/** The asset-name rule of docs/protocol.md, code point by code point. */
+export function isValidAssetName(name: string): boolean {
+  const bytes = utf8.encode(name).length;
+  if (bytes === 0 || bytes > MAX_ASSET_NAME) return false;
+  const points = Array.from(name, (ch) => ch.codePointAt(0)!);
+  if (points.some(isForbiddenInName)) return false;
+  return !isSpace(points[0]!) && !isSpace(points[points.length - 1]!);
 }
 
 /** Structure rules only (no signatures). Returns the total of the outputs. */
@@ -83,8 +110,7 @@ export function checkTxStructure(d: DecodedTx, p: TxCheckParams): number {
       break;
     case 'asset': {
       const { name, fingerprint, metadata } = tx.asset;
-      const nameBytes = utf8.encode(name).length;
-      if (nameBytes === 0 || nameBytes > MAX_ASSET_NAME || hasControlChars(name) || name.trim() !== name) {
+      if (!isValidAssetName(name)) {
         throw new ValidationError(
           'bad-asset-name',
           'asset name must be 1-64 bytes of printable UTF-8 without surrounding spaces',
@@ -133,13 +159,12 @@ function checkOutputs(tx: Transaction, maxMoney: number): number {
 }
 
 function checkOutputBitmark(tx: Transaction, o: TxOutput, n: number, carried: Set<string>): Set<string> {
+  if (tx.kind === 'coinbase')
+    throw new ValidationError('bad-cb-bitmark', `coinbase output ${n} carries or mints a bitmark`);
   if (o.bitmark.type === 'mint' && tx.kind !== 'issue') {
     throw new ValidationError('bad-txns-mint-outside-issue', `output ${n} mints a bitmark outside an issue`);
   }
   if (o.bitmark.type === 'carry') {
-    if (tx.kind === 'coinbase') {
-      throw new ValidationError('bad-cb-bitmark', `coinbase output ${n} carries a bitmark`);
-    }
     const id = toHex(o.bitmark.id);
     if (carried.has(id)) {
       throw new ValidationError('bad-txns-bitmark-duplicate', `bitmark ${id} in two outputs`);

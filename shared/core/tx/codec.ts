@@ -33,7 +33,8 @@ const BITMARK_CARRY = 1;
 const BITMARK_MINT = 2;
 
 const utf8 = new TextEncoder();
-const utf8Strict = new TextDecoder('utf-8', { fatal: true });
+// ignoreBOM: a leading EF BB BF stays in the name as U+FEFF (and is then refused), never silently dropped.
+const utf8Strict = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 /** Encodes the signed part (everything but the signatures) then the signatures. */
 export function encodeTx(tx: Transaction): Uint8Array {

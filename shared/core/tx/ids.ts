@@ -1,5 +1,5 @@
 /** Identifiers derived from transactions: signature hashes, asset ids, bitmark ids. */
-import { sha256d, TAG_BITMARK, TAG_SIGHASH } from '../hash.ts';
+import { TAG_ASSET, TAG_BITMARK, TAG_SIGHASH } from '../hash.ts';
 import type { DecodedTx } from './types.ts';
 
 /**
@@ -21,9 +21,9 @@ export function signatureHashOfUnsigned(
   return TAG_SIGHASH.digest(genesisHash, idx, unsigned);
 }
 
-/** An asset is named by its fingerprint: registering the same fingerprint twice is impossible. */
+/** An asset is named by its fingerprint (tagged hash): registering the same fingerprint twice is impossible. */
 export function assetIdOf(fingerprint: Uint8Array): Uint8Array {
-  return sha256d(fingerprint);
+  return TAG_ASSET.digest(fingerprint);
 }
 
 /** A minted bitmark's id: tagged hash of the issuing tx id and the output index. */

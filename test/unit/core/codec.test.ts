@@ -222,3 +222,19 @@ describe('block codec', () => {
     );
   });
 });
+
+describe('asset name bytes', () => {
+  it('a leading UTF-8 BOM is kept as U+FEFF, not dropped (so the name rule sees it)', () => {
+    const name = Uint8Array.from([0xef, 0xbb, 0xbf, 0x41]);
+    const w = new Writer()
+      .varint(1)
+      .u8(2)
+      .varBytes(name)
+      .varBytes(Uint8Array.of(1))
+      .varBytes(new Uint8Array())
+      .varint(0)
+      .varint(0);
+    const d = decodeTx(w.finish());
+    assert.equal(d.tx.kind === 'asset' && d.tx.asset.name, '\ufeffA');
+  });
+});

@@ -191,6 +191,7 @@ describe('stateless transaction rules', () => {
     rejects('bad-cb-bitmark', () =>
       check(cb(new Uint8Array(), [out(bob.owner, 1, { type: 'carry', id: new Uint8Array(32) })])),
     );
+    rejects('bad-cb-bitmark', () => check(cb(new Uint8Array(), [out(bob.owner, 1, MINT)])));
   });
 
   it('asset registration shape: bad-asset-name, bad-asset-fingerprint, bad-asset-metadata', () => {
@@ -203,7 +204,18 @@ describe('stateless transaction rules', () => {
         outputs: [],
       });
     assert.equal(check(reg('Mona Lisa', Uint8Array.of(1))), 0);
-    for (const name of ['', ' padded', 'tab\there', 'x'.repeat(65), 'é'.repeat(33)]) {
+    assert.equal(check(reg('モナ・リザ 🎨', Uint8Array.of(2))), 0);
+    for (const name of [
+      '',
+      ' padded',
+      'padded\u3000',
+      'tab\there',
+      'x'.repeat(65),
+      'é'.repeat(33),
+      'zero\u200bwidth',
+      'rtl\u202eflip',
+      '\ufeffbom',
+    ]) {
       rejects('bad-asset-name', () => check(reg(name, Uint8Array.of(1))));
     }
     rejects('bad-asset-fingerprint', () => check(reg('a', new Uint8Array())));

@@ -1,0 +1,39 @@
+/** Test helpers for the node's chain state: real LMDB in temp dirs, real verifier, silent logs. */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Chain, type ChainOptions } from '../../services/node/chain/chain.ts';
+import { ChainDb } from '../../services/node/db/chain-db.ts';
+import { toHex } from '../../shared/core/bytes.ts';
+import { LOCAL } from '../../shared/core/params/networks.ts';
+import type { NetworkParams } from '../../shared/core/params/types.ts';
+import { loadVerifier } from '../../shared/crypto/load.ts';
+import { silentLogger } from '../../shared/log.ts';
+
+export const verifier = loadVerifier('auto').verifier;
+
+export function tempDir(prefix = 'cairn-test-'): { path: string; remove: () => void } {
+  const path = mkdtempSync(join(tmpdir(), prefix));
+  return { path, remove: () => rmSync(path, { recursive: true, force: true }) };
+}
+
+export interface OpenChain {
+  chain: Chain;
+  db: ChainDb;
+  close: () => void;
+}
+
+export function openChain(
+  path: string,
+  p: NetworkParams = LOCAL,
+  opts: ChainOptions = {},
+  mapSize?: number,
+): OpenChain {
+  const db = ChainDb.open({ path, params: p, ...(mapSize === undefined ? {} : { mapSize }) });
+  const chain = new Chain(opts, { params: p, db, verifier, logger: silentLogger() });
+  return { chain, db, close: () => db.close() };
+}
+
+export function digestHex(c: Chain): string {
+  return toHex(c.ledger.digest());
+}
