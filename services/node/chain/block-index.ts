@@ -1,0 +1,140 @@
+/**
+ * The tree of every known header, in memory (loaded from the `headers` database at start): height,
+ * cumulative work, status, parent. Fork choice reads it: the best chain is the valid-or-unknown
+ * entry with full data along its path and the most cumulative work.
+ */
+
+import type { BlockHeader } from '../../../shared/core/block/types.ts';
+import { hashToHex } from '../../../shared/core/bytes.ts';
+import { BlockStatus, type BlockStatusValue } from '../db/records.ts';
+
+export interface IndexEntry {
+  readonly hash: Uint8Array;
+  readonly key: string;
+  readonly header: BlockHeader;
+  readonly height: number;
+  readonly work: bigint;
+  status: BlockStatusValue;
+  readonly parent: IndexEntry | null;
+  /** Arrival order: among equal work, the first seen wins (no switching on ties). */
+  readonly sequence: number;
+}
+
+export function hashKey(hash: Uint8Array): string {
+  return Buffer.from(hash.buffer, hash.byteOffset, 32).toString('hex');
+}
+
+export class BlockIndex {
+  readonly #entries = new Map<string, IndexEntry>();
+  readonly #children = new Map<string, IndexEntry[]>();
+  #sequence = 0;
+
+  get size(): number {
+    return this.#entries.size;
+  }
+
+  get(hash: Uint8Array): IndexEntry | undefined {
+    return this.#entries.get(hashKey(hash));
+  }
+
+  add(
+    hash: Uint8Array,
+    header: BlockHeader,
+    height: number,
+    work: bigint,
+    status: BlockStatusValue,
+    parent: IndexEntry | null,
+  ): IndexEntry {
+    const key = hashKey(hash);
+    const entry: IndexEntry = {
+      hash: Uint8Array.from(hash),
+      key,
+      header,
+      height,
+      work,
+      status,
+      parent,
+      sequence: this.#sequence++,
+    };
+    this.#entries.set(key, entry);
+    if (parent !== null) {
+      const siblings = this.#children.get(parent.key);
+      if (siblings === undefined) this.#children.set(parent.key, [entry]);
+      else siblings.push(entry);
+    }
+    return entry;
+  }
+
+  children(e: IndexEntry): readonly IndexEntry[] {
+    return this.#children.get(e.key) ?? [];
+  }
+
+  /** `e` and every entry below it. */
+  descendants(e: IndexEntry): IndexEntry[] {
+    const out: IndexEntry[] = [];
+    const stack = [e];
+    while (stack.length > 0) {
+      const x = stack.pop()!;
+      out.push(x);
+      stack.push(...this.children(x));
+    }
+    return out;
+  }
+
+  /** The entry of `e`'s chain at `height` (e's ancestor, or e). */
+  ancestor(e: IndexEntry, height: number): IndexEntry | undefined {
+    let x: IndexEntry | null = e;
+    while (x !== null && x.height > height) x = x.parent;
+    return x !== null && x.height === height ? x : undefined;
+  }
+
+  /** Last common entry of the chains ending at a and b. */
+  fork(a: IndexEntry, b: IndexEntry): IndexEntry {
+    let x: IndexEntry | null = a;
+    let y: IndexEntry | null = b;
+    while (x !== null && y !== null && x !== y) {
+      if (x.height > y.height) x = x.parent;
+      else if (y.height > x.height) y = y.parent;
+      else {
+        x = x.parent;
+        y = y.parent;
+      }
+    }
+    if (x === null || y === null)
+      throw new Error(`no common ancestor of ${hashToHex(a.hash)} and ${hashToHex(b.hash)}`);
+    return x;
+  }
+
+  /** Times of `e` and its ancestors, newest first, at most `n`: for median time past. */
+  recentTimes(e: IndexEntry, n: number): number[] {
+    const out: number[] = [];
+    for (let x: IndexEntry | null = e; x !== null && out.length < n; x = x.parent) out.push(x.header.time);
+    return out;
+  }
+
+  /**
+   * The entry with the most work whose whole path has block data and none of it invalid (the
+   * chain we can switch to). `current` wins ties, then the first seen.
+   */
+  bestCandidate(current: IndexEntry): IndexEntry {
+    let best = current;
+    for (const e of this.#entries.values()) {
+      if (e.work < best.work) continue;
+      if (e.work === best.work && (e === best || best === current || e.sequence >= best.sequence)) continue;
+      if (this.#connectable(e)) best = e;
+    }
+    return best;
+  }
+
+  #connectable(e: IndexEntry): boolean {
+    for (let x: IndexEntry | null = e; x !== null; x = x.parent) {
+      if (x.status === BlockStatus.invalid || x.status === BlockStatus.headerOnly) return false;
+      if (x.status === BlockStatus.valid) return true;
+    }
+    return true;
+  }
+
+  *values(): IterableIterator<IndexEntry> {
+    yield* this.#entries.values();
+  }
+}

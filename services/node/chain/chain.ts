@@ -1,0 +1,453 @@
+/**
+ * The chain manager: accepts headers and blocks in any order, keeps the header tree, follows the
+ * chain with the most cumulative work, and connects / disconnects blocks each in ONE storage
+ * transaction (ledger effects, undo data, indexes and tip together), so a crash leaves the state
+ * of a block boundary and a restart resumes. Reorgs of any depth. Invalid blocks are marked with
+ * their descendants and never retried.
+ */
+import { decodeBlock } from '../../../shared/core/block/codec.ts';
+import { headerHash } from '../../../shared/core/block/header.ts';
+import type { BlockHeader, DecodedBlock } from '../../../shared/core/block/types.ts';
+import { hashToHex } from '../../../shared/core/bytes.ts';
+import { CairnError, ValidationError } from '../../../shared/core/errors.ts';
+import type { NetworkParams } from '../../../shared/core/params/types.ts';
+import { targetFromBits, workFromTarget } from '../../../shared/core/pow/compact.ts';
+import type { SignatureVerifier } from '../../../shared/core/signature.ts';
+import { checkBlock, checkHeader } from '../../../shared/core/validation/block-check.ts';
+import { type BlockEffects, connectBlock } from '../../../shared/core/validation/connect.ts';
+import { checkHeaderContext } from '../../../shared/core/validation/header-context.ts';
+import type { LedgerView } from '../../../shared/core/validation/view.ts';
+import { TypedEmitter } from '../../../shared/events.ts';
+import type { Logger } from '../../../shared/log.ts';
+import type { ChainDb } from '../db/chain-db.ts';
+import { StorageError } from '../db/errors.ts';
+import { BlockStatus } from '../db/records.ts';
+import { BlockIndex, type IndexEntry } from './block-index.ts';
+import { BlockStore } from './block-store.ts';
+import { ChainError } from './errors.ts';
+import { LedgerStore } from './ledger-store.ts';
+import { OrphanBlocks } from './orphans.ts';
+
+export interface ChainOptions {
+  /** Blocks whose parent is unknown, kept until it arrives. Default 64. */
+  readonly maxOrphans?: number;
+  /** Total bytes of orphan blocks. Default 32 MB. */
+  readonly maxOrphanBytes?: number;
+}
+
+export interface ChainModules {
+  readonly params: NetworkParams;
+  readonly db: ChainDb;
+  readonly verifier: SignatureVerifier;
+  readonly logger: Logger;
+  /** Seconds since the epoch; the validating node's clock. */
+  readonly clock?: () => number;
+}
+
+export type BlockStatusName = 'connected' | 'side' | 'orphan' | 'duplicate' | 'invalid';
+
+export interface BlockResult {
+  readonly status: BlockStatusName;
+  readonly hash: Uint8Array;
+  readonly error?: CairnError;
+}
+
+export interface ReorgInfo {
+  readonly depth: number;
+  readonly from: IndexEntry;
+  readonly to: IndexEntry;
+  readonly fork: IndexEntry;
+}
+
+export type ChainEvents = {
+  'block:connected': [block: DecodedBlock, entry: IndexEntry, effects: BlockEffects];
+  'block:disconnected': [block: DecodedBlock, entry: IndexEntry];
+  tip: [entry: IndexEntry];
+  reorg: [info: ReorgInfo];
+  'block:invalid': [hash: Uint8Array, error: CairnError];
+};
+
+const DECODED_CACHE = 32;
+
+export class Chain extends TypedEmitter<ChainEvents> {
+  readonly params: NetworkParams;
+  readonly ledger: LedgerStore;
+  readonly #db: ChainDb;
+  readonly #blocks: BlockStore;
+  readonly #index = new BlockIndex();
+  readonly #orphans: OrphanBlocks;
+  readonly #verifier: SignatureVerifier;
+  readonly #log: Logger;
+  readonly #clock: () => number;
+  /** Active chain, height → entry. */
+  #active: IndexEntry[] = [];
+  /** Recently decoded blocks, so a block is decoded once between arrival and connection. */
+  readonly #decoded = new Map<string, DecodedBlock>();
+
+  constructor(opts: ChainOptions, modules: ChainModules) {
+    super();
+    this.params = modules.params;
+    this.#db = modules.db;
+    this.#verifier = modules.verifier;
+    this.#log = modules.logger;
+    this.#clock = modules.clock ?? (() => Math.floor(Date.now() / 1000));
+    this.#blocks = new BlockStore(this.#db);
+    this.ledger = new LedgerStore(this.#db);
+    this.#orphans = new OrphanBlocks(opts.maxOrphans ?? 64, opts.maxOrphanBytes ?? 32_000_000);
+    this.#load();
+  }
+
+  // ---- start-up ----
+
+  /** Loads the header tree; writes genesis into an empty database; finishes an interrupted switch. */
+  #load(): void {
+    const records = this.#blocks.allHeaders();
+    if (records.length === 0) {
+      this.#writeGenesis();
+      return this.#load();
+    }
+    for (const { hash, record } of records) {
+      const parent = record.height === 0 ? null : this.#index.get(record.header.prevHash);
+      if (record.height > 0 && parent === undefined) {
+        throw new StorageError(
+          'storage-corrupt',
+          `header ${hashToHex(hash)} at height ${record.height} has no stored parent`,
+        );
+      }
+      this.#index.add(hash, record.header, record.height, record.work, record.status, parent ?? null);
+    }
+    const tipHash = this.ledger.tipHash();
+    const tip = tipHash === undefined ? undefined : this.#index.get(tipHash);
+    if (tip === undefined)
+      throw new StorageError(
+        'storage-corrupt',
+        'the stored tip is not in the header index: run cairnd reindex',
+      );
+    this.#active = new Array(tip.height + 1);
+    for (let e: IndexEntry | null = tip; e !== null; e = e.parent) this.#active[e.height] = e;
+    const stored = this.ledger.hashAt(tip.height);
+    if (stored === undefined || hashToHex(stored) !== hashToHex(tip.hash)) {
+      throw new StorageError(
+        'storage-corrupt',
+        'the active chain does not end at the stored tip: run cairnd reindex',
+      );
+    }
+    this.activateBestChain();
+  }
+
+  #writeGenesis(): void {
+    const g = decodeBlock(this.params.genesisBlock);
+    const work = workFromTarget(targetFromBits(g.header.bits, this.params.powLimit) ?? 1n);
+    this.#db.write(() => {
+      this.#blocks.putBlock(g.hash, this.params.genesisBlock);
+      this.#blocks.putHeader(g.hash, g.header, 0, work, BlockStatus.valid);
+      this.#writeGenesisState(g);
+    });
+  }
+
+  /** Genesis is the root of the active chain; its coinbase pays nothing and creates no coin. */
+  #writeGenesisState(g: DecodedBlock): void {
+    this.ledger.applyConnect(g, 0, { height: 0, fees: 0, spent: [], created: [], assets: [] });
+  }
+
+  // ---- queries ----
+
+  get tip(): IndexEntry {
+    return this.#active[this.#active.length - 1]!;
+  }
+
+  tipHeight(): number {
+    return this.#active.length - 1;
+  }
+
+  /** The ledger at the tip, for validation of pool transactions. */
+  view(): LedgerView {
+    return this.ledger;
+  }
+
+  entry(hash: Uint8Array): IndexEntry | undefined {
+    return this.#index.get(hash);
+  }
+
+  /** Entry of the active chain at `height`. */
+  entryAt(height: number): IndexEntry | undefined {
+    return this.#active[height];
+  }
+
+  isActive(e: IndexEntry): boolean {
+    return this.#active[e.height] === e;
+  }
+
+  getRawBlock(hash: Uint8Array): Uint8Array | undefined {
+    return this.#blocks.getBlock(hash);
+  }
+
+  getBlock(hash: Uint8Array): DecodedBlock | undefined {
+    const key = hashToHex(hash);
+    const cached = this.#decoded.get(key);
+    if (cached !== undefined) return cached;
+    const raw = this.#blocks.getBlock(hash);
+    return raw === undefined ? undefined : decodeBlock(raw);
+  }
+
+  /** Block locator of the active chain: the tip, 10 back one by one, then doubling steps, genesis. */
+  locator(): Uint8Array[] {
+    const out: Uint8Array[] = [];
+    let step = 1;
+    for (let h = this.tipHeight(); h > 0; h -= step) {
+      out.push(this.#active[h]!.hash);
+      if (out.length >= 10) step *= 2;
+    }
+    out.push(this.#active[0]!.hash);
+    return out;
+  }
+
+  /** Every known header with its state (for getchaintips-like reports and tests). */
+  entries(): IterableIterator<IndexEntry> {
+    return this.#index.values();
+  }
+
+  get orphanCount(): number {
+    return this.#orphans.size;
+  }
+
+  // ---- headers ----
+
+  /** Adds a header whose parent is known (headers-first sync). Returns its entry. */
+  processHeader(header: BlockHeader, now = this.#clock()): IndexEntry {
+    const hash = headerHash(header);
+    const known = this.#index.get(hash);
+    if (known !== undefined) {
+      if (known.status === BlockStatus.invalid)
+        throw new ChainError('duplicate-invalid', `header ${hashToHex(hash)} is known invalid`, 100);
+      return known;
+    }
+    const parent = this.#index.get(header.prevHash);
+    if (parent === undefined)
+      throw new ChainError('prev-blk-not-found', `parent of header ${hashToHex(hash)} is unknown`);
+    return this.#acceptHeader(header, hash, parent, now, BlockStatus.headerOnly);
+  }
+
+  #acceptHeader(
+    header: BlockHeader,
+    hash: Uint8Array,
+    parent: IndexEntry,
+    now: number,
+    status: 0 | 1,
+  ): IndexEntry {
+    if (parent.status === BlockStatus.invalid) {
+      throw new ChainError(
+        'bad-prevblk',
+        `block ${hashToHex(hash)} builds on invalid block ${hashToHex(parent.hash)}`,
+        100,
+      );
+    }
+    checkHeader(header, hash, this.params);
+    checkHeaderContext(
+      header,
+      {
+        height: parent.height,
+        time: parent.header.time,
+        recentTimes: this.#index.recentTimes(parent, this.params.medianTimeSpan),
+      },
+      this.params,
+      now,
+    );
+    const target = targetFromBits(header.bits, this.params.powLimit)!;
+    const work = parent.work + workFromTarget(target);
+    this.#db.write(() => this.#blocks.putHeader(hash, header, parent.height + 1, work, status));
+    return this.#index.add(hash, header, parent.height + 1, work, status, parent);
+  }
+
+  // ---- blocks ----
+
+  /**
+   * Takes a block from anywhere (peer, recorder, RPC, disk). Never throws for bad input: the result
+   * says what happened and carries the typed error of an invalid block.
+   */
+  processBlock(input: Uint8Array | DecodedBlock, now = this.#clock()): BlockResult {
+    let block: DecodedBlock;
+    try {
+      block = input instanceof Uint8Array ? decodeBlock(input) : input;
+    } catch (e) {
+      if (!(e instanceof CairnError)) throw e;
+      return { status: 'invalid', hash: new Uint8Array(32), error: e };
+    }
+    const result = this.#processOne(block, now);
+    if (result.status === 'connected' || result.status === 'side') this.#adoptOrphans(block.hash, now);
+    return result;
+  }
+
+  #processOne(block: DecodedBlock, now: number): BlockResult {
+    const hash = block.hash;
+    const known = this.#index.get(hash);
+    if (known !== undefined && known.status !== BlockStatus.headerOnly) {
+      if (known.status === BlockStatus.invalid) {
+        return {
+          status: 'invalid',
+          hash,
+          error: new ChainError('duplicate-invalid', `block ${hashToHex(hash)} is known invalid`, 100),
+        };
+      }
+      return { status: 'duplicate', hash };
+    }
+    const parent = this.#index.get(block.header.prevHash);
+    if (parent === undefined) {
+      this.#orphans.add(block);
+      return { status: 'orphan', hash };
+    }
+    let entry: IndexEntry;
+    try {
+      checkBlock(block, this.params, this.#verifier);
+      entry = known ?? this.#acceptHeader(block.header, hash, parent, now, BlockStatus.haveData);
+      if (known !== undefined) known.status = BlockStatus.haveData;
+      this.#db.write(() => {
+        this.#blocks.putBlock(hash, block.raw);
+        this.#blocks.putHeader(hash, entry.header, entry.height, entry.work, BlockStatus.haveData);
+      });
+    } catch (e) {
+      if (!(e instanceof ValidationError || e instanceof ChainError)) throw e;
+      // A header that failed its own checks is not remembered (it costs the sender the PoW only);
+      // a known header whose body breaks a rule is marked invalid with its descendants, unless
+      // the body does not match the header at all (a mutated copy says nothing of the real block).
+      if (known !== undefined && e instanceof ValidationError && e.code !== 'bad-txnmrklroot')
+        this.#markInvalid(known, e);
+      this.emit('block:invalid', hash, e);
+      return { status: 'invalid', hash, error: e };
+    }
+    this.#remember(block);
+    this.activateBestChain();
+    if (entry.status === BlockStatus.invalid) {
+      return {
+        status: 'invalid',
+        hash,
+        error: this.#lastInvalid ?? new ChainError('bad-prevblk', 'invalid'),
+      };
+    }
+    return { status: this.isActive(entry) ? 'connected' : 'side', hash };
+  }
+
+  #lastInvalid: CairnError | undefined;
+
+  #remember(block: DecodedBlock): void {
+    this.#decoded.set(hashToHex(block.hash), block);
+    if (this.#decoded.size > DECODED_CACHE) this.#decoded.delete(this.#decoded.keys().next().value!);
+  }
+
+  #adoptOrphans(parentHash: Uint8Array, now: number): void {
+    const queue = [parentHash];
+    while (queue.length > 0) {
+      for (const child of this.#orphans.takeChildren(queue.shift()!)) {
+        const r = this.#processOne(child, now);
+        if (r.status === 'connected' || r.status === 'side') queue.push(child.hash);
+      }
+    }
+  }
+
+  /** Marks `e` and everything built on it invalid, in memory and on disk. */
+  #markInvalid(e: IndexEntry, error: CairnError): void {
+    this.#lastInvalid = error;
+    const all = this.#index.descendants(e);
+    this.#db.write(() => {
+      for (const x of all) {
+        x.status = BlockStatus.invalid;
+        this.#blocks.putHeader(x.hash, x.header, x.height, x.work, BlockStatus.invalid);
+      }
+    });
+    this.#log.warn(
+      { hash: hashToHex(e.hash), height: e.height, code: error.code, descendants: all.length - 1 },
+      `invalid block: ${error.message}`,
+    );
+  }
+
+  // ---- fork choice ----
+
+  /** Moves the tip to the connectable chain with the most work, one atomic step per block. */
+  activateBestChain(): void {
+    for (;;) {
+      const best = this.#index.bestCandidate(this.tip);
+      if (best === this.tip) return;
+      const from = this.tip;
+      const fork = this.#index.fork(from, best);
+      const path: IndexEntry[] = [];
+      for (let e: IndexEntry | null = best; e !== fork; e = e!.parent) path.push(e!);
+      path.reverse();
+
+      let depth = 0;
+      while (this.tip !== fork) {
+        this.#disconnectTip();
+        depth++;
+      }
+      for (const e of path) {
+        if (!this.#connect(e)) break;
+      }
+      if (depth > 0) {
+        this.#log.info(
+          { depth, from: hashToHex(from.hash), to: hashToHex(this.tip.hash), fork: fork.height },
+          `reorg of depth ${depth}`,
+        );
+        this.emit('reorg', { depth, from, to: this.tip, fork });
+      }
+      this.emit('tip', this.tip);
+    }
+  }
+
+  #connect(e: IndexEntry): boolean {
+    const block = this.getBlock(e.hash);
+    if (block === undefined)
+      throw new StorageError('storage-corrupt', `block data of ${hashToHex(e.hash)} is missing`);
+    let fx: BlockEffects;
+    try {
+      fx = connectBlock(block, e.height, this.ledger, this.params);
+    } catch (err) {
+      if (!(err instanceof ValidationError)) throw err;
+      this.#markInvalid(e, err);
+      this.emit('block:invalid', e.hash, err);
+      return false;
+    }
+    this.#db.write(() => {
+      this.ledger.applyConnect(block, e.height, fx);
+      if (e.status !== BlockStatus.valid)
+        this.#blocks.putHeader(e.hash, e.header, e.height, e.work, BlockStatus.valid);
+    });
+    e.status = BlockStatus.valid;
+    this.#active.push(e);
+    this.emit('block:connected', block, e, fx);
+    return true;
+  }
+
+  #disconnectTip(): void {
+    const e = this.tip;
+    if (e.parent === null) throw new Error('cannot disconnect genesis');
+    const block = this.getBlock(e.hash);
+    if (block === undefined)
+      throw new StorageError('storage-corrupt', `block data of ${hashToHex(e.hash)} is missing`);
+    this.#db.write(() => this.ledger.applyDisconnect(block, e.height, e.parent!.hash));
+    this.#active.pop();
+    this.emit('block:disconnected', block, e);
+  }
+
+  // ---- maintenance ----
+
+  /**
+   * Rebuilds every derived database (UTXO set and indexes) from the stored blocks of the best
+   * chain. The result is byte-identical to the live state (tested by digest).
+   */
+  reindex(onProgress?: (height: number) => void): void {
+    const target = this.tip;
+    const genesis = this.#active[0]!;
+    const g = this.getBlock(genesis.hash)!;
+    this.#db.write(() => {
+      this.ledger.clearIndexes();
+      this.#writeGenesisState(g);
+    });
+    this.#active = [genesis];
+    const path: IndexEntry[] = [];
+    for (let e: IndexEntry | null = target; e !== null && e !== genesis; e = e.parent) path.push(e);
+    for (const e of path.reverse()) {
+      if (!this.#connect(e)) break;
+      if (onProgress !== undefined && e.height % 1000 === 0) onProgress(e.height);
+    }
+    this.activateBestChain();
+  }
+}

@@ -1,0 +1,173 @@
+/**
+ * The node's one LMDB environment and its named databases (docs/architecture.md §Storage). Only
+ * cairnd opens it. Opening checks the schema version and the network, and refuses a database it
+ * does not understand with a message saying what to do.
+ */
+import { Buffer } from 'node:buffer';
+import { mkdirSync } from 'node:fs';
+import { type Database, open, type RootDatabase } from 'lmdb';
+import { equalBytes, hashToHex } from '../../../shared/core/bytes.ts';
+import type { NetworkParams } from '../../../shared/core/params/types.ts';
+import { StorageError, storageErrorFrom } from './errors.ts';
+import { u32be } from './keys.ts';
+
+/** Bump when an encoding or a database changes meaning; older code refuses newer databases. */
+export const SCHEMA_VERSION = 1;
+
+export const DB_NAMES = [
+  'meta',
+  'blocks',
+  'headers',
+  'chain',
+  'utxo',
+  'undo',
+  'txindex',
+  'addrtx',
+  'addrutxo',
+  'assets',
+  'bitmarks',
+  'provenance',
+] as const;
+export type DbName = (typeof DB_NAMES)[number];
+
+/** The databases that are derived from blocks and rebuilt by reindex. */
+export const INDEX_DBS: readonly DbName[] = [
+  'chain',
+  'utxo',
+  'undo',
+  'txindex',
+  'addrtx',
+  'addrutxo',
+  'assets',
+  'bitmarks',
+  'provenance',
+];
+
+export type BinaryDb = Database<Buffer, Buffer>;
+
+export interface ChainDbOptions {
+  readonly path: string;
+  readonly params: NetworkParams;
+  /** Address space reserved for the map; the file grows as needed up to it. Default 64 GiB. */
+  readonly mapSize?: number;
+  /**
+   * fsync each commit before it returns (default true). false keeps atomicity and consistency
+   * after a crash of the process, not after a crash of the machine (the last commits may be lost).
+   */
+  readonly durable?: boolean;
+}
+
+const META_SCHEMA = Buffer.from('schema');
+const META_NETWORK = Buffer.from('network');
+export const META_TIP = Buffer.from('tip');
+
+export class ChainDb {
+  readonly path: string;
+  readonly #env: RootDatabase;
+  readonly #dbs: Record<DbName, BinaryDb>;
+  #closed = false;
+
+  private constructor(path: string, env: RootDatabase, dbs: Record<DbName, BinaryDb>) {
+    this.path = path;
+    this.#env = env;
+    this.#dbs = dbs;
+  }
+
+  static open(opts: ChainDbOptions): ChainDb {
+    let env: RootDatabase;
+    try {
+      mkdirSync(opts.path, { recursive: true });
+      env = open({
+        path: opts.path,
+        maxDbs: DB_NAMES.length + 2,
+        mapSize: opts.mapSize ?? 64 * 1024 ** 3,
+        overlappingSync: false,
+        noSync: opts.durable === false,
+        compression: false,
+        encoding: 'binary',
+        keyEncoding: 'binary',
+      });
+    } catch (e) {
+      throw storageErrorFrom(e, opts.path);
+    }
+    const dbs = {} as Record<DbName, BinaryDb>;
+    for (const name of DB_NAMES) {
+      dbs[name] = env.openDB({ name, encoding: 'binary', keyEncoding: 'binary' }) as unknown as BinaryDb;
+    }
+    const db = new ChainDb(opts.path, env, dbs);
+    try {
+      db.#checkIdentity(opts.params);
+    } catch (e) {
+      db.close();
+      throw e;
+    }
+    return db;
+  }
+
+  /** A new database is stamped with our schema and network; an existing one must match both. */
+  #checkIdentity(params: NetworkParams): void {
+    const meta = this.#dbs.meta;
+    const schema = meta.get(META_SCHEMA);
+    const network = meta.get(META_NETWORK);
+    if (schema === undefined && network === undefined) {
+      this.write(() => {
+        meta.putSync(META_SCHEMA, u32be(SCHEMA_VERSION));
+        meta.putSync(META_NETWORK, Buffer.from(params.genesisHash));
+      });
+      return;
+    }
+    if (schema === undefined || schema.length !== 4) {
+      throw new StorageError(
+        'storage-schema-unknown',
+        `database ${this.path} has no readable schema version: it is not a Cairn chain database`,
+      );
+    }
+    const version = schema.readUInt32BE(0);
+    if (version > SCHEMA_VERSION) {
+      throw new StorageError(
+        'storage-schema-newer',
+        `database ${this.path} has schema version ${version}, this cairnd understands up to ${SCHEMA_VERSION}: run a newer cairnd, or move the directory away to resync`,
+      );
+    }
+    if (version < SCHEMA_VERSION) {
+      throw new StorageError(
+        'storage-schema-unknown',
+        `database ${this.path} has old schema version ${version}: no upgrade path exists; move it away and resync`,
+      );
+    }
+    if (network === undefined || !equalBytes(network, params.genesisHash)) {
+      throw new StorageError(
+        'storage-wrong-network',
+        `database ${this.path} belongs to the network with genesis ${network ? hashToHex(network) : '?'}, not '${params.name}': use another data directory`,
+      );
+    }
+  }
+
+  db(name: DbName): BinaryDb {
+    return this.#dbs[name];
+  }
+
+  /** Runs `fn` as ONE write transaction: all of it is committed, or (on any throw) none of it. */
+  write<T>(fn: () => T): T {
+    try {
+      return this.#env.transactionSync(fn);
+    } catch (e) {
+      if (e instanceof StorageError || !isLmdbError(e)) throw e;
+      throw storageErrorFrom(e, this.path);
+    }
+  }
+
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#env.close();
+  }
+}
+
+function isLmdbError(e: unknown): boolean {
+  return e instanceof Error && /MDB_|ENOSPC|No space|map.?full/i.test(e.message);
+}

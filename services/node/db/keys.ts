@@ -1,0 +1,55 @@
+/**
+ * Binary keys of the named databases. Integers in keys are big-endian so LMDB's byte order is
+ * numeric order (heights sort, an address's history is in chain order).
+ */
+import { Buffer } from 'node:buffer';
+
+export function u32be(n: number): Buffer {
+  const b = Buffer.allocUnsafe(4);
+  b.writeUInt32BE(n, 0);
+  return b;
+}
+
+/** txid (32) | vout (u32 BE) */
+export function outpointDbKey(txid: Uint8Array, vout: number): Buffer {
+  const b = Buffer.allocUnsafe(36);
+  b.set(txid, 0);
+  b.writeUInt32BE(vout, 32);
+  return b;
+}
+
+/** owner (20) | height (u32 BE) | tx position (u32 BE): an address's transactions in chain order. */
+export function addressTxKey(owner: Uint8Array, height: number, pos: number): Buffer {
+  const b = Buffer.allocUnsafe(28);
+  b.set(owner, 0);
+  b.writeUInt32BE(height, 20);
+  b.writeUInt32BE(pos, 24);
+  return b;
+}
+
+/** owner (20) | txid (32) | vout (u32 BE): an address's unspent outputs. */
+export function addressUtxoKey(owner: Uint8Array, txid: Uint8Array, vout: number): Buffer {
+  const b = Buffer.allocUnsafe(56);
+  b.set(owner, 0);
+  b.set(txid, 20);
+  b.writeUInt32BE(vout, 52);
+  return b;
+}
+
+/** bitmark id (32) | height (u32 BE) | tx position (u32 BE): one hop of a bitmark's provenance. */
+export function provenanceKey(bitmark: Uint8Array, height: number, pos: number): Buffer {
+  const b = Buffer.allocUnsafe(40);
+  b.set(bitmark, 0);
+  b.writeUInt32BE(height, 32);
+  b.writeUInt32BE(pos, 36);
+  return b;
+}
+
+/** The smallest and largest keys that begin with `prefix` followed by `tail` more bytes. */
+export function prefixRange(prefix: Uint8Array, tail: number): { start: Buffer; end: Buffer } {
+  const start = Buffer.alloc(prefix.length + tail);
+  start.set(prefix);
+  const end = Buffer.alloc(prefix.length + tail, 0xff);
+  end.set(prefix);
+  return { start, end };
+}

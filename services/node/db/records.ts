@@ -1,0 +1,178 @@
+/** Value encodings of the named databases (canonical, with the core's Reader/Writer). */
+
+import { decodeHeader, encodeHeader } from '../../../shared/core/block/header.ts';
+import { type BlockHeader, HEADER_SIZE } from '../../../shared/core/block/types.ts';
+import { bigIntToLeBytes, leBytesToBigInt } from '../../../shared/core/bytes.ts';
+import { Reader } from '../../../shared/core/encoding/reader.ts';
+import { Writer } from '../../../shared/core/encoding/writer.ts';
+import {
+  HASH_SIZE,
+  MAX_ASSET_FINGERPRINT,
+  MAX_ASSET_METADATA,
+  MAX_ASSET_NAME,
+  OWNER_SIZE,
+} from '../../../shared/core/limits.ts';
+import type { OutpointCoin } from '../../../shared/core/validation/connect.ts';
+import type { AssetRecord, Coin } from '../../../shared/core/validation/view.ts';
+
+const COIN_COINBASE = 1;
+const COIN_BITMARK = 2;
+
+/** owner 20 | amount varint | height varint | flags u8 | [bitmark 32] */
+export function encodeCoin(c: Coin): Uint8Array {
+  const w = new Writer(64).bytes(c.owner).varint(c.amount).varint(c.height);
+  w.u8((c.coinbase ? COIN_COINBASE : 0) | (c.bitmark !== null ? COIN_BITMARK : 0));
+  if (c.bitmark !== null) w.bytes(c.bitmark);
+  return w.finish();
+}
+
+export function readCoin(r: Reader): Coin {
+  const owner = r.bytes(OWNER_SIZE, 'coin.owner');
+  const amount = r.varint('coin.amount');
+  const height = r.varint('coin.height');
+  const flags = r.u8('coin.flags');
+  const bitmark = flags & COIN_BITMARK ? r.bytes(HASH_SIZE, 'coin.bitmark') : null;
+  return { owner, amount, height, coinbase: (flags & COIN_COINBASE) !== 0, bitmark };
+}
+
+export function decodeCoin(b: Uint8Array): Coin {
+  const r = new Reader(b);
+  const c = readCoin(r);
+  r.end('coin');
+  return c;
+}
+
+/** Undo data of a block: the coins it spent, with their outpoints, in block order. */
+export function encodeUndo(spent: readonly OutpointCoin[]): Uint8Array {
+  const w = new Writer(64 + spent.length * 80).varint(spent.length);
+  for (const s of spent) w.bytes(s.txid).varint(s.vout).bytes(encodeCoin(s.coin));
+  return w.finish();
+}
+
+export function decodeUndo(b: Uint8Array): OutpointCoin[] {
+  const r = new Reader(b);
+  const n = r.count('undo.count', Math.floor(b.length / 56));
+  const out: OutpointCoin[] = new Array(n);
+  for (let i = 0; i < n; i++) {
+    const txid = r.bytes(HASH_SIZE, 'undo.txid');
+    const vout = r.varint('undo.vout', 0xffffffff);
+    out[i] = { txid, vout, coin: readCoin(r) };
+  }
+  r.end('undo');
+  return out;
+}
+
+export function encodeAsset(a: AssetRecord): Uint8Array {
+  return new Writer(128)
+    .bytes(a.id)
+    .varBytes(new TextEncoder().encode(a.name))
+    .varBytes(a.fingerprint)
+    .varBytes(a.metadata)
+    .bytes(a.registrant)
+    .bytes(a.txid)
+    .varint(a.height)
+    .finish();
+}
+
+export function decodeAsset(b: Uint8Array): AssetRecord {
+  const r = new Reader(b);
+  const a: AssetRecord = {
+    id: r.bytes(HASH_SIZE, 'asset.id'),
+    name: new TextDecoder().decode(r.varBytes('asset.name', MAX_ASSET_NAME)),
+    fingerprint: r.varBytes('asset.fingerprint', MAX_ASSET_FINGERPRINT),
+    metadata: r.varBytes('asset.metadata', MAX_ASSET_METADATA),
+    registrant: r.bytes(OWNER_SIZE, 'asset.registrant'),
+    txid: r.bytes(HASH_SIZE, 'asset.txid'),
+    height: r.varint('asset.height'),
+  };
+  r.end('asset');
+  return a;
+}
+
+export const BlockStatus = { headerOnly: 0, haveData: 1, valid: 2, invalid: 3 } as const;
+export type BlockStatusValue = (typeof BlockStatus)[keyof typeof BlockStatus];
+
+export interface HeaderRecord {
+  readonly header: BlockHeader;
+  readonly height: number;
+  /** Cumulative work of the chain ending at this block. */
+  readonly work: bigint;
+  readonly status: BlockStatusValue;
+}
+
+/** header 88 | height u32 | cumulative work 32 (LE) | status u8 */
+export function encodeHeaderRecord(h: HeaderRecord): Uint8Array {
+  return new Writer(HEADER_SIZE + 40)
+    .bytes(encodeHeader(h.header))
+    .u32(h.height)
+    .bytes(bigIntToLeBytes(h.work, 32))
+    .u8(h.status)
+    .finish();
+}
+
+export function decodeHeaderRecord(b: Uint8Array): HeaderRecord {
+  const r = new Reader(b);
+  const header = decodeHeader(r.bytes(HEADER_SIZE, 'record.header'));
+  const height = r.u32('record.height');
+  const work = leBytesToBigInt(r.bytes(32, 'record.work'));
+  const status = r.u8('record.status');
+  r.end('record');
+  if (status > BlockStatus.invalid) throw new Error(`unknown block status ${status}`);
+  return { header, height, work, status: status as BlockStatusValue };
+}
+
+/** Where a bitmark is now: its asset and the output holding it. */
+export interface BitmarkLocation {
+  readonly assetId: Uint8Array;
+  readonly txid: Uint8Array;
+  readonly vout: number;
+}
+
+export function encodeBitmarkLocation(l: BitmarkLocation): Uint8Array {
+  return new Writer(72).bytes(l.assetId).bytes(l.txid).varint(l.vout).finish();
+}
+
+export function decodeBitmarkLocation(b: Uint8Array): BitmarkLocation {
+  const r = new Reader(b);
+  const l = {
+    assetId: r.bytes(HASH_SIZE, 'bitmark.asset'),
+    txid: r.bytes(HASH_SIZE, 'bitmark.txid'),
+    vout: r.varint('bitmark.vout', 0xffffffff),
+  };
+  r.end('bitmark');
+  return l;
+}
+
+/** One hop of provenance: the output that received the bitmark, and its owner. */
+export interface ProvenanceHop {
+  readonly txid: Uint8Array;
+  readonly vout: number;
+  readonly owner: Uint8Array;
+}
+
+export function encodeHop(h: ProvenanceHop): Uint8Array {
+  return new Writer(64).bytes(h.txid).varint(h.vout).bytes(h.owner).finish();
+}
+
+export function decodeHop(b: Uint8Array): ProvenanceHop {
+  const r = new Reader(b);
+  const h = {
+    txid: r.bytes(HASH_SIZE, 'hop.txid'),
+    vout: r.varint('hop.vout', 0xffffffff),
+    owner: r.bytes(OWNER_SIZE, 'hop.owner'),
+  };
+  r.end('hop');
+  return h;
+}
+
+/** Where a tx is: block hash 32 | position u32. */
+export function encodeTxLocation(blockHash: Uint8Array, pos: number): Uint8Array {
+  return new Writer(36).bytes(blockHash).u32(pos).finish();
+}
+
+export function decodeTxLocation(b: Uint8Array): { blockHash: Uint8Array; pos: number } {
+  const r = new Reader(b);
+  const l = { blockHash: r.bytes(HASH_SIZE, 'txloc.block'), pos: r.u32('txloc.pos') };
+  r.end('txloc');
+  return l;
+}
