@@ -37,3 +37,27 @@ export function openChain(
 export function digestHex(c: Chain): string {
   return toHex(c.ledger.digest());
 }
+
+import type { IndexEntry } from '../../services/node/chain/block-index.ts';
+import type { DecodedBlock } from '../../shared/core/block/types.ts';
+import { blockSubsidy } from '../../shared/core/params/networks.ts';
+import type { DecodedTx } from '../../shared/core/tx/types.ts';
+import { assembleBlock, coinbase, out } from './chain.ts';
+
+/** A valid block on `parent` paying `payTo` subsidy + fees; `tag` makes sibling blocks differ. */
+export function blockOn(
+  parent: IndexEntry,
+  txs: DecodedTx[],
+  payTo: Uint8Array,
+  fees = 0,
+  tag = '',
+  p: NetworkParams = LOCAL,
+): DecodedBlock {
+  const h = parent.height + 1;
+  const cb = coinbase(h, [out(payTo, blockSubsidy(h, p) + fees)], tag);
+  return assembleBlock(
+    { hash: parent.hash, height: parent.height, time: parent.header.time },
+    [cb, ...txs],
+    p,
+  );
+}

@@ -101,10 +101,10 @@ export class Chain extends TypedEmitter<ChainEvents> {
 
   /** Loads the header tree; writes genesis into an empty database; finishes an interrupted switch. */
   #load(): void {
-    const records = this.#blocks.allHeaders();
+    let records = this.#blocks.allHeaders();
     if (records.length === 0) {
       this.#writeGenesis();
-      return this.#load();
+      records = this.#blocks.allHeaders();
     }
     for (const { hash, record } of records) {
       const parent = record.height === 0 ? null : this.#index.get(record.header.prevHash);
