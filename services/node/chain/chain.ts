@@ -228,13 +228,8 @@ export class Chain extends TypedEmitter<ChainEvents> {
     return this.#acceptHeader(header, hash, parent, now, BlockStatus.headerOnly);
   }
 
-  #acceptHeader(
-    header: BlockHeader,
-    hash: Uint8Array,
-    parent: IndexEntry,
-    now: number,
-    status: 0 | 1,
-  ): IndexEntry {
+  /** Header rules against its parent; returns the cumulative work of the chain it would end. */
+  #checkHeaderOn(header: BlockHeader, hash: Uint8Array, parent: IndexEntry, now: number): bigint {
     if (parent.status === BlockStatus.invalid) {
       throw new ChainError(
         'bad-prevblk',
@@ -253,8 +248,17 @@ export class Chain extends TypedEmitter<ChainEvents> {
       this.params,
       now,
     );
-    const target = targetFromBits(header.bits, this.params.powLimit)!;
-    const work = parent.work + workFromTarget(target);
+    return parent.work + workFromTarget(targetFromBits(header.bits, this.params.powLimit)!);
+  }
+
+  #acceptHeader(
+    header: BlockHeader,
+    hash: Uint8Array,
+    parent: IndexEntry,
+    now: number,
+    status: 0,
+  ): IndexEntry {
+    const work = this.#checkHeaderOn(header, hash, parent, now);
     this.#db.write(() => this.#blocks.putHeader(hash, header, parent.height + 1, work, status));
     return this.#index.add(hash, header, parent.height + 1, work, status, parent);
   }
@@ -298,13 +302,16 @@ export class Chain extends TypedEmitter<ChainEvents> {
     }
     let entry: IndexEntry;
     try {
+      const work = known?.work ?? this.#checkHeaderOn(block.header, hash, parent, now);
       checkBlock(block, this.params, this.#verifier);
-      entry = known ?? this.#acceptHeader(block.header, hash, parent, now, BlockStatus.haveData);
-      if (known !== undefined) known.status = BlockStatus.haveData;
+      // header record and block data in one transaction: a crash never leaves one without the other
       this.#db.write(() => {
         this.#blocks.putBlock(hash, block.raw);
-        this.#blocks.putHeader(hash, entry.header, entry.height, entry.work, BlockStatus.haveData);
+        this.#blocks.putHeader(hash, block.header, parent.height + 1, work, BlockStatus.haveData);
       });
+      if (known !== undefined) known.status = BlockStatus.haveData;
+      entry =
+        known ?? this.#index.add(hash, block.header, parent.height + 1, work, BlockStatus.haveData, parent);
     } catch (e) {
       if (!(e instanceof ValidationError || e instanceof ChainError)) throw e;
       // A header that failed its own checks is not remembered (it costs the sender the PoW only);

@@ -47,7 +47,6 @@ function feed(chain: Chain, blocks: DecodedBlock[]): void {
  * below it (maturity on local) to `payee`: every branch double-spends the other's inputs.
  */
 function branch(
-  chain: Chain,
   from: IndexEntry,
   n: number,
   miner: TestKey,
@@ -93,7 +92,7 @@ describe('chain on LMDB', () => {
     let c = openChain(dir.path);
     assert.equal(c.chain.tipHeight(), 0);
     assert.equal(hashToHex(c.chain.tip.hash), hashToHex(p.genesisHash));
-    const blocks = branch(c.chain, c.chain.tip, 12, miner, makeKey(), 'a', []);
+    const blocks = branch(c.chain.tip, 12, miner, makeKey(), 'a', []);
     feed(c.chain, blocks);
     const digest = digestHex(c.chain);
     assert.equal(c.chain.tipHeight(), 12);
@@ -130,11 +129,11 @@ describe('chain on LMDB', () => {
     it(`reorg of depth ${depth}: state equals a node that saw only the winning chain`, () => {
       const miner = makeKey();
       const a = fresh();
-      const prefix = branch(a.chain, a.chain.tip, 12, miner, makeKey(), 'p', []);
+      const prefix = branch(a.chain.tip, 12, miner, makeKey(), 'p', []);
       feed(a.chain, prefix);
       const fork = a.chain.tip;
-      const losing = branch(a.chain, fork, depth, miner, makeKey(), 'A', prefix);
-      const winning = branch(a.chain, fork, depth + 1, miner, makeKey(), 'B', prefix);
+      const losing = branch(fork, depth, miner, makeKey(), 'A', prefix);
+      const winning = branch(fork, depth + 1, miner, makeKey(), 'B', prefix);
       feed(a.chain, losing);
       assert.equal(hashToHex(a.chain.tip.hash), hashToHex(losing[depth - 1]!.hash));
       const reorgs: number[] = [];
@@ -158,8 +157,8 @@ describe('chain on LMDB', () => {
   it('an equal-work branch does not move the tip (first seen wins)', () => {
     const miner = makeKey();
     const a = fresh();
-    const one = branch(a.chain, a.chain.tip, 3, miner, makeKey(), 'x', []);
-    const other = branch(a.chain, a.chain.tip, 3, miner, makeKey(), 'y', []);
+    const one = branch(a.chain.tip, 3, miner, makeKey(), 'x', []);
+    const other = branch(a.chain.tip, 3, miner, makeKey(), 'y', []);
     feed(a.chain, one);
     const r = other.map((b) => a.chain.processBlock(b.raw).status);
     assert.deepEqual(r, ['side', 'side', 'side']);
@@ -169,10 +168,10 @@ describe('chain on LMDB', () => {
   it('an invalid block in the middle of a heavier branch: the node goes back to its chain and marks the rest invalid', () => {
     const miner = makeKey();
     const a = fresh();
-    const prefix = branch(a.chain, a.chain.tip, 12, miner, makeKey(), 'p', []);
+    const prefix = branch(a.chain.tip, 12, miner, makeKey(), 'p', []);
     feed(a.chain, prefix);
     const fork = a.chain.tip;
-    const ours = branch(a.chain, fork, 3, miner, makeKey(), 'o', prefix);
+    const ours = branch(fork, 3, miner, makeKey(), 'o', prefix);
     feed(a.chain, ours);
     const digest = digestHex(a.chain);
     // their branch: 5 blocks, the third pays itself too much (valid alone, invalid in context)
@@ -217,7 +216,7 @@ describe('chain on LMDB', () => {
   it('double spends: within one block, and of an output spent by an earlier block', () => {
     const miner = makeKey();
     const a = fresh();
-    const prefix = branch(a.chain, a.chain.tip, 12, miner, makeKey(), 'p', []);
+    const prefix = branch(a.chain.tip, 12, miner, makeKey(), 'p', []);
     feed(a.chain, prefix);
     const cb = prefix[2]!.txs[0]!;
     const t1 = signed({
@@ -248,7 +247,7 @@ describe('chain on LMDB', () => {
   it('bitmark provenance follows transfers and is unwound by a reorg', () => {
     const [alice, bob, carol] = [makeKey(), makeKey(), makeKey()];
     const a = fresh();
-    const prefix = branch(a.chain, a.chain.tip, 12, alice, makeKey(), 'p', []);
+    const prefix = branch(a.chain.tip, 12, alice, makeKey(), 'p', []);
     feed(a.chain, prefix);
     const fingerprint = new TextEncoder().encode('sha256:provenance-test');
     const fund = prefix[2]!.txs[0]!;
@@ -303,7 +302,7 @@ describe('chain on LMDB', () => {
   it('blocks in any order: orphans wait for their parents; headers first, bodies later', () => {
     const miner = makeKey();
     const src = fresh();
-    const blocks = branch(src.chain, src.chain.tip, 15, miner, makeKey(), 'o', []);
+    const blocks = branch(src.chain.tip, 15, miner, makeKey(), 'o', []);
     const a = fresh();
     const reversed = [...blocks].reverse().map((b) => a.chain.processBlock(b.raw).status);
     assert.deepEqual(reversed.slice(0, 14), new Array(14).fill('orphan'));
@@ -322,9 +321,9 @@ describe('chain on LMDB', () => {
   it('reindex rebuilds a byte-identical state from the stored blocks', () => {
     const [alice, bob] = [makeKey(), makeKey()];
     const a = fresh();
-    const prefix = branch(a.chain, a.chain.tip, 30, alice, bob, 'p', []);
+    const prefix = branch(a.chain.tip, 30, alice, bob, 'p', []);
     feed(a.chain, prefix);
-    const losing = branch(a.chain, a.chain.entryAt(25)!, 3, alice, bob, 'l', prefix.slice(0, 25));
+    const losing = branch(a.chain.entryAt(25)!, 3, alice, bob, 'l', prefix.slice(0, 25));
     feed(a.chain, losing);
     const before = digestHex(a.chain);
     const tip = hashToHex(a.chain.tip.hash);
