@@ -7,6 +7,7 @@ import { Buffer } from 'node:buffer';
 import { mkdirSync } from 'node:fs';
 import { type Database, open, type RootDatabase } from 'lmdb';
 import { equalBytes, hashToHex } from '../../../shared/core/bytes.ts';
+import { CairnError } from '../../../shared/core/errors.ts';
 import type { NetworkParams } from '../../../shared/core/params/types.ts';
 import { StorageError, storageErrorFrom } from './errors.ts';
 import { u32be } from './keys.ts';
@@ -152,7 +153,15 @@ export class ChainDb {
     try {
       return this.#env.transactionSync(fn);
     } catch (e) {
-      if (e instanceof StorageError || !isLmdbError(e)) throw e;
+      // Our typed errors and programming errors pass through; what lmdb or the OS threw (map full,
+      // disk full, I/O error) becomes a StorageError that tells the operator what to do.
+      if (
+        e instanceof CairnError ||
+        e instanceof TypeError ||
+        e instanceof RangeError ||
+        e instanceof ReferenceError
+      )
+        throw e;
       throw storageErrorFrom(e, this.path);
     }
   }
@@ -166,8 +175,4 @@ export class ChainDb {
     this.#closed = true;
     this.#env.close();
   }
-}
-
-function isLmdbError(e: unknown): boolean {
-  return e instanceof Error && /MDB_|ENOSPC|No space|map.?full/i.test(e.message);
 }

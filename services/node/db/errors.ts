@@ -28,10 +28,10 @@ export function storageErrorFrom(err: unknown, path: string): StorageError {
       `database ${path} is full (MDB_MAP_FULL): raise storage.mapSize in the config`,
     );
   }
-  if (/ENOSPC|No space left/i.test(msg)) {
+  if (/ENOSPC|No space left|Input\/output error|\bEIO\b/i.test(msg)) {
     return new StorageError(
       'storage-io',
-      `no space left on the device holding ${path}: free disk space, then restart`,
+      `writing to ${path} failed (${msg}): the disk may be full or failing; free space or fix the disk, then restart (the database keeps its last committed block)`,
     );
   }
   if (/MDB_CORRUPTED|MDB_PAGE_NOTFOUND|MDB_INVALID/i.test(msg)) {
