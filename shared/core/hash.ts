@@ -3,7 +3,7 @@
  * measured in Node; `crypto.hash` one-shot avoids a Hash object per call.
  */
 import { Buffer } from 'node:buffer';
-import { createHash, hash as oneShot } from 'node:crypto';
+import { hash as oneShot } from 'node:crypto';
 
 export function sha256(data: Uint8Array): Uint8Array {
   return oneShot('sha256', data, 'buffer');
@@ -16,9 +16,7 @@ export function sha256d(data: Uint8Array): Uint8Array {
 
 /** RIPEMD-160(SHA-256(x)): the 20-byte owner hash of a public key. */
 export function hash160(data: Uint8Array): Uint8Array {
-  return createHash('ripemd160')
-    .update(oneShot('sha256', data, 'buffer'))
-    .digest();
+  return oneShot('ripemd160', oneShot('sha256', data, 'buffer'), 'buffer');
 }
 
 /**

@@ -13,10 +13,12 @@ import { CairnError, ValidationError } from '../../../shared/core/errors.ts';
 import type { NetworkParams } from '../../../shared/core/params/types.ts';
 import { targetFromBits, workFromTarget } from '../../../shared/core/pow/compact.ts';
 import type { SignatureVerifier } from '../../../shared/core/signature.ts';
+import { checkTxSignatures, collectSignatureChecks } from '../../../shared/core/tx/check.ts';
 import { checkBlock, checkHeader } from '../../../shared/core/validation/block-check.ts';
 import { type BlockEffects, connectBlock } from '../../../shared/core/validation/connect.ts';
 import { checkHeaderContext } from '../../../shared/core/validation/header-context.ts';
 import type { LedgerView } from '../../../shared/core/validation/view.ts';
+import type { BatchVerifier } from '../../../shared/crypto/batch.ts';
 import { TypedEmitter } from '../../../shared/events.ts';
 import type { Logger } from '../../../shared/log.ts';
 import type { ChainDb } from '../db/chain-db.ts';
@@ -39,6 +41,8 @@ export interface ChainModules {
   readonly params: NetworkParams;
   readonly db: ChainDb;
   readonly verifier: SignatureVerifier;
+  /** Verifies a block's signatures on several threads; without it they are verified inline. */
+  readonly batchVerifier?: BatchVerifier;
   readonly logger: Logger;
   /** Seconds since the epoch; the validating node's clock. */
   readonly clock?: () => number;
@@ -77,6 +81,7 @@ export class Chain extends TypedEmitter<ChainEvents> {
   readonly #index = new BlockIndex();
   readonly #orphans: OrphanBlocks;
   readonly #verifier: SignatureVerifier;
+  readonly #batch: BatchVerifier | undefined;
   readonly #log: Logger;
   readonly #clock: () => number;
   /** Active chain, height → entry. */
@@ -89,6 +94,7 @@ export class Chain extends TypedEmitter<ChainEvents> {
     this.params = modules.params;
     this.#db = modules.db;
     this.#verifier = modules.verifier;
+    this.#batch = modules.batchVerifier;
     this.#log = modules.logger;
     this.#clock = modules.clock ?? (() => Math.floor(Date.now() / 1000));
     this.#blocks = new BlockStore(this.#db);
@@ -303,7 +309,7 @@ export class Chain extends TypedEmitter<ChainEvents> {
     let entry: IndexEntry;
     try {
       const work = known?.work ?? this.#checkHeaderOn(block.header, hash, parent, now);
-      checkBlock(block, this.params, this.#verifier);
+      this.#checkBlockBody(block);
       // header record and block data in one transaction: a crash never leaves one without the other
       this.#db.write(() => {
         this.#blocks.putBlock(hash, block.raw);
@@ -335,6 +341,21 @@ export class Chain extends TypedEmitter<ChainEvents> {
   }
 
   #lastInvalid: CairnError | undefined;
+
+  /** Every stateless rule; signatures on the batch verifier's threads when there is one. */
+  #checkBlockBody(block: DecodedBlock): void {
+    if (this.#batch === undefined) {
+      checkBlock(block, this.params, this.#verifier);
+      return;
+    }
+    checkBlock(block, this.params, this.#verifier, { skipSignatures: true });
+    const checks = collectSignatureChecks(block.txs, this.params.genesisHash);
+    const bad = this.#batch.verifyAll(checks);
+    // the failing tx is checked again alone, for its exact reject code
+    if (bad !== -1) checkTxSignatures(checks[bad]!.tx, this.params.genesisHash, this.#verifier);
+    if (bad !== -1)
+      throw new ValidationError('bad-txns-sig', `input ${checks[bad]!.input} signature does not verify`);
+  }
 
   #remember(block: DecodedBlock): void {
     this.#decoded.set(hashToHex(block.hash), block);

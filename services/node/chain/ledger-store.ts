@@ -38,6 +38,7 @@ import {
   encodeUndo,
   type ProvenanceHop,
 } from '../db/records.ts';
+import { WriteBatch } from '../db/write-batch.ts';
 
 const PRESENT = Buffer.from([1]);
 
@@ -139,26 +140,28 @@ export class LedgerStore implements LedgerView {
 
   /** Applies a validated block's effects and indexes at `height`, and makes it the tip. */
   applyConnect(block: DecodedBlock, height: number, fx: BlockEffects): void {
+    const w = new WriteBatch();
     for (const s of fx.spent) {
-      this.#utxo.removeSync(outpointDbKey(s.txid, s.vout));
-      this.#addrutxo.removeSync(addressUtxoKey(s.coin.owner, s.txid, s.vout));
+      w.remove(this.#utxo, outpointDbKey(s.txid, s.vout));
+      w.remove(this.#addrutxo, addressUtxoKey(s.coin.owner, s.txid, s.vout));
     }
     for (const c of fx.created) {
-      this.#utxo.putSync(outpointDbKey(c.txid, c.vout), Buffer.from(encodeCoin(c.coin)));
-      this.#addrutxo.putSync(addressUtxoKey(c.coin.owner, c.txid, c.vout), PRESENT);
+      w.put(this.#utxo, outpointDbKey(c.txid, c.vout), encodeCoin(c.coin));
+      w.put(this.#addrutxo, addressUtxoKey(c.coin.owner, c.txid, c.vout), PRESENT);
     }
-    this.#undo.putSync(Buffer.from(block.hash), Buffer.from(encodeUndo(fx.spent)));
-    for (const a of fx.assets) this.#assets.putSync(Buffer.from(a.id), Buffer.from(encodeAsset(a)));
+    w.put(this.#undo, Buffer.from(block.hash), encodeUndo(fx.spent));
+    for (const a of fx.assets) w.put(this.#assets, Buffer.from(a.id), encodeAsset(a));
 
     for (let pos = 0; pos < block.txs.length; pos++) {
       const d = block.txs[pos]!;
-      this.#txindex.putSync(Buffer.from(d.txid), Buffer.from(encodeTxLocation(block.hash, pos)));
-      for (const owner of touchedOwners(d))
-        this.#addrtx.putSync(addressTxKey(owner, height, pos), Buffer.from(d.txid));
-      this.#indexBitmarksOf(d, height, pos);
+      w.put(this.#txindex, Buffer.from(d.txid), encodeTxLocation(block.hash, pos));
+      for (const owner of touchedOwners(d)) w.put(this.#addrtx, addressTxKey(owner, height, pos), d.txid);
     }
-    this.#chain.putSync(u32be(height), Buffer.from(block.hash));
-    this.#meta.putSync(META_TIP, Buffer.from(block.hash));
+    w.put(this.#chain, u32be(height), block.hash);
+    w.put(this.#meta, META_TIP, block.hash);
+    w.apply();
+    // bitmark moves read the index as they go (a bitmark may move twice in one block): unbatched
+    for (let pos = 0; pos < block.txs.length; pos++) this.#indexBitmarksOf(block.txs[pos]!, height, pos);
   }
 
   #indexBitmarksOf(d: DecodedTx, height: number, pos: number): void {

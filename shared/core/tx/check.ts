@@ -197,3 +197,31 @@ export function checkTransaction(d: DecodedTx, p: TxCheckParams, verifier: Signa
   checkTxSignatures(d, p.genesisHash, verifier);
   return total;
 }
+
+/** One signature to verify, with where it came from (for the error when it fails). */
+export interface SignatureCheck {
+  readonly sig: Uint8Array;
+  readonly msg: Uint8Array;
+  readonly pub: Uint8Array;
+  readonly tx: DecodedTx;
+  readonly input: number;
+}
+
+/** Every signature of `txs`, with its signature hash: for batch (parallel) verification. */
+export function collectSignatureChecks(txs: readonly DecodedTx[], genesisHash: Uint8Array): SignatureCheck[] {
+  const out: SignatureCheck[] = [];
+  for (const d of txs) {
+    if (d.tx.kind === 'coinbase') continue;
+    for (let i = 0; i < d.tx.inputs.length; i++) {
+      const input = d.tx.inputs[i]!;
+      out.push({
+        sig: input.signature,
+        msg: signatureHash(genesisHash, d, i),
+        pub: input.pubkey,
+        tx: d,
+        input: i,
+      });
+    }
+  }
+  return out;
+}

@@ -1,0 +1,24 @@
+/** Worker thread of the batch verifier (batch.ts): verifies its share of a shared buffer. */
+import { parentPort, workerData } from 'node:worker_threads';
+import { ITEM_SIZE } from './batch.ts';
+import { loadVerifier, type VerifierBackend } from './load.ts';
+
+const { verifier } = loadVerifier((workerData as { backend: VerifierBackend }).backend);
+
+parentPort?.on('message', (m: { sab: SharedArrayBuffer; from: number; to: number }) => {
+  const control = new Int32Array(m.sab, 0, 2);
+  const total = (m.sab.byteLength - 8) / (ITEM_SIZE + 1);
+  const data = new Uint8Array(m.sab, 8, total * ITEM_SIZE);
+  const results = new Uint8Array(m.sab, 8 + total * ITEM_SIZE, total);
+  for (let i = m.from; i < m.to; i++) {
+    const o = i * ITEM_SIZE;
+    const ok = verifier.verify(
+      data.subarray(o, o + 64),
+      data.subarray(o + 64, o + 96),
+      data.subarray(o + 96, o + 129),
+    );
+    results[i] = ok ? 1 : 0;
+  }
+  Atomics.add(control, 0, 1);
+  Atomics.notify(control, 0);
+});
