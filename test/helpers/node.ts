@@ -7,6 +7,7 @@ import { ChainDb } from '../../services/node/db/chain-db.ts';
 import { toHex } from '../../shared/core/bytes.ts';
 import { LOCAL } from '../../shared/core/params/networks.ts';
 import type { NetworkParams } from '../../shared/core/params/types.ts';
+import type { BatchVerifier } from '../../shared/crypto/batch.ts';
 import { loadVerifier } from '../../shared/crypto/load.ts';
 import { silentLogger } from '../../shared/log.ts';
 
@@ -27,10 +28,16 @@ export function openChain(
   path: string,
   p: NetworkParams = LOCAL,
   opts: ChainOptions = {},
-  mapSize?: number,
+  batchVerifier?: BatchVerifier,
 ): OpenChain {
-  const db = ChainDb.open({ path, params: p, ...(mapSize === undefined ? {} : { mapSize }) });
-  const chain = new Chain(opts, { params: p, db, verifier, logger: silentLogger() });
+  const db = ChainDb.open({ path, params: p });
+  const chain = new Chain(opts, {
+    params: p,
+    db,
+    verifier,
+    logger: silentLogger(),
+    ...(batchVerifier ? { batchVerifier } : {}),
+  });
   return { chain, db, close: () => db.close() };
 }
 

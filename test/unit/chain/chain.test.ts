@@ -13,6 +13,7 @@ import { u32be } from '../../../services/node/db/keys.ts';
 import type { DecodedBlock } from '../../../shared/core/block/types.ts';
 import { hashToHex, toHex } from '../../../shared/core/bytes.ts';
 import { LOCAL, TEST } from '../../../shared/core/params/networks.ts';
+import { toDecodedTx } from '../../../shared/core/tx/codec.ts';
 import { assetIdOf, bitmarkIdOf } from '../../../shared/core/tx/ids.ts';
 import { type DecodedTx, MINT } from '../../../shared/core/tx/types.ts';
 import { makeKey, out, signed, spend, type TestKey } from '../../helpers/chain.ts';
@@ -83,6 +84,77 @@ function branch(
   }
   return out_;
 }
+
+describe('chain with parallel signature verification', () => {
+  it('a bad or high-S signature anywhere in a block is refused with its exact code', async () => {
+    const { createBatchVerifier } = await import('../../../shared/crypto/batch.ts');
+    const { loadVerifier } = await import('../../../shared/crypto/load.ts');
+    const pool = createBatchVerifier(loadVerifier('native').verifier, { backend: 'native', workers: 1 });
+    const dir = tempDir();
+    const c = openChain(dir.path, p, {}, pool);
+    try {
+      const miner = makeKey();
+      const prefix = branch(c.chain.tip, 12, miner, makeKey(), 'p', []);
+      feed(c.chain, prefix);
+      const payees = Array.from({ length: 80 }, () => makeKey());
+      // 80 transfers from one coinbase split: enough signatures for the worker to take a share
+      const cb = prefix[2]!.txs[0]!;
+      const split = signed({
+        version: 1,
+        kind: 'transfer',
+        inputs: [spend(miner, cb.txid, 0)],
+        outputs: payees.map((k) => out(k.owner, 1_000_000)),
+      });
+      feed(c.chain, [blockOn(c.chain.tip, [split], miner.owner, 25 * p.coin - 80_000_000)]);
+      const txs = payees.map((k, i) =>
+        signed({
+          version: 1,
+          kind: 'transfer',
+          inputs: [spend(k, split.txid, i)],
+          outputs: [out(miner.owner, 999_000)],
+        }),
+      );
+      const tamper = (i: number, f: (sig: Uint8Array) => void) => {
+        const t = txs[i]!.tx as Extract<(typeof txs)[number]['tx'], { kind: 'transfer' }>;
+        const sig = Uint8Array.from(t.inputs[0]!.signature);
+        f(sig);
+        const copy = [...txs];
+        copy[i] = toDecodedTx({ ...t, inputs: [{ ...t.inputs[0]!, signature: sig }] });
+        return copy;
+      };
+      const flipped = c.chain.processBlock(
+        blockOn(
+          c.chain.tip,
+          tamper(70, (s) => {
+            s[3]! ^= 1;
+          }),
+          miner.owner,
+          80_000,
+        ).raw,
+      );
+      assert.equal(flipped.error?.code, 'bad-txns-sig');
+      const n = 0xfffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141n;
+      const highS = c.chain.processBlock(
+        blockOn(
+          c.chain.tip,
+          tamper(75, (s) => {
+            const v = n - BigInt(`0x${toHex(s.subarray(32))}`);
+            s.set(Buffer.from(v.toString(16).padStart(64, '0'), 'hex'), 32);
+          }),
+          miner.owner,
+          80_000,
+        ).raw,
+      );
+      assert.equal(highS.error?.code, 'bad-txns-sig-highs');
+      const good = c.chain.processBlock(blockOn(c.chain.tip, txs, miner.owner, 80_000).raw);
+      assert.equal(good.status, 'connected');
+    } finally {
+      c.close();
+      await pool.close();
+      dir.remove();
+    }
+  });
+});
 
 describe('chain on LMDB', () => {
   it('starts at genesis, connects blocks, and keeps them across a reopen', () => {

@@ -1,0 +1,65 @@
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { after, describe, it } from 'node:test';
+import { createBatchVerifier, type SigCheck } from '../../../shared/crypto/batch.ts';
+import { generatePrivateKey, publicKeyOf, signCompact } from '../../../shared/crypto/keys.ts';
+import { loadVerifier } from '../../../shared/crypto/load.ts';
+
+const { verifier } = loadVerifier('auto');
+const pool = createBatchVerifier(verifier, { backend: 'native', workers: 1 });
+after(() => pool.close());
+
+function valid(n: number): SigCheck[] {
+  const priv = generatePrivateKey();
+  const pub = publicKeyOf(priv);
+  return Array.from({ length: n }, () => {
+    const msg = new Uint8Array(randomBytes(32));
+    return { sig: signCompact(msg, priv), msg, pub };
+  });
+}
+
+describe('batch verifier (worker threads)', () => {
+  const items = valid(300);
+
+  it('accepts a batch of valid signatures, on two threads', () => {
+    assert.equal(pool.threads, 2);
+    assert.equal(pool.verifyAll(items), -1);
+  });
+
+  it('reports the first bad item, wherever it falls (caller share or worker share)', () => {
+    for (const bad of [0, 7, 149, 150, 151, 299]) {
+      const copy = items.map((x) => ({ ...x }));
+      const sig = Uint8Array.from(copy[bad]!.sig);
+      sig[10]! ^= 0x40;
+      copy[bad] = { ...copy[bad]!, sig };
+      assert.equal(pool.verifyAll(copy), bad, `bad item at ${bad}`);
+    }
+    const twoBad = items.map((x) => ({ ...x }));
+    twoBad[200] = { ...twoBad[200]!, msg: new Uint8Array(32) };
+    twoBad[250] = { ...twoBad[250]!, msg: new Uint8Array(32) };
+    assert.equal(pool.verifyAll(twoBad), 200);
+  });
+
+  it('agrees with the inline verifier item by item, also on malformed items', () => {
+    const mixed: SigCheck[] = items.slice(0, 100).map((x, i) => {
+      if (i % 3 === 0) return { ...x, sig: new Uint8Array(randomBytes(64)) };
+      if (i % 5 === 0) return { ...x, pub: Uint8Array.from([0x04, ...x.pub.subarray(1)]) };
+      return x;
+    });
+    for (let i = 0; i < mixed.length; i++) {
+      const expectBad = !verifier.verify(mixed[i]!.sig, mixed[i]!.msg, mixed[i]!.pub);
+      const batch = [...items.slice(0, 100), mixed[i]!];
+      assert.equal(pool.verifyAll(batch) === 100, expectBad);
+    }
+  });
+
+  it('small batches and a pool without workers verify inline with the same answers', () => {
+    const inlineOnly = createBatchVerifier(verifier, { backend: 'native', workers: 0 });
+    assert.equal(inlineOnly.threads, 1);
+    assert.equal(inlineOnly.verifyAll(items), -1);
+    assert.equal(pool.verifyAll(items.slice(0, 5)), -1);
+    const wrong = [{ ...items[0]!, msg: new Uint8Array(32) }];
+    assert.equal(inlineOnly.verifyAll(wrong), 0);
+    assert.equal(pool.verifyAll(wrong), 0);
+  });
+});
