@@ -14,8 +14,9 @@ export interface Orphan {
   readonly key: string;
   /** When it arrived; kept across retries. */
   readonly time: number;
-  /** idKeys of the parents it waits for. */
-  readonly missing: readonly string[];
+  /** The parents it waits for, and their idKeys. */
+  readonly missing: readonly Uint8Array[];
+  readonly missingKeys: readonly string[];
 }
 
 export interface OrphanPoolOptions {
@@ -47,7 +48,7 @@ export class OrphanPool {
     return this.#byKey.get(idKey(txid));
   }
 
-  /** Adds `tx` waiting for `missing` parents; returns the orphans evicted to make room. */
+  /** Adds `tx` waiting for `missing` parents (distinct); returns the orphans evicted to make room. */
   add(tx: DecodedTx, missing: readonly Uint8Array[], time: number): Orphan[] {
     if (this.#opts.maxOrphans <= 0) {
       throw new PolicyError('orphan-pool-full', 'inputs are missing and orphans are not kept');
@@ -69,9 +70,9 @@ export class OrphanPool {
       this.#remove(oldest);
       evicted.push(oldest);
     }
-    const o: Orphan = { tx, key, time, missing: [...new Set(missing.map(idKey))] };
+    const o: Orphan = { tx, key, time, missing, missingKeys: missing.map(idKey) };
     this.#byKey.set(key, o);
-    for (const p of o.missing) {
+    for (const p of o.missingKeys) {
       addTo(this.#byParent, p, o);
     }
     for (const k of this.#outpoints(o)) {
@@ -138,7 +139,7 @@ export class OrphanPool {
 
   #remove(o: Orphan): void {
     this.#byKey.delete(o.key);
-    for (const p of o.missing) {
+    for (const p of o.missingKeys) {
       removeFrom(this.#byParent, p, o);
     }
     for (const k of this.#outpoints(o)) {

@@ -6,7 +6,7 @@
  */
 import { compareBytes } from '../../../shared/core/bytes.ts';
 import type { DecodedTx } from '../../../shared/core/tx/types.ts';
-import { ancestorsOf, type PoolEntry, withDescendants } from './entry.ts';
+import { ancestorsOf, type PoolEntry, type ReservoirEntry, withDescendants } from './entry.ts';
 import { Heap } from './heap.ts';
 
 interface Candidate {
@@ -26,7 +26,7 @@ function better(a: Candidate, b: Candidate): boolean {
 }
 
 /** Parents before children: an ancestor has fewer ancestors than its descendant. Ties by txid. */
-export function topological(a: PoolEntry, b: PoolEntry): number {
+export function topological(a: ReservoirEntry, b: ReservoirEntry): number {
   return a.ancestorCount - b.ancestorCount || compareBytes(a.txid, b.txid);
 }
 
