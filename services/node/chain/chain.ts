@@ -169,7 +169,12 @@ export class Chain extends TypedEmitter<ChainEvents> {
   /** Facts of the tip a block template needs. */
   tipInfo(): { hash: Uint8Array; height: number; time: number; recentTimes: number[] } {
     const t = this.tip;
-    return { hash: t.hash, height: t.height, time: t.header.time, recentTimes: this.#index.recentTimes(t, this.params.medianTimeSpan) };
+    return {
+      hash: t.hash,
+      height: t.height,
+      time: t.header.time,
+      recentTimes: this.#index.recentTimes(t, this.params.medianTimeSpan),
+    };
   }
 
   /** The ledger at the tip, for validation of pool transactions. */

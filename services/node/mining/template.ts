@@ -6,7 +6,12 @@
  * falls back to the coinbase alone and says why).
  */
 import { merkleRoot } from '../../../shared/core/block/merkle.ts';
-import { BLOCK_VERSION, type BlockHeader, type DecodedBlock, HEADER_SIZE } from '../../../shared/core/block/types.ts';
+import {
+  BLOCK_VERSION,
+  type BlockHeader,
+  type DecodedBlock,
+  HEADER_SIZE,
+} from '../../../shared/core/block/types.ts';
 import { UsageError, ValidationError } from '../../../shared/core/errors.ts';
 import { MAX_COINBASE_DATA } from '../../../shared/core/limits.ts';
 import { blockSubsidy } from '../../../shared/core/params/networks.ts';
@@ -62,14 +67,18 @@ const COINBASE_RESERVE = 1000;
 /** Payouts a coinbase may split the reward over (each output ≤ 30 bytes: fits the reserve). */
 export const MAX_PAYOUTS = 24;
 
-export function buildTemplate(req: TemplateRequest, modules: { chain: TemplateChain; source: TemplateSource }): BlockTemplate {
+export function buildTemplate(
+  req: TemplateRequest,
+  modules: { chain: TemplateChain; source: TemplateSource },
+): BlockTemplate {
   const { chain, source } = modules;
   const p = chain.params;
   if (req.payouts.length === 0 || req.payouts.length > MAX_PAYOUTS) {
     throw new UsageError(`a template pays 1 to ${MAX_PAYOUTS} owners, not ${req.payouts.length}`);
   }
   const data = req.coinbaseData ?? new Uint8Array();
-  if (data.length > MAX_COINBASE_DATA) throw new UsageError(`coinbase data is limited to ${MAX_COINBASE_DATA} bytes`);
+  if (data.length > MAX_COINBASE_DATA)
+    throw new UsageError(`coinbase data is limited to ${MAX_COINBASE_DATA} bytes`);
   const tip = chain.tipInfo();
   const height = tip.height + 1;
   const time = Math.max(req.now, medianTimePast(tip.recentTimes) + 1);
@@ -79,7 +88,13 @@ export function buildTemplate(req: TemplateRequest, modules: { chain: TemplateCh
   const attempt = (txs: DecodedTx[]): BlockTemplate => {
     const fees = sumFees(txs, chain.view(), height, p);
     const reward = blockSubsidy(height, p) + fees;
-    const coinbase = toDecodedTx({ version: TX_VERSION, kind: 'coinbase', height, data, outputs: splitReward(reward, req.payouts) });
+    const coinbase = toDecodedTx({
+      version: TX_VERSION,
+      kind: 'coinbase',
+      height,
+      data,
+      outputs: splitReward(reward, req.payouts),
+    });
     const all = [coinbase, ...txs];
     const header: BlockHeader = {
       version: BLOCK_VERSION,
@@ -98,7 +113,10 @@ export function buildTemplate(req: TemplateRequest, modules: { chain: TemplateCh
   } catch (e) {
     if (!(e instanceof ValidationError)) throw e;
     const t = attempt([]);
-    return { ...t, fallbackReason: `pool transactions do not connect (${e.message}); template has the coinbase only` };
+    return {
+      ...t,
+      fallbackReason: `pool transactions do not connect (${e.message}); template has the coinbase only`,
+    };
   }
 }
 
@@ -108,18 +126,37 @@ export function buildTemplate(req: TemplateRequest, modules: { chain: TemplateCh
  */
 function sumFees(txs: DecodedTx[], view: LedgerView, height: number, p: NetworkParams): number {
   if (txs.length === 0) return 0;
-  const claimsNothing = toDecodedTx({ version: TX_VERSION, kind: 'coinbase', height, data: new Uint8Array(), outputs: [] });
-  const probe: DecodedBlock = { header: PROBE_HEADER, hash: new Uint8Array(32), raw: new Uint8Array(0), txs: [claimsNothing, ...txs] };
+  const claimsNothing = toDecodedTx({
+    version: TX_VERSION,
+    kind: 'coinbase',
+    height,
+    data: new Uint8Array(),
+    outputs: [],
+  });
+  const probe: DecodedBlock = {
+    header: PROBE_HEADER,
+    hash: new Uint8Array(32),
+    raw: new Uint8Array(0),
+    txs: [claimsNothing, ...txs],
+  };
   return connectBlock(probe, height, view, p).fees;
 }
 
 /** connectBlock reads only a block's transactions; the probe's header is never looked at. */
-const PROBE_HEADER: BlockHeader = Object.freeze({ version: BLOCK_VERSION, prevHash: new Uint8Array(32), merkleRoot: new Uint8Array(32), time: 0, bits: 0, nonce: 0n });
+const PROBE_HEADER: BlockHeader = Object.freeze({
+  version: BLOCK_VERSION,
+  prevHash: new Uint8Array(32),
+  merkleRoot: new Uint8Array(32),
+  time: 0,
+  bits: 0,
+  nonce: 0n,
+});
 
 /** Splits `reward` by weight; the rounding remainder goes to the first payout. */
 export function splitReward(reward: number, payouts: readonly Payout[]): TxOutput[] {
   const weights = payouts.map((x) => x.weight ?? 1);
-  if (weights.some((w) => !Number.isInteger(w) || w <= 0)) throw new UsageError('payout weights are positive integers');
+  if (weights.some((w) => !Number.isInteger(w) || w <= 0))
+    throw new UsageError('payout weights are positive integers');
   const total = weights.reduce((a, b) => a + b, 0);
   const amounts = weights.map((w) => Math.floor((reward * w) / total));
   amounts[0]! += reward - amounts.reduce((a, b) => a + b, 0);
