@@ -1,14 +1,21 @@
 /**
  * `npm run bench`: every benchmark, one table. Figures are machine-dependent; ratios measured in
  * the same run (e.g. block validation vs bare signature verification) are what targets are set on.
- * Usage: npm run bench [-- NAME...]   (names: verify, core)
+ * Usage: npm run bench [-- NAME...]   (names: verify, core, reservoir, chain)
  */
+import { benchChain } from './chain.ts';
 import { benchCore } from './core.ts';
+import { benchReservoir } from './reservoir.ts';
 import type { BenchResult } from './result.ts';
 import { printTable } from './result.ts';
 import { benchVerify } from './verify.ts';
 
-const suites: Record<string, () => Promise<BenchResult[]>> = { verify: benchVerify, core: benchCore };
+const suites: Record<string, () => Promise<BenchResult[]>> = {
+  verify: benchVerify,
+  core: benchCore,
+  reservoir: () => benchReservoir(),
+  chain: () => benchChain(),
+};
 const wanted = process.argv.slice(2);
 const unknown = wanted.filter((w) => !(w in suites));
 if (unknown.length > 0) {

@@ -14,22 +14,17 @@ import type { BlockEffects, OutpointCoin } from '../../../shared/core/validation
 import type { AssetRecord, Coin, LedgerView } from '../../../shared/core/validation/view.ts';
 import { type BinaryDb, type ChainDb, INDEX_DBS, META_TIP } from '../db/chain-db.ts';
 import { StorageError } from '../db/errors.ts';
-import {
-  addressTxKey,
-  addressUtxoKey,
-  outpointDbKey,
-  prefixRange,
-  provenanceKey,
-  u32be,
-} from '../db/keys.ts';
+import { addressTxKey, prefixRange, provenanceKey, u32be, utxoKey } from '../db/keys.ts';
 import {
   type BitmarkLocation,
+  decodeAddressTx,
   decodeAsset,
   decodeBitmarkLocation,
   decodeCoin,
   decodeHop,
   decodeTxLocation,
   decodeUndo,
+  encodeAddressTx,
   encodeAsset,
   encodeBitmarkLocation,
   encodeCoin,
@@ -37,10 +32,9 @@ import {
   encodeTxLocation,
   encodeUndo,
   type ProvenanceHop,
+  type SpentCoin,
 } from '../db/records.ts';
 import { WriteBatch } from '../db/write-batch.ts';
-
-const PRESENT = Buffer.from([1]);
 
 export class LedgerStore implements LedgerView {
   readonly #db: ChainDb;
@@ -49,7 +43,6 @@ export class LedgerStore implements LedgerView {
   readonly #chain: BinaryDb;
   readonly #txindex: BinaryDb;
   readonly #addrtx: BinaryDb;
-  readonly #addrutxo: BinaryDb;
   readonly #assets: BinaryDb;
   readonly #bitmarks: BinaryDb;
   readonly #provenance: BinaryDb;
@@ -62,7 +55,6 @@ export class LedgerStore implements LedgerView {
     this.#chain = db.db('chain');
     this.#txindex = db.db('txindex');
     this.#addrtx = db.db('addrtx');
-    this.#addrutxo = db.db('addrutxo');
     this.#assets = db.db('assets');
     this.#bitmarks = db.db('bitmarks');
     this.#provenance = db.db('provenance');
@@ -72,7 +64,10 @@ export class LedgerStore implements LedgerView {
   // ---- LedgerView (what validation reads) ----
 
   getCoin(txid: Uint8Array, vout: number): Coin | undefined {
-    const v = this.#utxo.get(outpointDbKey(txid, vout));
+    const loc = this.#txindex.get(Buffer.from(txid));
+    if (loc === undefined) return undefined;
+    const { height, pos } = decodeTxLocation(loc);
+    const v = this.#utxo.get(utxoKey(height, pos, vout));
     return v === undefined ? undefined : decodeCoin(v);
   }
 
@@ -91,33 +86,41 @@ export class LedgerStore implements LedgerView {
     return this.#chain.get(u32be(height));
   }
 
-  txLocation(txid: Uint8Array): { blockHash: Uint8Array; pos: number } | undefined {
+  /** Where a tx of the active chain is: its block's height and hash, and its position. */
+  txLocation(txid: Uint8Array): { height: number; pos: number; blockHash: Uint8Array } | undefined {
     const v = this.#txindex.get(Buffer.from(txid));
-    return v === undefined ? undefined : decodeTxLocation(v);
+    if (v === undefined) return undefined;
+    const loc = decodeTxLocation(v);
+    const blockHash = this.hashAt(loc.height);
+    if (blockHash === undefined)
+      throw new StorageError('storage-corrupt', `tx index points at height ${loc.height}, beyond the chain`);
+    return { ...loc, blockHash };
   }
 
-  /** Transactions touching `owner` (as sender or receiver), oldest first: heights and positions. */
-  addressHistory(owner: Uint8Array, limit = 1000): { height: number; pos: number; txid: Uint8Array }[] {
-    const out: { height: number; pos: number; txid: Uint8Array }[] = [];
+  /** Transactions touching `owner` (as sender or receiver), oldest first, with the outputs it got. */
+  addressHistory(
+    owner: Uint8Array,
+    limit = 1000,
+  ): { height: number; pos: number; txid: Uint8Array; vouts: number[] }[] {
+    const out: { height: number; pos: number; txid: Uint8Array; vouts: number[] }[] = [];
     for (const { key, value } of this.#addrtx.getRange({ ...prefixRange(owner, 8), limit })) {
-      out.push({ height: key.readUInt32BE(20), pos: key.readUInt32BE(24), txid: value });
+      out.push({ height: key.readUInt32BE(20), pos: key.readUInt32BE(24), ...decodeAddressTx(value) });
     }
     return out;
   }
 
-  /** Unspent outputs owned by `owner`. */
+  /** Unspent outputs owned by `owner`: its history's outputs that are still in the UTXO set. */
   addressUnspent(owner: Uint8Array, limit = 10_000): OutpointCoin[] {
     const out: OutpointCoin[] = [];
-    for (const key of this.#addrutxo.getKeys({ ...prefixRange(owner, 36), limit })) {
-      const txid = key.subarray(20, 52);
-      const vout = key.readUInt32BE(52);
-      const coin = this.getCoin(txid, vout);
-      if (coin === undefined)
-        throw new StorageError(
-          'storage-corrupt',
-          `address index names a missing output ${txid.toString('hex')}:${vout}`,
-        );
-      out.push({ txid, vout, coin });
+    for (const { key, value } of this.#addrtx.getRange(prefixRange(owner, 8))) {
+      const height = key.readUInt32BE(20);
+      const pos = key.readUInt32BE(24);
+      const { txid, vouts } = decodeAddressTx(value);
+      for (const vout of vouts) {
+        const v = this.#utxo.get(utxoKey(height, pos, vout));
+        if (v !== undefined) out.push({ txid, vout, coin: decodeCoin(v) });
+        if (out.length >= limit) return out;
+      }
     }
     return out;
   }
@@ -141,21 +144,32 @@ export class LedgerStore implements LedgerView {
   /** Applies a validated block's effects and indexes at `height`, and makes it the tip. */
   applyConnect(block: DecodedBlock, height: number, fx: BlockEffects): void {
     const w = new WriteBatch();
-    for (const s of fx.spent) {
-      w.remove(this.#utxo, outpointDbKey(s.txid, s.vout));
-      w.remove(this.#addrutxo, addressUtxoKey(s.coin.owner, s.txid, s.vout));
-    }
+    const positions = new Map<string, number>();
+    block.txs.forEach((d, pos) => positions.set(txKey(d.txid), pos));
+
+    const undo: SpentCoin[] = new Array(fx.spent.length);
+    fx.spent.forEach((s, k) => {
+      const loc = this.#txindex.get(Buffer.from(s.txid));
+      if (loc === undefined)
+        throw new StorageError(
+          'storage-corrupt',
+          `spent output's tx ${Buffer.from(s.txid).toString('hex')} is not indexed`,
+        );
+      const { pos } = decodeTxLocation(loc);
+      w.remove(this.#utxo, utxoKey(s.coin.height, pos, s.vout));
+      undo[k] = { txid: s.txid, pos, vout: s.vout, coin: s.coin };
+    });
     for (const c of fx.created) {
-      w.put(this.#utxo, outpointDbKey(c.txid, c.vout), encodeCoin(c.coin));
-      w.put(this.#addrutxo, addressUtxoKey(c.coin.owner, c.txid, c.vout), PRESENT);
+      w.put(this.#utxo, utxoKey(height, positions.get(txKey(c.txid))!, c.vout), encodeCoin(c.coin));
     }
-    w.put(this.#undo, Buffer.from(block.hash), encodeUndo(fx.spent));
+    w.put(this.#undo, Buffer.from(block.hash), encodeUndo(undo));
     for (const a of fx.assets) w.put(this.#assets, Buffer.from(a.id), encodeAsset(a));
 
     for (let pos = 0; pos < block.txs.length; pos++) {
       const d = block.txs[pos]!;
-      w.put(this.#txindex, Buffer.from(d.txid), encodeTxLocation(block.hash, pos));
-      for (const owner of touchedOwners(d)) w.put(this.#addrtx, addressTxKey(owner, height, pos), d.txid);
+      w.put(this.#txindex, Buffer.from(d.txid), encodeTxLocation({ height, pos }));
+      for (const [owner, vouts] of touchedOwners(d))
+        w.put(this.#addrtx, addressTxKey(owner, height, pos), encodeAddressTx(d.txid, vouts));
     }
     w.put(this.#chain, u32be(height), block.hash);
     w.put(this.#meta, META_TIP, block.hash);
@@ -201,7 +215,7 @@ export class LedgerStore implements LedgerView {
    * Undoes the tip block at `height` (its parent becomes the tip): removes what it created and
    * indexed, restores the coins it spent from its undo data. Returns the restored coins.
    */
-  applyDisconnect(block: DecodedBlock, height: number, parentHash: Uint8Array): OutpointCoin[] {
+  applyDisconnect(block: DecodedBlock, height: number, parentHash: Uint8Array): SpentCoin[] {
     const undoBytes = this.#undo.get(Buffer.from(block.hash));
     if (undoBytes === undefined)
       throw new StorageError('storage-corrupt', `no undo data for block at height ${height}`);
@@ -231,21 +245,17 @@ export class LedgerStore implements LedgerView {
       }
     }
 
+    const w = new WriteBatch();
     for (let pos = block.txs.length - 1; pos >= 0; pos--) {
       const d = block.txs[pos]!;
-      for (let vout = 0; vout < d.tx.outputs.length; vout++) {
-        // Outputs spent later in the same block are absent already: removeSync just returns false.
-        this.#utxo.removeSync(outpointDbKey(d.txid, vout));
-        this.#addrutxo.removeSync(addressUtxoKey(d.tx.outputs[vout]!.owner, d.txid, vout));
-      }
-      this.#txindex.removeSync(Buffer.from(d.txid));
-      for (const owner of touchedOwners(d)) this.#addrtx.removeSync(addressTxKey(owner, height, pos));
-      if (d.tx.kind === 'asset') this.#assets.removeSync(Buffer.from(assetIdOf(d.tx.asset.fingerprint)));
+      // outputs spent later in the same block are absent already: the remove finds nothing
+      for (let vout = 0; vout < d.tx.outputs.length; vout++) w.remove(this.#utxo, utxoKey(height, pos, vout));
+      w.remove(this.#txindex, Buffer.from(d.txid));
+      for (const [owner] of touchedOwners(d)) w.remove(this.#addrtx, addressTxKey(owner, height, pos));
+      if (d.tx.kind === 'asset') w.remove(this.#assets, Buffer.from(assetIdOf(d.tx.asset.fingerprint)));
     }
-    for (const s of spent) {
-      this.#utxo.putSync(outpointDbKey(s.txid, s.vout), Buffer.from(encodeCoin(s.coin)));
-      this.#addrutxo.putSync(addressUtxoKey(s.coin.owner, s.txid, s.vout), PRESENT);
-    }
+    for (const s of spent) w.put(this.#utxo, utxoKey(s.coin.height, s.pos, s.vout), encodeCoin(s.coin));
+    w.apply();
     this.#undo.removeSync(Buffer.from(block.hash));
     this.#chain.removeSync(u32be(height));
     this.#meta.putSync(META_TIP, Buffer.from(parentHash));
@@ -303,18 +313,23 @@ export class LedgerStore implements LedgerView {
   }
 }
 
-/** Owners a tx touches: the owners of its inputs (from their keys) and of its outputs, once each. */
-function touchedOwners(d: DecodedTx): Uint8Array[] {
-  const seen = new Set<string>();
-  const out: Uint8Array[] = [];
-  const add = (o: Uint8Array) => {
-    const k = Buffer.from(o).toString('latin1');
-    if (!seen.has(k)) {
-      seen.add(k);
-      out.push(o);
+/** Owners a tx touches (its inputs' keys and its outputs' owners), each with the outputs it receives. */
+function touchedOwners(d: DecodedTx): Map<Uint8Array, number[]> {
+  const byKey = new Map<string, [Uint8Array, number[]]>();
+  const get = (o: Uint8Array) => {
+    const k = Buffer.from(o.buffer, o.byteOffset, o.byteLength).toString('latin1');
+    let e = byKey.get(k);
+    if (e === undefined) {
+      e = [o, []];
+      byKey.set(k, e);
     }
+    return e;
   };
-  if (d.tx.kind !== 'coinbase') for (const i of d.tx.inputs) add(ownerOf(i.pubkey));
-  for (const o of d.tx.outputs) add(o.owner);
-  return out;
+  if (d.tx.kind !== 'coinbase') for (const i of d.tx.inputs) get(ownerOf(i.pubkey));
+  d.tx.outputs.forEach((o, vout) => get(o.owner)[1].push(vout));
+  return new Map([...byKey.values()]);
+}
+
+function txKey(txid: Uint8Array): string {
+  return Buffer.from(txid.buffer, txid.byteOffset, 32).toString('latin1');
 }

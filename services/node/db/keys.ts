@@ -10,11 +10,16 @@ export function u32be(n: number): Buffer {
   return b;
 }
 
-/** txid (32) | vout (u32 BE) */
-export function outpointDbKey(txid: Uint8Array, vout: number): Buffer {
-  const b = Buffer.allocUnsafe(36);
-  b.set(txid, 0);
-  b.writeUInt32BE(vout, 32);
+/**
+ * height (u32 BE) | tx position (u32 BE) | vout (u32 BE): where an output was created. New outputs
+ * sort after all older ones, so a block's outputs are appended at the end of the UTXO tree (a few
+ * pages) instead of scattered over it as txid-keyed entries would be.
+ */
+export function utxoKey(height: number, pos: number, vout: number): Buffer {
+  const b = Buffer.allocUnsafe(12);
+  b.writeUInt32BE(height, 0);
+  b.writeUInt32BE(pos, 4);
+  b.writeUInt32BE(vout, 8);
   return b;
 }
 
@@ -24,15 +29,6 @@ export function addressTxKey(owner: Uint8Array, height: number, pos: number): Bu
   b.set(owner, 0);
   b.writeUInt32BE(height, 20);
   b.writeUInt32BE(pos, 24);
-  return b;
-}
-
-/** owner (20) | txid (32) | vout (u32 BE): an address's unspent outputs. */
-export function addressUtxoKey(owner: Uint8Array, txid: Uint8Array, vout: number): Buffer {
-  const b = Buffer.allocUnsafe(56);
-  b.set(owner, 0);
-  b.set(txid, 20);
-  b.writeUInt32BE(vout, 52);
   return b;
 }
 

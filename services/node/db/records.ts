@@ -1,10 +1,12 @@
 /** Value encodings of the named databases (canonical, with the core's Reader/Writer). */
 
+import { Buffer } from 'node:buffer';
 import { decodeHeader, encodeHeader } from '../../../shared/core/block/header.ts';
 import { type BlockHeader, HEADER_SIZE } from '../../../shared/core/block/types.ts';
 import { bigIntToLeBytes, leBytesToBigInt } from '../../../shared/core/bytes.ts';
 import { Reader } from '../../../shared/core/encoding/reader.ts';
 import { Writer } from '../../../shared/core/encoding/writer.ts';
+import { DecodeError } from '../../../shared/core/errors.ts';
 import {
   HASH_SIZE,
   MAX_ASSET_FINGERPRINT,
@@ -12,7 +14,6 @@ import {
   MAX_ASSET_NAME,
   OWNER_SIZE,
 } from '../../../shared/core/limits.ts';
-import type { OutpointCoin } from '../../../shared/core/validation/connect.ts';
 import type { AssetRecord, Coin } from '../../../shared/core/validation/view.ts';
 
 const COIN_COINBASE = 1;
@@ -42,21 +43,30 @@ export function decodeCoin(b: Uint8Array): Coin {
   return c;
 }
 
-/** Undo data of a block: the coins it spent, with their outpoints, in block order. */
-export function encodeUndo(spent: readonly OutpointCoin[]): Uint8Array {
+/** A coin spent by a block, with where it was created (txid, position in its block, vout). */
+export interface SpentCoin {
+  readonly txid: Uint8Array;
+  readonly pos: number;
+  readonly vout: number;
+  readonly coin: Coin;
+}
+
+/** Undo data of a block: the coins it spent, in block order. */
+export function encodeUndo(spent: readonly SpentCoin[]): Uint8Array {
   const w = new Writer(64 + spent.length * 80).varint(spent.length);
-  for (const s of spent) w.bytes(s.txid).varint(s.vout).bytes(encodeCoin(s.coin));
+  for (const s of spent) w.bytes(s.txid).varint(s.pos).varint(s.vout).bytes(encodeCoin(s.coin));
   return w.finish();
 }
 
-export function decodeUndo(b: Uint8Array): OutpointCoin[] {
+export function decodeUndo(b: Uint8Array): SpentCoin[] {
   const r = new Reader(b);
   const n = r.count('undo.count', Math.floor(b.length / 56));
-  const out: OutpointCoin[] = new Array(n);
+  const out: SpentCoin[] = new Array(n);
   for (let i = 0; i < n; i++) {
     const txid = r.bytes(HASH_SIZE, 'undo.txid');
+    const pos = r.varint('undo.pos', 0xffffffff);
     const vout = r.varint('undo.vout', 0xffffffff);
-    out[i] = { txid, vout, coin: readCoin(r) };
+    out[i] = { txid, pos, vout, coin: readCoin(r) };
   }
   r.end('undo');
   return out;
@@ -165,14 +175,38 @@ export function decodeHop(b: Uint8Array): ProvenanceHop {
   return h;
 }
 
-/** Where a tx is: block hash 32 | position u32. */
-export function encodeTxLocation(blockHash: Uint8Array, pos: number): Uint8Array {
-  return new Writer(36).bytes(blockHash).u32(pos).finish();
+/** Where a tx of the active chain is: height u32 | position u32 (the block hash is the chain's at that height). */
+export interface TxLocation {
+  readonly height: number;
+  readonly pos: number;
 }
 
-export function decodeTxLocation(b: Uint8Array): { blockHash: Uint8Array; pos: number } {
+export function encodeTxLocation(l: TxLocation): Buffer {
+  const b = Buffer.allocUnsafe(8);
+  b.writeUInt32BE(l.height, 0);
+  b.writeUInt32BE(l.pos, 4);
+  return b;
+}
+
+export function decodeTxLocation(b: Uint8Array): TxLocation {
+  if (b.length !== 8) throw new DecodeError('decode-bad-value', 'txloc', `${b.length} bytes, expected 8`);
+  const v = new DataView(b.buffer, b.byteOffset, 8);
+  return { height: v.getUint32(0), pos: v.getUint32(4) };
+}
+
+/** Address history value: the txid and which of its outputs the address owns. */
+export function encodeAddressTx(txid: Uint8Array, vouts: readonly number[]): Uint8Array {
+  const w = new Writer(40).bytes(txid).varint(vouts.length);
+  for (const v of vouts) w.varint(v);
+  return w.finish();
+}
+
+export function decodeAddressTx(b: Uint8Array): { txid: Uint8Array; vouts: number[] } {
   const r = new Reader(b);
-  const l = { blockHash: r.bytes(HASH_SIZE, 'txloc.block'), pos: r.u32('txloc.pos') };
-  r.end('txloc');
-  return l;
+  const txid = r.bytes(HASH_SIZE, 'addrtx.txid');
+  const n = r.count('addrtx.count', r.remaining);
+  const vouts: number[] = new Array(n);
+  for (let i = 0; i < n; i++) vouts[i] = r.varint('addrtx.vout', 0xffffffff);
+  r.end('addrtx');
+  return { txid, vouts };
 }
