@@ -9,17 +9,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { Chain } from '../services/node/chain/chain.ts';
-import { ChainDb } from '../services/node/db/chain-db.ts';
+import { ChainState } from '../services/node/chain-state.ts';
 import type { DecodedBlock } from '../shared/core/block/types.ts';
 import { LOCAL } from '../shared/core/params/networks.ts';
 import { signatureHash } from '../shared/core/tx/ids.ts';
 import type { DecodedTx, TransferTx } from '../shared/core/tx/types.ts';
-import { createBatchVerifier } from '../shared/crypto/batch.ts';
-import { loadVerifier, type VerifierBackend } from '../shared/crypto/load.ts';
+import { loadVerifier } from '../shared/crypto/load.ts';
 import { silentLogger } from '../shared/log.ts';
 import { makeKeys, mineBlock, splitSubsidy, tipOf, transfer } from './fixtures.ts';
-import { type BenchResult, isMain, printTable } from './result.ts';
+import { type BenchResult, runAsMain } from './result.ts';
 
 const p = LOCAL;
 
@@ -31,19 +29,15 @@ function collectGarbage(): void {
 
 export async function benchChain(blocks = 200, txsPerBlock = 1000, workers?: number): Promise<BenchResult[]> {
   const { verifier } = loadVerifier('auto');
-  const batchVerifier =
-    workers === 0
-      ? undefined
-      : createBatchVerifier(verifier, {
-          backend: verifier.name as VerifierBackend,
-          ...(workers === undefined ? {} : { workers }),
-        });
+  collectGarbage();
+  const rssBefore = process.memoryUsage().rss;
   const dir = mkdtempSync(join(tmpdir(), 'cairn-bench-'));
-  const db = ChainDb.open({ path: dir, params: p });
-  const chain = new Chain(
-    {},
-    { params: p, db, verifier, logger: silentLogger(), ...(batchVerifier ? { batchVerifier } : {}) },
+  // the node's own composition: storage, chain (with its verifier threads), reservoir
+  const state = await ChainState.open(
+    { dataDir: dir, params: p, ...(workers === undefined ? {} : { verifyWorkers: workers }) },
+    { logger: silentLogger() },
   );
+  const chain = state.chain;
   try {
     // setup (untimed): `blocks` funding blocks whose coinbases pay txsPerBlock outputs each;
     // only their coinbase txid and amounts are kept, so RSS below is the node's, not the fixtures'
@@ -112,7 +106,7 @@ export async function benchChain(blocks = 200, txsPerBlock = 1000, workers?: num
         name: 'chain/connect',
         ops: txRate,
         unit: 'tx/s',
-        note: `${blocks} blocks × ${txsPerBlock} transfers, durable commits, ${((seconds * 1000) / blocks).toFixed(1)} ms/block, signatures on one core`,
+        note: `${blocks} blocks × ${txsPerBlock} transfers, durable commits, ${((seconds * 1000) / blocks).toFixed(1)} ms/block, signatures on ${workers === 0 ? 'the main thread only' : 'the main thread + verifier thread(s)'}`,
       },
       {
         name: 'chain/connect-ratio',
@@ -124,14 +118,23 @@ export async function benchChain(blocks = 200, txsPerBlock = 1000, workers?: num
         name: 'chain/rss-200k-utxos',
         ops: rssWithUtxos / 1e6,
         unit: 'MB',
-        note: `RSS with ${utxos.toLocaleString('en-US')} UTXOs in LMDB; JS heap ${(mem.heapUsed / 1e6).toFixed(0)} MB, the rest is code, the verifier thread and mapped LMDB pages`,
+        note: `RSS with ${utxos.toLocaleString('en-US')} UTXOs in LMDB (${(rssBefore / 1e6).toFixed(0)} MB before opening the node: runtime, tsx, fixtures); JS heap ${(mem.heapUsed / 1e6).toFixed(0)} MB`,
       },
     ];
   } finally {
-    db.close();
-    await batchVerifier?.close();
+    await state.close();
     rmSync(dir, { recursive: true, force: true });
   }
 }
 
-if (isMain(import.meta.url)) printTable(await benchChain());
+/** `--workers N`: verifier threads besides the main one (0 = main thread only; default: cores − 1). */
+function workersArg(): number | undefined {
+  const i = process.argv.indexOf('--workers');
+  return i === -1 ? undefined : Number(process.argv[i + 1]);
+}
+
+await runAsMain(import.meta.url, async () => {
+  const workers = workersArg();
+  const tag = workers === 0 ? 'chain/1-thread/' : 'chain/all-cores/';
+  return (await benchChain(200, 1000, workers)).map((r) => ({ ...r, name: r.name.replace('chain/', tag) }));
+});

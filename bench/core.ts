@@ -21,7 +21,7 @@ import { requiredBits } from '../shared/core/validation/header-context.ts';
 import { generatePrivateKey, publicKeyOf } from '../shared/crypto/keys.ts';
 import { loadVerifier } from '../shared/crypto/load.ts';
 import { signTx } from '../shared/crypto/sign-tx.ts';
-import { type BenchResult, isMain, median, printTable, rate } from './result.ts';
+import { type BenchResult, median, rate, runAsMain } from './result.ts';
 
 const p = LOCAL;
 
@@ -158,6 +158,4 @@ export async function benchCore(): Promise<BenchResult[]> {
   return results;
 }
 
-if (isMain(import.meta.url)) {
-  printTable(await benchCore());
-}
+await runAsMain(import.meta.url, benchCore);

@@ -14,7 +14,7 @@ import { loadVerifier } from '../shared/crypto/load.ts';
 import { silentLogger } from '../shared/log.ts';
 import { MemoryLedger, makeKey, out, signed, spend, type TestKey } from '../test/helpers/chain.ts';
 import { chainOf } from '../test/helpers/reservoir.ts';
-import { type BenchResult, isMain, median, printTable } from './result.ts';
+import { type BenchResult, median, runAsMain } from './result.ts';
 
 const TXS = 20_000;
 const FANOUTS = 4;
@@ -162,6 +162,4 @@ export async function benchReservoir(): Promise<BenchResult[]> {
   ];
 }
 
-if (isMain(import.meta.url)) {
-  printTable(await benchReservoir());
-}
+await runAsMain(import.meta.url, benchReservoir);

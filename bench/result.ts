@@ -51,3 +51,23 @@ export function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.floor(s.length / 2)]!;
 }
+
+const JSON_PREFIX = 'BENCH_JSON ';
+
+/**
+ * Runs a benchmark module when it is the started script: a table for people, or with --json one
+ * machine-readable line (bench/run.ts runs each suite in its own process and reads that line, so
+ * one suite's memory never shows in another's RSS).
+ */
+export async function runAsMain(url: string, bench: () => Promise<BenchResult[]>): Promise<void> {
+  if (!isMain(url)) return;
+  const results = await bench();
+  if (process.argv.includes('--json')) console.log(`${JSON_PREFIX}${JSON.stringify(results)}`);
+  else printTable(results);
+}
+
+/** The results a `--json` run printed. */
+export function parseJsonResults(stdout: string): BenchResult[] | undefined {
+  const line = stdout.split('\n').find((l) => l.startsWith(JSON_PREFIX));
+  return line === undefined ? undefined : (JSON.parse(line.slice(JSON_PREFIX.length)) as BenchResult[]);
+}

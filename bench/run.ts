@@ -1,20 +1,19 @@
 /**
- * `npm run bench`: every benchmark, one table. Figures are machine-dependent; ratios measured in
- * the same run (e.g. block validation vs bare signature verification) are what targets are set on.
- * Usage: npm run bench [-- NAME...]   (names: verify, core, reservoir, chain)
+ * `npm run bench`: every benchmark, one table. Each suite runs in its own process (so memory
+ * figures are that suite's alone). Figures are machine-dependent; the targets are set on ratios
+ * measured in the same run (e.g. block validation vs bare signature verification).
+ * Usage: npm run bench [-- NAME...]   (names: verify, core, reservoir, chain-1thread, chain)
  */
-import { benchChain } from './chain.ts';
-import { benchCore } from './core.ts';
-import { benchReservoir } from './reservoir.ts';
-import type { BenchResult } from './result.ts';
-import { printTable } from './result.ts';
-import { benchVerify } from './verify.ts';
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { type BenchResult, parseJsonResults, printTable } from './result.ts';
 
-const suites: Record<string, () => Promise<BenchResult[]>> = {
-  verify: benchVerify,
-  core: benchCore,
-  reservoir: () => benchReservoir(),
-  chain: () => benchChain(),
+const suites: Record<string, string[]> = {
+  verify: ['verify.ts'],
+  core: ['core.ts'],
+  reservoir: ['reservoir.ts'],
+  'chain-1thread': ['chain.ts', '--workers', '0'],
+  chain: ['chain.ts'],
 };
 const wanted = process.argv.slice(2);
 const unknown = wanted.filter((w) => !(w in suites));
@@ -23,9 +22,20 @@ if (unknown.length > 0) {
   process.exit(2);
 }
 const all: BenchResult[] = [];
-for (const [name, run] of Object.entries(suites)) {
+for (const [name, [file, ...args]] of Object.entries(suites)) {
   if (wanted.length > 0 && !wanted.includes(name)) continue;
-  all.push(...(await run()));
+  const path = fileURLToPath(new URL(`./${file}`, import.meta.url));
+  // process.execArgv carries tsx's loader, so the child runs TypeScript the same way
+  const r = spawnSync(process.execPath, [...process.execArgv, path, ...args!, '--json'], {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const results = parseJsonResults(r.stdout);
+  if (r.status !== 0 || results === undefined) {
+    console.error(`benchmark ${name} failed (exit ${r.status})\n${r.stdout}`);
+    process.exit(1);
+  }
+  all.push(...results);
 }
-console.log(`node ${process.version}, ${process.arch}, one core per benchmark`);
+console.log(`node ${process.version}, ${process.arch}; each suite in its own process`);
 printTable(all);

@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto';
 import type { SignatureVerifier } from '../shared/core/signature.ts';
 import { generatePrivateKey, publicKeyOf, signCompact } from '../shared/crypto/keys.ts';
 import { DEFAULT_LOADERS, type VerifierBackend } from '../shared/crypto/load.ts';
-import { type BenchResult, isMain, printTable } from './result.ts';
+import { type BenchResult, runAsMain } from './result.ts';
 
 const SIGNATURES = 2_000;
 const MIN_MS = 1_000;
@@ -79,6 +79,4 @@ export async function benchVerify(): Promise<BenchResult[]> {
   return results;
 }
 
-if (isMain(import.meta.url)) {
-  printTable(await benchVerify());
-}
+await runAsMain(import.meta.url, benchVerify);

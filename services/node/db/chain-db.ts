@@ -30,17 +30,10 @@ export const DB_NAMES = [
 ] as const;
 export type DbName = (typeof DB_NAMES)[number];
 
-/** The databases that are derived from blocks and rebuilt by reindex. */
-export const INDEX_DBS: readonly DbName[] = [
-  'chain',
-  'utxo',
-  'undo',
-  'txindex',
-  'addrtx',
-  'assets',
-  'bitmarks',
-  'provenance',
-];
+/** The databases derived from blocks, rebuilt by reindex (all but meta, blocks and headers). */
+export const INDEX_DBS: readonly DbName[] = DB_NAMES.filter(
+  (n) => n !== 'meta' && n !== 'blocks' && n !== 'headers',
+);
 
 export type BinaryDb = Database<Buffer, Buffer>;
 
