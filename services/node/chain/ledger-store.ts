@@ -145,7 +145,7 @@ export class LedgerStore implements LedgerView {
   applyConnect(block: DecodedBlock, height: number, fx: BlockEffects): void {
     const w = new WriteBatch();
     const positions = new Map<string, number>();
-    block.txs.forEach((d, pos) => positions.set(txKey(d.txid), pos));
+    for (let pos = 0; pos < block.txs.length; pos++) positions.set(txKey(block.txs[pos]!.txid), pos);
 
     const undo: SpentCoin[] = new Array(fx.spent.length);
     fx.spent.forEach((s, k) => {
@@ -326,7 +326,7 @@ function touchedOwners(d: DecodedTx): Map<Uint8Array, number[]> {
     return e;
   };
   if (d.tx.kind !== 'coinbase') for (const i of d.tx.inputs) get(ownerOf(i.pubkey));
-  d.tx.outputs.forEach((o, vout) => get(o.owner)[1].push(vout));
+  for (let vout = 0; vout < d.tx.outputs.length; vout++) get(d.tx.outputs[vout]!.owner)[1].push(vout);
   return new Map([...byKey.values()]);
 }
 
