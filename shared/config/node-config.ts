@@ -1,0 +1,207 @@
+/**
+ * The configuration of `cairnd`: its schema (the one source of the keys, types, defaults and docs of
+ * docs/configuration.md and config/cairnd.sample.toml) and its type `NodeConfig`.
+ *
+ * Defaults that depend on the network (ports, data directory) are computed from the resolved
+ * `network`, so `network = "test"` alone moves every port by 10000 and the data to ~/.cairn/test.
+ * Not here yet (they arrive with their subsystems): proof.*, feed.*, metrics.*, rpc auth.
+ */
+import { availableParallelism } from 'node:os';
+import { join } from 'node:path';
+import { NETWORKS } from '../core/params/networks.ts';
+import type { NetworkName } from '../core/params/types.ts';
+import { identityPaths, loadPublicKeysFromDir } from '../identity/certificate.ts';
+import { type Loaded, type LoadOptions, loadConfig } from './load.ts';
+import {
+  addressType,
+  booleanType,
+  type ConfigOf,
+  type DefaultContext,
+  enumType,
+  field,
+  integerType,
+  keyType,
+  listType,
+  nullableType,
+  pathType,
+  stringType,
+  tablesType,
+} from './schema.ts';
+
+export const NETWORK_NAMES = ['main', 'test', 'local'] as const satisfies readonly NetworkName[];
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+const network = (c: DefaultContext) => c.get('network') as NetworkName;
+const ports = (c: DefaultContext) => NETWORKS[network(c)].ports;
+
+/** `KEY@ADDRESS` (the key may contain '@'; the address never does): the text form of a connect entry. */
+function splitConnect(item: string): Record<string, string> | undefined {
+  const at = item.lastIndexOf('@');
+  if (at <= 0 || at === item.length - 1) return undefined;
+  return { key: item.slice(0, at), address: item.slice(at + 1) };
+}
+
+export const NODE_SCHEMA = {
+  network: field(
+    enumType(NETWORK_NAMES),
+    'main',
+    'Network: main, test (ports +10000) or local (regtest-like, ports +20000).',
+  ),
+  data_dir: field(
+    pathType(),
+    (c) => join(c.home, '.cairn', network(c)),
+    'Where the node keeps its chain database, caches and identity.',
+    {
+      defaultDoc: '~/.cairn/<network>',
+    },
+  ),
+  log: {
+    level: field(enumType(LOG_LEVELS), 'info', 'Least severe log level written (pino).'),
+  },
+  identity: {
+    dir: field(
+      pathType(),
+      (c) => join(c.get('data_dir') as string, 'identity'),
+      'Directory of the peer identity (CURVE key pair in ZeroMQ certificate format).',
+      {
+        defaultDoc: '<data_dir>/identity',
+      },
+    ),
+    name: field(
+      stringType({
+        pattern: /^[A-Za-z0-9_][A-Za-z0-9._-]{0,127}$/,
+        describe: 'a file name (letters, digits, . _ -)',
+      }),
+      'peer',
+      'Identity file name: <dir>/<name>.key and <dir>/<name>.key_secret (`cairnd gen-peer-identity`).',
+    ),
+  },
+  peering: {
+    listen: field(
+      listType(addressType()),
+      (c) => [`0.0.0.0:${ports(c).peer}`],
+      'Addresses the peer listener binds (empty list: no inbound peers).',
+      {
+        defaultDoc: '["0.0.0.0:<peer port>"] (2136 main, 12136 test, 22136 local)',
+      },
+    ),
+    announce: field(
+      listType(addressType({ hostnames: true })),
+      [],
+      'Addresses other peers should use to reach this node (told in the handshake and to discovery).',
+    ),
+    connect: field(
+      tablesType(
+        { address: addressType({ hostnames: true }), key: keyType() },
+        { describe: 'KEY@ADDRESS', split: splitConnect },
+      ),
+      [],
+      'Static peers to connect to: [[peering.connect]] tables of address and key (env/flag: KEY@ADDRESS,...).',
+    ),
+    allow: field(
+      nullableType(listType(keyType())),
+      null,
+      'If set (with allow_dir), only these peer keys may connect; unset: any key (open network).',
+    ),
+    allow_dir: field(
+      nullableType(pathType()),
+      null,
+      'A directory of *.key public certificates added to the allow-list.',
+    ),
+    max_inbound: field(integerType({ min: 0, max: 10_000 }), 32, 'Most inbound peer connections.'),
+    max_outbound: field(integerType({ min: 0, max: 1_000 }), 8, 'Most outbound peer connections.'),
+    max_message_bytes: field(
+      integerType({ min: 4_100_000, max: 256_000_000 }),
+      8_500_000,
+      'Largest peer message accepted, in bytes (must hold the largest block).',
+    ),
+    request_timeout_ms: field(
+      integerType({ min: 100, max: 600_000 }),
+      10_000,
+      'A peer request not answered within this time fails (ms).',
+    ),
+    ban_seconds: field(
+      integerType({ min: 0, max: 31_536_000 }),
+      86_400,
+      'How long a misbehaving peer stays banned (s).',
+    ),
+  },
+  rpc: {
+    listen: field(
+      listType(addressType()),
+      (c) => [`127.0.0.1:${ports(c).rpc}`],
+      'Addresses the JSON-RPC/REST HTTP server binds (keep it on loopback unless behind auth).',
+      {
+        defaultDoc: '["127.0.0.1:<rpc port>"] (2131 main, 12131 test, 22131 local)',
+      },
+    ),
+  },
+  storage: {
+    map_size_gb: field(
+      integerType({ min: 1, max: 1_048_576 }),
+      64,
+      'LMDB map size in GiB: the most the database may grow to (address space, not disk).',
+    ),
+    durable: field(
+      booleanType(),
+      true,
+      'fsync every block commit; false is faster but a power cut may lose recent blocks.',
+    ),
+  },
+  reservoir: {
+    max_mb: field(
+      integerType({ min: 1, max: 1_000_000 }),
+      300,
+      'Memory cap of the mempool in MB (10^6 bytes).',
+    ),
+    min_relay_fee_rate: field(
+      integerType({ min: 0, max: 1_000_000_000 }),
+      1,
+      'Minimum fee rate to enter and relay, base units per byte.',
+    ),
+  },
+  verify: {
+    workers: field(
+      integerType({ min: -1, max: 1024 }),
+      -1,
+      'Signature verification worker threads; -1 = auto (cores - 1), 0 = verify on the main thread.',
+    ),
+  },
+} as const;
+
+export type NodeConfig = ConfigOf<typeof NODE_SCHEMA>;
+
+export function loadNodeConfig(opts: LoadOptions = {}): Loaded<typeof NODE_SCHEMA> {
+  return loadConfig(NODE_SCHEMA, opts);
+}
+
+/** Files of the node's peer identity. */
+export function peerIdentityPaths(c: NodeConfig): { publicPath: string; secretPath: string } {
+  return identityPaths(c.identity.dir, c.identity.name);
+}
+
+/**
+ * The peer allow-list: `peering.allow` plus the keys of `peering.allow_dir`'s `*.key` files, or null
+ * (any key may connect) when neither is set.
+ */
+export function peerAllowList(c: NodeConfig): string[] | null {
+  if (c.peering.allow === null && c.peering.allow_dir === null) return null;
+  const keys = new Set(c.peering.allow ?? []);
+  if (c.peering.allow_dir !== null) for (const k of loadPublicKeysFromDir(c.peering.allow_dir)) keys.add(k);
+  return [...keys];
+}
+
+/** Worker threads for signature verification: `verify.workers`, or cores − 1 for -1 (auto). */
+export function effectiveVerifyWorkers(c: NodeConfig, cores: number = availableParallelism()): number {
+  return c.verify.workers >= 0 ? c.verify.workers : Math.max(0, cores - 1);
+}
+
+/** `storage.map_size_gb` in bytes (GiB). */
+export function mapSizeBytes(c: NodeConfig): number {
+  return c.storage.map_size_gb * 1024 ** 3;
+}
+
+/** `reservoir.max_mb` in bytes (MB = 10^6 bytes, as Bitcoin Core's -maxmempool). */
+export function reservoirMaxBytes(c: NodeConfig): number {
+  return c.reservoir.max_mb * 1_000_000;
+}
