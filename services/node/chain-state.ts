@@ -28,6 +28,8 @@ export interface ChainStateOptions {
   readonly verifyWorkers?: number;
   /** fsync every block commit (default true). */
   readonly durable?: boolean;
+  /** LMDB map size in bytes (default 64 GiB). */
+  readonly mapSize?: number;
 }
 
 export interface ChainStateModules {
@@ -103,6 +105,7 @@ export class ChainState {
       path: join(opts.dataDir, 'chain'),
       params: opts.params,
       ...(opts.durable === undefined ? {} : { durable: opts.durable }),
+      ...(opts.mapSize === undefined ? {} : { mapSize: opts.mapSize }),
     });
     let chain: Chain;
     try {

@@ -9,7 +9,14 @@ it('VERSION matches package.json', () => {
   assert.equal(VERSION, pkg.version);
 });
 
-it('each program answers version, and refuses an unknown command with exit 64 naming its issue', () => {
+it('cairnd answers version', () => {
+  const main = new URL('../../services/node/main.ts', import.meta.url).pathname;
+  const v = spawnSync(process.execPath, ['--import', 'tsx', main, 'version'], { encoding: 'utf8' });
+  assert.equal(v.status, 0);
+  assert.equal(v.stdout.trim(), `cairnd ${VERSION}`);
+});
+
+it('programs not built yet answer version, and refuse other commands with exit 64 naming their issue', () => {
   for (const [dir, name] of [
     ['node', 'cairnd'],
     ['recorder', 'cairn-recorder'],

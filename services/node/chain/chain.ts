@@ -219,6 +219,65 @@ export class Chain extends TypedEmitter<ChainEvents> {
     return out;
   }
 
+  /** The header with the most work that is not invalid (it may lack block data: sync fetches it). */
+  bestHeader(): IndexEntry {
+    let best = this.tip;
+    for (const e of this.#index.values()) {
+      if (e.status === BlockStatus.invalid) continue;
+      if (e.work > best.work || (e.work === best.work && e.sequence < best.sequence && !this.isActive(best)))
+        best = e;
+    }
+    return best;
+  }
+
+  /** Block locator of the chain ending at `e` (its header chain, data or not). */
+  locatorFrom(e: IndexEntry): Uint8Array[] {
+    const out: Uint8Array[] = [];
+    let step = 1;
+    let x: IndexEntry | undefined = e;
+    while (x !== undefined && x.height > 0) {
+      out.push(x.hash);
+      if (out.length >= 10) step *= 2;
+      x = this.#index.ancestor(x, Math.max(0, x.height - step));
+    }
+    out.push(this.#active[0]!.hash);
+    return out;
+  }
+
+  /**
+   * Hashes of the blocks on the way to `target` that have no data yet, oldest first, at most
+   * `limit`: what sync downloads next.
+   */
+  missingBlocks(target: IndexEntry, limit: number): Uint8Array[] {
+    const path: Uint8Array[] = [];
+    for (let e: IndexEntry | null = target; e !== null && e.status === BlockStatus.headerOnly; e = e.parent)
+      path.push(e.hash);
+    return path.reverse().slice(0, limit);
+  }
+
+  /**
+   * Headers of the active chain after the first locator hash we know (up to `max`, stopping at
+   * `stop`): the answer to a peer's getheaders.
+   */
+  headersAfter(locator: readonly Uint8Array[], max: number, stop?: Uint8Array): BlockHeader[] {
+    let start = 0;
+    for (const h of locator) {
+      const e = this.#index.get(h);
+      if (e !== undefined && this.isActive(e)) {
+        start = e.height + 1;
+        break;
+      }
+    }
+    const out: BlockHeader[] = [];
+    const stopKey = stop === undefined ? undefined : hashToHex(stop);
+    for (let h = start; h <= this.tipHeight() && out.length < max; h++) {
+      const e = this.#active[h]!;
+      out.push(e.header);
+      if (stopKey !== undefined && hashToHex(e.hash) === stopKey) break;
+    }
+    return out;
+  }
+
   /** Every known header with its state (for getchaintips-like reports and tests). */
   entries(): IterableIterator<IndexEntry> {
     return this.#index.values();

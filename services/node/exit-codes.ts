@@ -1,0 +1,16 @@
+/** cairnd's exit codes: scripts and service managers can tell why it stopped. */
+export const EXIT = {
+  ok: 0,
+  /** An unexpected failure at run time (see the log). */
+  failure: 1,
+  /** The configuration is invalid (the message names the key and where it came from). */
+  config: 2,
+  /** The database cannot be used (wrong network, newer schema, disk full, damaged). */
+  storage: 3,
+  /** The identity is missing, malformed or readable by others. */
+  identity: 4,
+  /** Another cairnd already runs with this data directory. */
+  alreadyRunning: 5,
+  /** Wrong command-line usage. */
+  usage: 64,
+} as const;

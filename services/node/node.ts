@@ -1,0 +1,138 @@
+/**
+ * The composition root of cairnd: builds the subsystems in dependency order (ZAP handler, chain
+ * state, P2P; later RPC, proof, feed) and stops them in reverse. Constructors take (opts, modules);
+ * nothing reads configuration but this file.
+ */
+
+import {
+  effectiveVerifyWorkers,
+  mapSizeBytes,
+  type NodeConfig,
+  peerAllowList,
+  peerIdentityPaths,
+  reservoirMaxBytes,
+} from '../../shared/config/node-config.ts';
+import { NETWORKS } from '../../shared/core/params/networks.ts';
+import { loadIdentity } from '../../shared/identity/certificate.ts';
+import type { Logger } from '../../shared/log.ts';
+import { VERSION } from '../../shared/version.ts';
+import { ZapHandler } from '../../shared/zmq/zap.ts';
+import { ChainState } from './chain-state.ts';
+import { P2P } from './p2p/p2p.ts';
+
+export const USER_AGENT = `cairnd/${VERSION}`;
+
+export class CairnNode {
+  readonly config: NodeConfig;
+  readonly state: ChainState;
+  readonly p2p: P2P;
+  readonly #zap: ZapHandler;
+  readonly #log: Logger;
+  #stopped = false;
+
+  private constructor(
+    config: NodeConfig,
+    parts: { zap: ZapHandler; state: ChainState; p2p: P2P },
+    log: Logger,
+  ) {
+    this.config = config;
+    this.#zap = parts.zap;
+    this.state = parts.state;
+    this.p2p = parts.p2p;
+    this.#log = log;
+  }
+
+  static async start(
+    config: NodeConfig,
+    logger: Logger,
+    clock = () => Math.floor(Date.now() / 1000),
+  ): Promise<CairnNode> {
+    const params = NETWORKS[config.network];
+    const identity = loadIdentity(peerIdentityPaths(config).secretPath);
+    // one ZAP handler per process, before any server socket (without it libzmq admits every key)
+    const zap = new ZapHandler({ logger: logger.child({ module: 'zap' }) });
+    await zap.start();
+    let state: ChainState | undefined;
+    try {
+      state = await ChainState.open(
+        {
+          dataDir: config.data_dir,
+          params,
+          verifyWorkers: effectiveVerifyWorkers(config),
+          durable: config.storage.durable,
+          mapSize: mapSizeBytes(config),
+          reservoir: {
+            maxBytes: reservoirMaxBytes(config),
+            minRelayFeeRate: config.reservoir.min_relay_fee_rate,
+          },
+        },
+        { logger, clock },
+      );
+      const listen = [...config.peering.listen];
+      const p2p = new P2P(
+        {
+          dataDir: config.data_dir,
+          listen,
+          announce: [...config.peering.announce],
+          connect: config.peering.connect.map((c) => ({ address: c.address, key: c.key })),
+          allow: peerAllowList(config) ?? undefined,
+          maxInbound: config.peering.max_inbound,
+          maxOutbound: config.peering.max_outbound,
+          maxMessageBytes: config.peering.max_message_bytes,
+          requestTimeoutMs: config.peering.request_timeout_ms,
+          banSeconds: config.peering.ban_seconds,
+          userAgent: USER_AGENT,
+        },
+        {
+          chain: state.chain,
+          reservoir: state.reservoir,
+          identity,
+          zap,
+          logger: logger.child({ module: 'p2p' }),
+          clock,
+        },
+      );
+      await p2p.start();
+      const node = new CairnNode(config, { zap, state, p2p }, logger);
+      node.#watchTip();
+      logger.info(
+        { network: params.name, height: state.chain.tipHeight(), key: identity.publicKey },
+        `cairnd ${VERSION} started on ${params.name}`,
+      );
+      return node;
+    } catch (e) {
+      await state?.close().catch(() => undefined);
+      await zap.stop().catch(() => undefined);
+      throw e;
+    }
+  }
+
+  /** One info line per new tip and per reorg: what an operator wants to see, without flooding. */
+  #watchTip(): void {
+    let last = 0;
+    const chain = this.state.chain;
+    chain.on('tip', (e) => {
+      const now = Date.now();
+      if (this.p2p.syncing && now - last < 5000) return;
+      last = now;
+      this.#log.info(
+        { height: e.height, hash: Buffer.from(e.hash).reverse().toString('hex') },
+        `new tip at height ${e.height}`,
+      );
+    });
+    chain.on('reorg', (r) =>
+      this.#log.info({ depth: r.depth, height: r.to.height }, `reorg of depth ${r.depth}`),
+    );
+  }
+
+  /** Stops in reverse order of start. Idempotent. */
+  async stop(): Promise<void> {
+    if (this.#stopped) return;
+    this.#stopped = true;
+    this.#log.info('stopping');
+    await this.p2p.stop().catch((e) => this.#log.error({ err: e }, 'p2p stop failed'));
+    await this.state.close().catch((e) => this.#log.error({ err: e }, 'chain state close failed'));
+    await this.#zap.stop().catch((e) => this.#log.error({ err: e }, 'zap stop failed'));
+    this.#log.info('stopped');
+  }
+}

@@ -1,0 +1,326 @@
+/**
+ * Serves other nodes' requests on the peer listener. Every request maps to a defined answer:
+ * `ok` with a payload, or `error` with a code; misbehaviour adds to the sender's score (a ban at
+ * 100), and a banned or unknown session gets nothing but an error. Never throws to the server.
+ */
+import { decodeBlock } from '../../../shared/core/block/codec.ts';
+import { encodeHeader } from '../../../shared/core/block/header.ts';
+import { hashToHex } from '../../../shared/core/bytes.ts';
+import { CairnError, DecodeError, ValidationError } from '../../../shared/core/errors.ts';
+import { decodeTx } from '../../../shared/core/tx/codec.ts';
+import { z85Decode, z85Encode } from '../../../shared/identity/z85.ts';
+import type { Logger } from '../../../shared/log.ts';
+import type { CurveKeys } from '../../../shared/zmq/curve.ts';
+import type { Chain } from '../chain/chain.ts';
+import { PolicyError } from '../reservoir/errors.ts';
+import type { Reservoir } from '../reservoir/reservoir.ts';
+import { PeerError, type WireErrorCode } from './errors.ts';
+import { checkClientHello, makeHello } from './hello.ts';
+import {
+  type Command,
+  decodeGetBlocks,
+  decodeGetHeaders,
+  decodeHello,
+  decodeInv,
+  decodePing,
+  encodeBlocks,
+  encodeHeaders,
+  encodeHello,
+  encodePeers,
+  encodePing,
+  encodePushReply,
+  encodeWant,
+  type Hello,
+  isCommand,
+  LIMITS,
+  type PushStatus,
+} from './messages.ts';
+import type { PeerBook } from './peer-book.ts';
+import { TokenBucket } from './token-bucket.ts';
+
+export interface InboundSession {
+  readonly key: string;
+  readonly hello: Hello;
+  readonly bucket: TokenBucket;
+  lastSeen: number;
+}
+
+export interface HandlerOptions {
+  readonly listen: readonly string[];
+  readonly userAgent: string;
+  readonly banSeconds: number;
+  readonly maxMessageBytes: number;
+  readonly maxInbound: number;
+  /** Requests per second per peer, and burst. */
+  readonly rate: number;
+  readonly burst: number;
+}
+
+export interface HandlerModules {
+  readonly chain: Chain;
+  readonly reservoir: Reservoir;
+  readonly book: PeerBook;
+  readonly identity: CurveKeys;
+  readonly logger: Logger;
+  readonly clock: () => number;
+  /** A peer completed the handshake (the P2P service may dial back to its listen address). */
+  onHello(key: string, hello: Hello): void;
+  /** A peer showed it has these blocks/txs (never announce them back to it). */
+  onKnown(key: string, hashes: readonly Uint8Array[]): void;
+  /** A peer announced a block we lack: sync should look at that peer. */
+  onNewBlockFrom(key: string, hash: Uint8Array): void;
+  /** A peer was banned. */
+  onBan(key: string, reason: string): void;
+}
+
+export type Frames = Buffer[];
+
+const ok = (payload: Uint8Array): Frames => [
+  Buffer.from('ok'),
+  Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength),
+];
+const err = (code: WireErrorCode, message: string): Frames => [
+  Buffer.from('error'),
+  Buffer.from(code),
+  Buffer.from(message.slice(0, 200)),
+];
+
+/** Offence weights: 100 = ban at once. */
+export const OFFENCE = {
+  malformed: 20,
+  badFrames: 20,
+  unknownCommand: 10,
+  rateLimited: 2,
+  badProof: 50,
+} as const;
+
+export class PeerRequestHandler {
+  readonly #sessions = new Map<string, InboundSession>();
+  readonly #nonces = new Set<string>();
+  readonly #o: HandlerOptions;
+  readonly #m: HandlerModules;
+  readonly #log: Logger;
+
+  constructor(opts: HandlerOptions, modules: HandlerModules) {
+    this.#o = opts;
+    this.#m = modules;
+    this.#log = modules.logger;
+  }
+
+  get sessions(): ReadonlyMap<string, InboundSession> {
+    return this.#sessions;
+  }
+
+  /** Forgets sessions idle for longer than `seconds` (their REQ socket is gone or stalled). */
+  expireSessions(seconds: number): void {
+    const limit = this.#m.clock() - seconds;
+    for (const [id, s] of this.#sessions) if (s.lastSeen < limit) this.#sessions.delete(id);
+  }
+
+  async handle(routingId: Buffer, frames: Frames): Promise<Frames> {
+    const id = routingId.toString('hex');
+    try {
+      return await this.#dispatch(id, frames);
+    } catch (e) {
+      if (e instanceof PeerError) return err(e.code, e.message);
+      this.#log.error({ err: e }, 'peer request handler failed');
+      return err('internal', 'internal error');
+    }
+  }
+
+  async #dispatch(id: string, frames: Frames): Promise<Frames> {
+    const session = this.#sessions.get(id);
+    const now = this.#m.clock();
+    if (frames.length !== 2) {
+      this.#offend(session, OFFENCE.badFrames, `sent ${frames.length} frames`);
+      return err('bad-frames', 'a request is exactly two frames: command and payload');
+    }
+    const command = frames[0]!.toString('latin1');
+    const payload = frames[1]!;
+    if (!isCommand(command)) {
+      this.#offend(
+        session,
+        OFFENCE.unknownCommand,
+        `unknown command ${JSON.stringify(command.slice(0, 20))}`,
+      );
+      return err('unknown-command', `unknown command`);
+    }
+    if (command === 'hello') return this.#hello(id, payload, now);
+    if (session === undefined) return err('handshake-required', 'send hello first');
+    if (this.#m.book.isBanned(session.key, now)) {
+      this.#sessions.delete(id);
+      return err('banned', 'banned');
+    }
+    session.lastSeen = now;
+    const cost = command === 'getblocks' ? 4 : 1;
+    if (!session.bucket.take(cost, Date.now())) {
+      this.#offend(session, OFFENCE.rateLimited, 'over its request rate');
+      return err('rate-limited', `more than ${this.#o.rate} requests/s`);
+    }
+    try {
+      return this.#serve(command, payload, session, now);
+    } catch (e) {
+      if (e instanceof DecodeError) {
+        this.#offend(session, OFFENCE.malformed, `malformed ${command}: ${e.message}`);
+        return err('malformed', e.message);
+      }
+      throw e;
+    }
+  }
+
+  #hello(id: string, payload: Buffer, now: number): Frames {
+    let h: Hello;
+    try {
+      h = decodeHello(payload);
+    } catch (e) {
+      if (e instanceof DecodeError) return err('malformed', e.message);
+      throw e;
+    }
+    const key = z85Encode(h.nodeKey);
+    if (this.#m.book.isBanned(key, now)) return err('banned', 'banned');
+    if (!this.#sessions.has(id) && this.#sessions.size >= this.#o.maxInbound)
+      return err('too-many-peers', 'no room for more inbound peers');
+    try {
+      checkClientHello(h, this.#m.chain.params, this.#m.identity, key, now, this.#nonces);
+    } catch (e) {
+      if (e instanceof PeerError) {
+        this.#log.info({ peer: key, code: e.code }, `refused peer ${key}: ${e.message}`);
+        if (e.code === 'bad-proof')
+          this.#m.book.misbehaved(key, OFFENCE.badProof, e.message, now, this.#o.banSeconds);
+      }
+      throw e;
+    }
+    const fresh = !this.#sessions.has(id);
+    this.#sessions.set(id, {
+      key,
+      hello: h,
+      bucket: new TokenBucket(this.#o.rate, this.#o.burst, Date.now()),
+      lastSeen: now,
+    });
+    this.#m.book.add(key, h.listen, 'inbound', now);
+    if (fresh)
+      this.#log.info(
+        { peer: key, height: h.height, agent: h.userAgent },
+        `inbound peer ${key.slice(0, 8)}… at height ${h.height}`,
+      );
+    this.#m.onHello(key, h);
+    this.#m.onKnown(key, [h.tipHash]);
+    const c = this.#m.chain;
+    return ok(
+      encodeHello(
+        makeHello(
+          c.params,
+          this.#m.identity,
+          { tipHash: c.tip.hash, height: c.tipHeight(), work: c.tip.work },
+          this.#o.listen,
+          this.#o.userAgent,
+          now,
+        ),
+      ),
+    );
+  }
+
+  #serve(command: Exclude<Command, 'hello'>, payload: Buffer, s: InboundSession, now: number): Frames {
+    const c = this.#m.chain;
+    switch (command) {
+      case 'getheaders': {
+        const m = decodeGetHeaders(payload);
+        const stop = m.stop.every((b) => b === 0) ? undefined : m.stop;
+        return ok(encodeHeaders(c.headersAfter(m.locator, LIMITS.headers, stop).map(encodeHeader)));
+      }
+      case 'getblocks': {
+        const out: Uint8Array[] = [];
+        let bytes = 64;
+        for (const h of decodeGetBlocks(payload)) {
+          const raw = c.getRawBlock(h);
+          if (raw === undefined) continue;
+          if (bytes + raw.length + 8 > this.#o.maxMessageBytes) break;
+          bytes += raw.length + 8;
+          out.push(raw);
+        }
+        return ok(encodeBlocks(out));
+      }
+      case 'inv': {
+        const inv = decodeInv(payload);
+        this.#m.onKnown(s.key, [...inv.blocks, ...inv.txs]);
+        const wantBlocks: number[] = [];
+        inv.blocks.forEach((h, i) => {
+          const e = c.entry(h);
+          if (e === undefined || e.status === 0) {
+            wantBlocks.push(i);
+            this.#m.onNewBlockFrom(s.key, h);
+          }
+        });
+        const wantTxs: number[] = [];
+        inv.txs.forEach((t, i) => {
+          if (!this.#m.reservoir.has(t) && c.ledger.txLocation(t) === undefined) wantTxs.push(i);
+        });
+        return ok(encodeWant(wantBlocks, wantTxs));
+      }
+      case 'block':
+        return ok(encodePushReply(this.#pushBlock(payload, s, now)));
+      case 'tx':
+        return ok(encodePushReply(this.#pushTx(payload, s, now)));
+      case 'getpeers':
+        return ok(
+          encodePeers(
+            this.#m.book
+              .verifiedPeers(now, LIMITS.peers)
+              .filter((r) => r.key !== s.key)
+              .map((r) => ({ key: z85Decode(r.key), addresses: r.addresses })),
+          ),
+        );
+      case 'ping': {
+        const m = decodePing(payload);
+        return ok(encodePing(m.nonce, c.tipHeight()));
+      }
+    }
+  }
+
+  #pushBlock(payload: Buffer, s: InboundSession, now: number): PushStatus {
+    const block = decodeBlock(payload); // DecodeError → malformed (scored by the caller)
+    this.#m.onKnown(s.key, [block.hash]);
+    const r = this.#m.chain.processBlock(block, now);
+    if (r.status === 'invalid') {
+      const e = r.error;
+      const dos =
+        e instanceof ValidationError || (e instanceof CairnError && 'dos' in e)
+          ? Number((e as { dos?: number }).dos ?? 0)
+          : 0;
+      if (dos > 0) this.#offend(s, dos, `sent invalid block ${hashToHex(block.hash)}: ${e?.message}`);
+      return 'rejected';
+    }
+    if (r.status === 'orphan') return 'orphan';
+    return r.status === 'duplicate' ? 'duplicate' : 'accepted';
+  }
+
+  #pushTx(payload: Buffer, s: InboundSession, now: number): PushStatus {
+    const d = decodeTx(payload);
+    this.#m.onKnown(s.key, [d.txid]);
+    try {
+      const r = this.#m.reservoir.accept(d, now);
+      return r.status === 'orphan' ? 'orphan' : 'accepted';
+    } catch (e) {
+      if (e instanceof PolicyError) return e.code === 'txn-already-in-mempool' ? 'duplicate' : 'rejected';
+      if (e instanceof ValidationError) {
+        if (e.dos > 0) this.#offend(s, e.dos, `sent invalid tx: ${e.message}`);
+        return 'rejected';
+      }
+      throw e;
+    }
+  }
+
+  #offend(s: InboundSession | undefined, points: number, reason: string): void {
+    if (s === undefined) return;
+    const now = this.#m.clock();
+    this.#log.warn({ peer: s.key, points, reason }, `peer ${s.key.slice(0, 8)}… misbehaved: ${reason}`);
+    if (this.#m.book.misbehaved(s.key, points, reason, now, this.#o.banSeconds)) {
+      this.#log.warn(
+        { peer: s.key, seconds: this.#o.banSeconds },
+        `banned peer ${s.key.slice(0, 8)}… for ${this.#o.banSeconds}s: ${reason}`,
+      );
+      for (const [id, x] of this.#sessions) if (x.key === s.key) this.#sessions.delete(id);
+      this.#m.onBan(s.key, reason);
+    }
+  }
+}

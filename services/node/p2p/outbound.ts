@@ -1,0 +1,175 @@
+/**
+ * One outbound connection: our REQ client to a peer's listener, with the handshake done, the
+ * peer's last known tip, what it is known to have, latency and stall count. Every call returns
+ * the decoded answer or throws PeerError (an `error` reply) / TransportError (timeout, closed).
+ */
+import { randomBytes } from 'node:crypto';
+import type { NetworkParams } from '../../../shared/core/params/types.ts';
+import { z85Encode } from '../../../shared/identity/z85.ts';
+import type { Logger } from '../../../shared/log.ts';
+import { RequestClient } from '../../../shared/zmq/client.ts';
+import type { CurveKeys } from '../../../shared/zmq/curve.ts';
+import { PeerError, type WireErrorCode } from './errors.ts';
+import { type ChainSummary, checkCompatible, makeHello } from './hello.ts';
+import { KnownInventory } from './known-inventory.ts';
+import {
+  type Command,
+  decodeBlocks,
+  decodeHeaders,
+  decodeHello,
+  decodePeers,
+  decodePing,
+  decodePushReply,
+  decodeWant,
+  encodeGetBlocks,
+  encodeGetHeaders,
+  encodeHello,
+  encodeInv,
+  encodePing,
+  type Hello,
+  type Inventory,
+  type PeerAddress,
+  type PushStatus,
+} from './messages.ts';
+
+export interface OutboundOptions {
+  readonly address: string;
+  readonly key: string;
+  readonly identity: CurveKeys;
+  readonly params: NetworkParams;
+  readonly listen: readonly string[];
+  readonly userAgent: string;
+  readonly timeoutMs: number;
+  readonly maxMessageBytes: number;
+}
+
+export class OutboundPeer {
+  readonly key: string;
+  readonly address: string;
+  readonly known = new KnownInventory();
+  remote: Hello | undefined;
+  latencyMs = 0;
+  stalls = 0;
+  #client: RequestClient;
+  readonly #o: OutboundOptions;
+  readonly #summary: () => ChainSummary;
+  readonly #clock: () => number;
+
+  constructor(
+    opts: OutboundOptions,
+    modules: { logger: Logger; summary: () => ChainSummary; clock: () => number },
+  ) {
+    this.#o = opts;
+    this.key = opts.key;
+    this.address = opts.address;
+    this.#summary = modules.summary;
+    this.#clock = modules.clock;
+    this.#client = new RequestClient(
+      {
+        endpoint: `tcp://${opts.address}`,
+        keys: opts.identity,
+        serverKey: opts.key,
+        maxMessageSize: opts.maxMessageBytes,
+      },
+      { logger: modules.logger },
+    );
+  }
+
+  /** Sends our hello; checks the peer is on our network and speaks our protocol. */
+  async handshake(): Promise<Hello> {
+    const h = makeHello(
+      this.#o.params,
+      this.#o.identity,
+      this.#summary(),
+      this.#o.listen,
+      this.#o.userAgent,
+      this.#clock(),
+      this.key,
+    );
+    const reply = decodeHello(await this.#raw('hello', encodeHello(h)));
+    checkCompatible(reply, this.#o.params);
+    if (z85Encode(reply.nodeKey) !== this.key)
+      throw new PeerError('bad-proof', 'the peer answered with another node key');
+    this.remote = reply;
+    this.known.add(reply.tipHash);
+    return reply;
+  }
+
+  async #raw(command: Command, payload: Uint8Array): Promise<Buffer> {
+    const t0 = performance.now();
+    let frames: Buffer[];
+    try {
+      frames = await this.#client.request(
+        [Buffer.from(command), Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength)],
+        {
+          timeoutMs: this.#o.timeoutMs,
+        },
+      );
+    } catch (e) {
+      this.stalls++;
+      throw e;
+    }
+    this.stalls = 0;
+    this.latencyMs =
+      this.latencyMs === 0 ? performance.now() - t0 : this.latencyMs * 0.8 + (performance.now() - t0) * 0.2;
+    const status = frames[0]?.toString();
+    if (status === 'ok' && frames.length === 2) return frames[1]!;
+    if (status === 'error' && frames.length >= 2) {
+      throw new PeerError(frames[1]!.toString() as WireErrorCode, frames[2]?.toString() ?? '');
+    }
+    throw new PeerError('bad-frames', 'malformed reply');
+  }
+
+  /** A request; after the peer restarted (it forgot our session) the handshake is redone once. */
+  async #call(command: Command, payload: Uint8Array): Promise<Buffer> {
+    try {
+      return await this.#raw(command, payload);
+    } catch (e) {
+      if (e instanceof PeerError && e.code === 'handshake-required') {
+        await this.handshake();
+        return this.#raw(command, payload);
+      }
+      throw e;
+    }
+  }
+
+  async getHeaders(locator: readonly Uint8Array[]): Promise<Uint8Array[]> {
+    return decodeHeaders(
+      await this.#call('getheaders', encodeGetHeaders({ locator, stop: new Uint8Array(32) })),
+    );
+  }
+
+  async getBlocks(hashes: readonly Uint8Array[]): Promise<Uint8Array[]> {
+    return decodeBlocks(await this.#call('getblocks', encodeGetBlocks(hashes)));
+  }
+
+  /** Announces inventory; returns the indexes the peer wants. */
+  async announce(inv: Inventory): Promise<{ blocks: number[]; txs: number[] }> {
+    for (const h of [...inv.blocks, ...inv.txs]) this.known.add(h);
+    return decodeWant(await this.#call('inv', encodeInv(inv)));
+  }
+
+  async pushBlock(raw: Uint8Array): Promise<PushStatus> {
+    return decodePushReply(await this.#call('block', raw));
+  }
+
+  async pushTx(raw: Uint8Array): Promise<PushStatus> {
+    return decodePushReply(await this.#call('tx', raw));
+  }
+
+  async getPeers(): Promise<PeerAddress[]> {
+    return decodePeers(await this.#call('getpeers', new Uint8Array()));
+  }
+
+  async ping(): Promise<number> {
+    const nonce = new Uint8Array(randomBytes(8));
+    const r = decodePing(await this.#call('ping', encodePing(nonce, this.#summary().height)));
+    if (this.remote !== undefined && r.height > this.remote.height)
+      this.remote = { ...this.remote, height: r.height };
+    return r.height;
+  }
+
+  async close(): Promise<void> {
+    await this.#client.close();
+  }
+}

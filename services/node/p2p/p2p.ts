@@ -1,0 +1,312 @@
+/**
+ * The P2P subsystem: the peer listener (ROUTER behind the ZAP allow-list), outbound connections
+ * chosen over the ring of keys, sync, relay, peer exchange, pings, bans. start() / stop() like
+ * every subsystem; stop saves the peer book (peers and bans).
+ */
+import { join } from 'node:path';
+import { z85Encode } from '../../../shared/identity/z85.ts';
+import type { Logger } from '../../../shared/log.ts';
+import type { CurveKeys } from '../../../shared/zmq/curve.ts';
+import { RequestServer } from '../../../shared/zmq/server.ts';
+import type { ZapHandler } from '../../../shared/zmq/zap.ts';
+import type { Chain } from '../chain/chain.ts';
+import type { Reservoir } from '../reservoir/reservoir.ts';
+import { PeerRequestHandler } from './handler.ts';
+import { OutboundPeer } from './outbound.ts';
+import { PeerBook, type PeerRecord, ringTargets } from './peer-book.ts';
+import { Relay } from './relay.ts';
+import { Sync } from './sync.ts';
+
+export const PEER_ZAP_DOMAIN = 'peer';
+
+export interface P2POptions {
+  readonly dataDir: string;
+  /** host:port endpoints to listen on. */
+  readonly listen: readonly string[];
+  /** host:port addresses to tell peers (default: listen). */
+  readonly announce: readonly string[];
+  readonly connect: readonly { address: string; key: string }[];
+  /** Allow-list of peer keys (Z85); undefined = open network. */
+  readonly allow: readonly string[] | undefined;
+  readonly maxInbound: number;
+  readonly maxOutbound: number;
+  readonly maxMessageBytes: number;
+  readonly requestTimeoutMs: number;
+  readonly banSeconds: number;
+  readonly userAgent: string;
+}
+
+export interface P2PModules {
+  readonly chain: Chain;
+  readonly reservoir: Reservoir;
+  readonly identity: CurveKeys;
+  readonly zap: ZapHandler;
+  readonly logger: Logger;
+  readonly clock: () => number;
+}
+
+const MAINTAIN_MS = 1000;
+const SYNC_MS = 2000;
+const PING_MS = 30_000;
+const PEX_MS = 60_000;
+const SAVE_MS = 60_000;
+/** An outbound peer that missed this many requests in a row is dropped (stalled). */
+const MAX_STALLS = 3;
+
+export class P2P {
+  readonly book: PeerBook;
+  readonly #o: P2POptions;
+  readonly #m: P2PModules;
+  readonly #log: Logger;
+  readonly #handler: PeerRequestHandler;
+  readonly #outbound = new Map<string, OutboundPeer>();
+  readonly #connecting = new Set<string>();
+  readonly #retryAt = new Map<string, number>();
+  readonly #sync: Sync;
+  readonly #relay: Relay;
+  #server: RequestServer | undefined;
+  readonly #timers: NodeJS.Timeout[] = [];
+  #stopping = false;
+
+  constructor(opts: P2POptions, modules: P2PModules) {
+    this.#o = opts;
+    this.#m = modules;
+    this.#log = modules.logger;
+    this.book = new PeerBook(modules.identity.publicKey);
+    this.#handler = new PeerRequestHandler(
+      {
+        listen: opts.announce.length > 0 ? opts.announce : opts.listen,
+        userAgent: opts.userAgent,
+        banSeconds: opts.banSeconds,
+        maxMessageBytes: opts.maxMessageBytes,
+        maxInbound: opts.maxInbound,
+        rate: 200,
+        burst: 400,
+      },
+      {
+        chain: modules.chain,
+        reservoir: modules.reservoir,
+        book: this.book,
+        identity: modules.identity,
+        logger: modules.logger,
+        clock: modules.clock,
+        onHello: (key) => this.#wantOutbound(key),
+        onKnown: (key, hashes) => {
+          const peer = this.#outbound.get(key);
+          if (peer !== undefined) for (const h of hashes) peer.known.add(h);
+        },
+        onNewBlockFrom: () => void this.#sync.run(),
+        onBan: (key) => void this.#disconnect(key, 'banned'),
+      },
+    );
+    this.#sync = new Sync({
+      chain: modules.chain,
+      peers: () => this.peers(),
+      logger: modules.logger,
+      misbehaved: (peer, points, reason) => this.#misbehaved(peer.key, points, reason),
+    });
+    this.#relay = new Relay({
+      chain: modules.chain,
+      reservoir: modules.reservoir,
+      peers: () => this.peers(),
+      logger: modules.logger,
+      syncing: () => this.#sync.running,
+    });
+  }
+
+  get bookPath(): string {
+    return join(this.#o.dataDir, 'peers.json');
+  }
+
+  /** True while a sync pass runs. */
+  get syncing(): boolean {
+    return this.#sync.running;
+  }
+
+  /** Connected outbound peers (handshake done). */
+  peers(): OutboundPeer[] {
+    return [...this.#outbound.values()].filter((p) => p.remote !== undefined);
+  }
+
+  inboundCount(): number {
+    return this.#handler.sessions.size;
+  }
+
+  async start(): Promise<void> {
+    const now = this.#m.clock();
+    const loaded = await this.book.load(this.bookPath, now);
+    if (loaded.error !== undefined)
+      this.#log.warn({ file: this.bookPath }, `peers file ignored: ${loaded.error}`);
+    else if (loaded.loaded > 0)
+      this.#log.info({ peers: loaded.loaded }, `loaded ${loaded.loaded} known peers`);
+    for (const c of this.#o.connect) this.book.add(c.key, [c.address], 'static', now);
+
+    this.#m.zap.setPolicy(
+      PEER_ZAP_DOMAIN,
+      this.#o.allow === undefined ? { allow: 'any' } : { allow: new Set(this.#o.allow) },
+    );
+    this.#server = new RequestServer(
+      {
+        endpoints: this.#o.listen.map((a) => `tcp://${a}`),
+        keys: this.#m.identity,
+        zapDomain: PEER_ZAP_DOMAIN,
+        maxMessageSize: this.#o.maxMessageBytes,
+      },
+      { logger: this.#log },
+    );
+    await this.#server.start((req) => this.#handler.handle(req.routingId, req.frames));
+    this.#log.info(
+      { listen: this.#o.listen, key: this.#m.identity.publicKey },
+      `listening for peers on ${this.#o.listen.join(', ')}`,
+    );
+    this.#relay.start();
+    const every = (ms: number, fn: () => unknown) => {
+      const t = setInterval(() => {
+        if (!this.#stopping) void fn();
+      }, ms);
+      t.unref();
+      this.#timers.push(t);
+    };
+    every(MAINTAIN_MS, () => this.#maintain());
+    every(SYNC_MS, () => this.#sync.run());
+    every(PING_MS, () => this.#pingAll());
+    every(PEX_MS, () => this.#exchangePeers());
+    every(SAVE_MS, () => this.book.save(this.bookPath).catch(() => undefined));
+    void this.#maintain();
+  }
+
+  async stop(): Promise<void> {
+    this.#stopping = true;
+    for (const t of this.#timers) clearInterval(t);
+    this.#relay.stop();
+    await Promise.all([...this.#outbound.values()].map((p) => p.close().catch(() => undefined)));
+    this.#outbound.clear();
+    await this.#server?.stop();
+    await this.book
+      .save(this.bookPath)
+      .catch((e) => this.#log.error({ err: e }, `could not save ${this.bookPath}`));
+  }
+
+  /** Runs sync now (e.g. after a peer announced more work); resolves when the pass ends. */
+  syncNow(): Promise<void> {
+    return this.#sync.run();
+  }
+
+  #wantOutbound(key: string): void {
+    if (!this.#outbound.has(key) && !this.#stopping) void this.#maintain();
+  }
+
+  /** Opens outbound connections to the static peers and the ring targets, up to the limit. */
+  async #maintain(): Promise<void> {
+    const now = this.#m.clock();
+    for (const [key, p] of this.#outbound)
+      if (p.stalls >= MAX_STALLS)
+        await this.#disconnect(key, `stalled (${p.stalls} requests without answer)`);
+    const usable = this.book.all().filter((r) => r.addresses.length > 0 && r.bannedUntil <= now);
+    const statics = usable.filter((r) => r.source === 'static').map((r) => r.key);
+    // inbound peers we may dial back (their listen address is proven by the connection itself)
+    const inbound = [...this.#handler.sessions.values()].map((s) => s.key);
+    const ring = ringTargets(
+      this.#m.identity.publicKey,
+      usable.map((r) => r.key),
+      this.#o.maxOutbound,
+    );
+    const wanted = [...new Set([...statics, ...inbound, ...ring])];
+    for (const key of wanted) {
+      if (this.#outbound.size + this.#connecting.size >= this.#o.maxOutbound && !statics.includes(key)) break;
+      if (this.#outbound.has(key) || this.#connecting.has(key)) continue;
+      if ((this.#retryAt.get(key) ?? 0) > Date.now()) continue;
+      const r = this.book.get(key);
+      if (r === undefined || r.addresses.length === 0) continue;
+      void this.#connect(r);
+    }
+  }
+
+  async #connect(r: PeerRecord): Promise<void> {
+    this.#connecting.add(r.key);
+    const c = this.#m.chain;
+    const address = r.addresses[0]!;
+    const peer = new OutboundPeer(
+      {
+        address,
+        key: r.key,
+        identity: this.#m.identity,
+        params: c.params,
+        listen: this.#o.announce.length > 0 ? this.#o.announce : this.#o.listen,
+        userAgent: this.#o.userAgent,
+        timeoutMs: this.#o.requestTimeoutMs,
+        maxMessageBytes: this.#o.maxMessageBytes,
+      },
+      {
+        logger: this.#log,
+        summary: () => ({ tipHash: c.tip.hash, height: c.tipHeight(), work: c.tip.work }),
+        clock: this.#m.clock,
+      },
+    );
+    try {
+      const hello = await peer.handshake();
+      if (this.#stopping) {
+        await peer.close();
+        return;
+      }
+      this.#outbound.set(r.key, peer);
+      r.verified = true;
+      r.lastSeen = this.#m.clock();
+      this.#retryAt.delete(r.key);
+      this.#log.info(
+        { peer: r.key, address, height: hello.height },
+        `connected to peer ${r.key.slice(0, 8)}… at ${address} (height ${hello.height})`,
+      );
+      if (hello.work > c.tip.work) void this.#sync.run();
+    } catch (e) {
+      await peer.close().catch(() => undefined);
+      const tries = Math.min(6, (this.#retryAt.has(r.key) ? 1 : 0) + 1);
+      this.#retryAt.set(r.key, Date.now() + 1000 * 2 ** tries);
+      this.#log.debug({ peer: r.key, address, err: (e as Error).message }, 'outbound connection failed');
+    } finally {
+      this.#connecting.delete(r.key);
+    }
+  }
+
+  async #disconnect(key: string, reason: string): Promise<void> {
+    const p = this.#outbound.get(key);
+    if (p === undefined) return;
+    this.#outbound.delete(key);
+    this.#retryAt.set(key, Date.now() + 10_000);
+    this.#log.info({ peer: key, reason }, `disconnected peer ${key.slice(0, 8)}…: ${reason}`);
+    await p.close().catch(() => undefined);
+  }
+
+  #misbehaved(key: string, points: number, reason: string): void {
+    const now = this.#m.clock();
+    this.#log.warn({ peer: key, points, reason }, `peer ${key.slice(0, 8)}… misbehaved: ${reason}`);
+    if (this.book.misbehaved(key, points, reason, now, this.#o.banSeconds)) {
+      this.#log.warn({ peer: key }, `banned peer ${key.slice(0, 8)}…: ${reason}`);
+      void this.#disconnect(key, 'banned');
+    }
+  }
+
+  async #pingAll(): Promise<void> {
+    await Promise.all(
+      this.peers().map(async (p) => {
+        try {
+          const height = await p.ping();
+          if (height > this.#m.chain.tipHeight()) void this.#sync.run();
+        } catch {
+          /* counted as a stall by the peer object */
+        }
+      }),
+    );
+  }
+
+  async #exchangePeers(): Promise<void> {
+    const now = this.#m.clock();
+    for (const p of this.peers()) {
+      try {
+        for (const a of await p.getPeers()) this.book.add(z85Encode(a.key), a.addresses, 'gossip', now);
+      } catch {
+        /* next time */
+      }
+    }
+  }
+}

@@ -1,0 +1,91 @@
+/**
+ * Relay of new blocks and transactions to outbound peers, with per-peer known inventory so
+ * nothing is sent back to where it came from, or twice. Blocks are pushed whole at once (lowest
+ * latency: one round trip per hop); transactions are announced in batches and pushed when wanted.
+ */
+import type { DecodedBlock } from '../../../shared/core/block/types.ts';
+import type { DecodedTx } from '../../../shared/core/tx/types.ts';
+import type { Logger } from '../../../shared/log.ts';
+import type { Chain } from '../chain/chain.ts';
+import type { Reservoir } from '../reservoir/reservoir.ts';
+import type { OutboundPeer } from './outbound.ts';
+
+export interface RelayModules {
+  readonly chain: Chain;
+  readonly reservoir: Reservoir;
+  readonly peers: () => OutboundPeer[];
+  readonly logger: Logger;
+  /** True while catching up: blocks connected then are old news, not relayed. */
+  readonly syncing: () => boolean;
+}
+
+const TX_FLUSH_MS = 50;
+
+export class Relay {
+  readonly #m: RelayModules;
+  readonly #pendingTxs: DecodedTx[] = [];
+  #timer: NodeJS.Timeout | undefined;
+  readonly #onBlock = (block: DecodedBlock) => this.#blockConnected(block);
+  readonly #onTx = (entry: { tx: DecodedTx }) => this.#txAdded(entry.tx);
+
+  constructor(modules: RelayModules) {
+    this.#m = modules;
+  }
+
+  start(): void {
+    this.#m.chain.on('block:connected', this.#onBlock);
+    this.#m.reservoir.on('tx:added', this.#onTx);
+  }
+
+  stop(): void {
+    this.#m.chain.off('block:connected', this.#onBlock);
+    this.#m.reservoir.off('tx:added', this.#onTx);
+    clearTimeout(this.#timer);
+  }
+
+  #blockConnected(block: DecodedBlock): void {
+    const chain = this.#m.chain;
+    // only the tip, and only once we are caught up (not every block of a long sync)
+    if (this.#m.syncing() && chain.bestHeader() !== chain.tip) return;
+    if (Buffer.compare(Buffer.from(chain.tip.hash), Buffer.from(block.hash)) !== 0) return;
+    for (const peer of this.#m.peers()) {
+      if (peer.remote === undefined || peer.known.has(block.hash)) continue;
+      peer.known.add(block.hash);
+      peer.pushBlock(block.raw).then(
+        (status) => this.#m.logger.debug({ peer: peer.key, status }, 'relayed block'),
+        (e) => this.#m.logger.debug({ peer: peer.key, err: (e as Error).message }, 'block relay failed'),
+      );
+    }
+  }
+
+  #txAdded(tx: DecodedTx): void {
+    this.#pendingTxs.push(tx);
+    this.#timer ??= setTimeout(() => this.#flushTxs(), TX_FLUSH_MS);
+  }
+
+  #flushTxs(): void {
+    this.#timer = undefined;
+    const txs = this.#pendingTxs.splice(0, this.#pendingTxs.length);
+    for (const peer of this.#m.peers()) {
+      if (peer.remote === undefined) continue;
+      const fresh = txs.filter((t) => !peer.known.has(t.txid));
+      if (fresh.length === 0) continue;
+      void this.#announceTxs(peer, fresh);
+    }
+  }
+
+  async #announceTxs(peer: OutboundPeer, txs: DecodedTx[]): Promise<void> {
+    try {
+      for (let i = 0; i < txs.length; i += 1000) {
+        const chunk = txs.slice(i, i + 1000);
+        const want = await peer.announce({ blocks: [], txs: chunk.map((t) => t.txid) });
+        for (const k of want.txs) {
+          const t = chunk[k];
+          if (t !== undefined) await peer.pushTx(t.raw);
+        }
+      }
+    } catch (e) {
+      this.#m.logger.debug({ peer: peer.key, err: (e as Error).message }, 'tx relay failed');
+    }
+  }
+}

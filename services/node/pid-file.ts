@@ -1,0 +1,43 @@
+/**
+ * `<datadir>/cairnd.pid`: created exclusively at start, removed at a clean stop. A file left by a
+ * process that is gone (kill -9, crash) is replaced; one of a live process refuses the start.
+ */
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+
+export class AlreadyRunningError extends Error {
+  constructor(
+    readonly pid: number,
+    path: string,
+  ) {
+    super(
+      `another cairnd (pid ${pid}) uses this data directory (${path}); stop it first, or use another data_dir`,
+    );
+  }
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+export function acquirePidFile(path: string): () => void {
+  mkdirSync(dirname(path), { recursive: true });
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      writeFileSync(path, `${process.pid}\n`, { flag: 'wx', mode: 0o644 });
+      return () => rmSync(path, { force: true });
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+      const pid = Number.parseInt(readFileSync(path, 'utf8'), 10);
+      if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && alive(pid))
+        throw new AlreadyRunningError(pid, path);
+      rmSync(path, { force: true }); // stale: its process is gone
+    }
+  }
+  throw new Error(`could not create ${path}`);
+}

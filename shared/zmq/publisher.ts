@@ -1,0 +1,135 @@
+/**
+ * PubSocket: a thin PUB for the feed and the proof channel.
+ *
+ * CURVE server with a ZAP domain (subscribers then need a key the domain's policy allows), or
+ * plain (no encryption, no authentication) so stock subscribers such as Bitcoin Core's
+ * contrib/zmq/zmq_sub.py work unmodified. Plain is allowed only on loopback endpoints
+ * (127.0.0.0/8, ::1, localhost, ipc, inproc): the constructor refuses anything else.
+ *
+ * PUB never blocks: a subscriber that falls `sendHighWaterMark` messages behind loses messages
+ * (which is why feeds carry sequence numbers). close() lingers at most `lingerMs`.
+ */
+import { Publisher } from 'zeromq';
+import type { Logger } from '../log.ts';
+import { type CurveKeys, serverOptions } from './curve.ts';
+import { TransportError } from './errors.ts';
+import {
+  bindWithRetry,
+  checkEndpoints,
+  type HeartbeatOptions,
+  heartbeatSocketOptions,
+  isIpv6Endpoint,
+  isLoopbackEndpoint,
+} from './options.ts';
+import { ZapHandler } from './zap.ts';
+
+export interface PubSocketOptions {
+  endpoints: string[];
+  /** CURVE server keys and ZAP domain; omit for a plain socket (loopback endpoints only). */
+  curve?: { keys: CurveKeys; zapDomain: string };
+  /** Messages queued per subscriber before it starts losing them (default 10,000). */
+  sendHighWaterMark?: number;
+  heartbeat?: HeartbeatOptions | false;
+  /** How long unsent messages may still leave after close() (default 500 ms). */
+  lingerMs?: number;
+  /** How long bind() retries an endpoint still held by a socket closed just before (default 1000 ms). */
+  bindRetryMs?: number;
+}
+
+export type PubFrame = Buffer | Uint8Array | string;
+
+export class PubSocket {
+  readonly #opts: PubSocketOptions;
+  readonly #logger: Logger;
+  #socket: Publisher | null = null;
+  #bound: string[] = [];
+  #chain: Promise<void> = Promise.resolve();
+  #published = 0;
+
+  constructor(opts: PubSocketOptions, deps: { logger: Logger }) {
+    checkEndpoints(opts.endpoints, 'PubSocket');
+    if (opts.curve === undefined) {
+      const open = opts.endpoints.filter((e) => !isLoopbackEndpoint(e));
+      if (open.length > 0)
+        throw new TransportError(
+          'transport-config',
+          `PubSocket: a plain (unencrypted, unauthenticated) PUB may bind only to loopback; ` +
+            `${open.join(', ')} is not. Give CURVE keys and a ZAP domain, or bind to 127.0.0.1`,
+        );
+    } else {
+      serverOptions(opts.curve.keys, opts.curve.zapDomain); // validates
+    }
+    heartbeatSocketOptions(opts.heartbeat); // validates
+    this.#opts = { ...opts, endpoints: [...opts.endpoints] };
+    this.#logger = deps.logger;
+  }
+
+  get curve(): boolean {
+    return this.#opts.curve !== undefined;
+  }
+
+  get endpoints(): string[] {
+    return [...this.#bound];
+  }
+
+  get published(): number {
+    return this.#published;
+  }
+
+  async bind(): Promise<void> {
+    if (this.#socket !== null) throw new TransportError('transport-config', 'PubSocket already bound');
+    const o = this.#opts;
+    if (o.curve !== undefined && ZapHandler.active()?.running !== true)
+      throw new TransportError(
+        'transport-no-zap',
+        'start the ZapHandler before any CURVE server socket: without it libzmq accepts every client',
+      );
+    const socket = new Publisher({
+      ...(o.curve === undefined ? {} : serverOptions(o.curve.keys, o.curve.zapDomain)),
+      ...heartbeatSocketOptions(o.heartbeat),
+      ipv6: o.endpoints.some(isIpv6Endpoint),
+      sendHighWaterMark: o.sendHighWaterMark ?? 10_000,
+      linger: o.lingerMs ?? 500,
+    });
+    const bound: string[] = [];
+    try {
+      for (const endpoint of o.endpoints) {
+        await bindWithRetry(socket, endpoint, o.bindRetryMs ?? 1_000);
+        bound.push(endpoint.endsWith(':*') ? (socket.lastEndpoint ?? endpoint) : endpoint);
+      }
+    } catch (cause) {
+      socket.linger = 0;
+      socket.close();
+      throw new TransportError(
+        'transport-bind',
+        `PubSocket: cannot bind ${o.endpoints.join(', ')}: ${String(cause)}`,
+        {
+          cause,
+        },
+      );
+    }
+    this.#socket = socket;
+    this.#bound = bound;
+    this.#logger.info({ endpoints: bound, curve: this.curve }, 'publisher bound');
+  }
+
+  /** Sends `topic | frames...`. Never blocks on slow subscribers (PUB drops at the high-water mark). */
+  publish(topic: PubFrame, ...frames: PubFrame[]): Promise<void> {
+    const socket = this.#socket;
+    if (socket === null)
+      return Promise.reject(new TransportError('transport-closed', 'PubSocket is not bound or is closed'));
+    const p = this.#chain.then(async () => {
+      if (socket.closed) throw new TransportError('transport-closed', 'PubSocket is closed');
+      await socket.send([topic, ...frames]);
+      this.#published++;
+    });
+    this.#chain = p.catch(() => {});
+    return p;
+  }
+
+  close(): void {
+    const socket = this.#socket;
+    this.#socket = null;
+    if (socket !== null && !socket.closed) socket.close();
+  }
+}
