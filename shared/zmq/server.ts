@@ -207,9 +207,18 @@ export class RequestServer {
    * closes; replies still queued get `lingerMs` to leave. (No unbind first: in libzmq unbinding a
    * tcp endpoint also drops the connections accepted on it, and with them the pending replies.)
    */
-  async stop(): Promise<void> {
+  stop(): Promise<void> {
     const socket = this.#socket;
-    if (socket === null || this.#stopping) return;
+    if (socket === null) return Promise.resolve();
+    this.#stopped ??= this.#stop(socket).finally(() => {
+      this.#stopped = null;
+    });
+    return this.#stopped;
+  }
+
+  #stopped: Promise<void> | null = null;
+
+  async #stop(socket: Router): Promise<void> {
     this.#stopping = true;
     this.#wakeReader?.();
     // Queued (not yet running) requests are abandoned; running ones may still reply.

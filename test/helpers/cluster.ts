@@ -1,0 +1,196 @@
+/**
+ * Integration helpers: real cairnd processes on 127.0.0.1, each with its own identity, config
+ * file, ports and data directory; their JSON log lines are collected for assertions; a "probe"
+ * is a real peer (our own OutboundPeer over CURVE) that asks a node its height or pushes blocks.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { OutboundPeer } from '../../services/node/p2p/outbound.ts';
+import type { DecodedBlock } from '../../shared/core/block/types.ts';
+import { LOCAL } from '../../shared/core/params/networks.ts';
+import { generateIdentity, loadIdentity } from '../../shared/identity/certificate.ts';
+import { silentLogger } from '../../shared/log.ts';
+import type { CurveKeys } from '../../shared/zmq/curve.ts';
+import { freePorts } from '../unit/zmq/ports.ts';
+
+const MAIN = fileURLToPath(new URL('../../services/node/main.ts', import.meta.url));
+
+export interface NodeSpec {
+  readonly name: string;
+  readonly root: string;
+  readonly connect?: readonly { address: string; key: string }[];
+  readonly allow?: readonly string[];
+  readonly port?: number;
+  readonly extra?: string;
+}
+
+export interface LogLine {
+  readonly level: number;
+  readonly msg: string;
+  readonly [k: string]: unknown;
+}
+
+export class NodeProcess {
+  readonly logs: LogLine[] = [];
+  readonly #waiters: { re: RegExp; resolve: (l: LogLine) => void }[] = [];
+  proc: ChildProcess | undefined;
+  exitCode: number | null = null;
+  #exited: Promise<number | null> = Promise.resolve(null);
+  stderr = '';
+
+  constructor(
+    readonly name: string,
+    readonly dir: string,
+    readonly port: number,
+    readonly key: string,
+    readonly configPath: string,
+  ) {}
+
+  get address(): string {
+    return `127.0.0.1:${this.port}`;
+  }
+
+  start(): Promise<void> {
+    const proc = spawn(process.execPath, ['--import', 'tsx', MAIN, 'start', '--config', this.configPath], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    this.proc = proc;
+    this.exitCode = null;
+    let buf = '';
+    proc.stdout!.on('data', (d: Buffer) => {
+      buf += d.toString();
+      let i = buf.indexOf('\n');
+      while (i >= 0) {
+        const line = buf.slice(0, i);
+        buf = buf.slice(i + 1);
+        i = buf.indexOf('\n');
+        try {
+          const l = JSON.parse(line) as LogLine;
+          this.logs.push(l);
+          for (const w of [...this.#waiters]) {
+            if (w.re.test(l.msg)) {
+              this.#waiters.splice(this.#waiters.indexOf(w), 1);
+              w.resolve(l);
+            }
+          }
+        } catch {
+          /* not a log line */
+        }
+      }
+    });
+    proc.stderr!.on('data', (d: Buffer) => {
+      this.stderr += d.toString();
+    });
+    this.#exited = new Promise((resolve) => proc.on('exit', (code) => resolve((this.exitCode = code))));
+    return this.waitLog(/cairnd .* started/, 30_000).then(() => undefined);
+  }
+
+  /** Resolves with the first log line (past or future) whose message matches. */
+  waitLog(re: RegExp, timeoutMs = 30_000): Promise<LogLine> {
+    const seen = this.logs.find((l) => re.test(l.msg));
+    if (seen !== undefined) return Promise.resolve(seen);
+    return new Promise((resolve, reject) => {
+      const t = setTimeout(
+        () =>
+          reject(
+            new Error(
+              `${this.name}: no log line matching ${re} within ${timeoutMs} ms\n${this.stderr.slice(-2000)}`,
+            ),
+          ),
+        timeoutMs,
+      );
+      this.#waiters.push({ re, resolve: (l) => (clearTimeout(t), resolve(l)) });
+    });
+  }
+
+  /** SIGTERM and wait for the exit code. */
+  async stop(): Promise<number | null> {
+    if (this.proc === undefined || this.exitCode !== null) return this.exitCode;
+    this.proc.kill('SIGTERM');
+    return this.#exited;
+  }
+
+  async kill(): Promise<void> {
+    if (this.proc === undefined || this.exitCode !== null) return;
+    this.proc.kill('SIGKILL');
+    await this.#exited;
+  }
+}
+
+/** Creates identity and config for a node (not started). */
+export async function makeNode(spec: NodeSpec): Promise<NodeProcess> {
+  const dir = join(spec.root, spec.name);
+  mkdirSync(dir, { recursive: true });
+  const id = generateIdentity(join(dir, 'identity'), 'peer');
+  const port = spec.port ?? (await freePorts(1))[0]!;
+  const lines = [
+    'network = "local"',
+    `data_dir = ${JSON.stringify(dir)}`,
+    '[log]',
+    'level = "info"',
+    '[verify]',
+    'workers = 0',
+    '[peering]',
+    `listen = ["127.0.0.1:${port}"]`,
+    `announce = ["127.0.0.1:${port}"]`,
+    'request_timeout_ms = 5000',
+    ...(spec.allow === undefined ? [] : [`allow = ${JSON.stringify(spec.allow)}`]),
+    ...(spec.connect ?? []).flatMap((c) => [
+      '[[peering.connect]]',
+      `address = ${JSON.stringify(c.address)}`,
+      `key = ${JSON.stringify(c.key)}`,
+    ]),
+    spec.extra ?? '',
+  ];
+  const configPath = join(dir, 'cairnd.toml');
+  writeFileSync(configPath, `${lines.join('\n')}\n`);
+  return new NodeProcess(spec.name, dir, port, id.publicKey, configPath);
+}
+
+/** A test-side peer with its own identity. */
+export function makeProbeIdentity(root: string, name = 'probe'): CurveKeys {
+  const id = generateIdentity(join(root, name), 'peer');
+  return loadIdentity(id.secretPath);
+}
+
+export async function probe(node: NodeProcess, identity: CurveKeys): Promise<OutboundPeer> {
+  const genesis = { tipHash: LOCAL.genesisHash, height: 0, work: 0n };
+  const peer = new OutboundPeer(
+    {
+      address: node.address,
+      key: node.key,
+      identity,
+      params: LOCAL,
+      listen: [],
+      userAgent: 'cairn-test-probe',
+      timeoutMs: 5000,
+      maxMessageBytes: 16_000_000,
+    },
+    { logger: silentLogger(), summary: () => genesis, clock: () => Math.floor(Date.now() / 1000) },
+  );
+  await peer.handshake();
+  return peer;
+}
+
+export async function pushAll(peer: OutboundPeer, blocks: readonly DecodedBlock[]): Promise<void> {
+  for (const b of blocks) {
+    const s = await peer.pushBlock(b.raw);
+    if (s === 'rejected') throw new Error('a test block was rejected');
+  }
+}
+
+/** Polls `fn` until it returns true (every 100 ms, up to `timeoutMs`). */
+export async function eventually(
+  what: string,
+  fn: () => Promise<boolean> | boolean,
+  timeoutMs = 30_000,
+): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    if (await fn()) return;
+    if (Date.now() > end) throw new Error(`timed out waiting for: ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
