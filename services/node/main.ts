@@ -140,7 +140,9 @@ async function reindex(argv: Record<string, unknown>): Promise<void> {
 async function dumpBlock(argv: Record<string, unknown>): Promise<void> {
   const c = config(argv);
   const height = Number(argv.height);
+  let release: () => void = () => undefined;
   try {
+    release = acquirePidFile(join(c.data_dir, 'cairnd.pid'));
     const state = await ChainState.open(
       { dataDir: c.data_dir, params: NETWORKS[c.network], verifyWorkers: 0 },
       { logger: createLogger({ level: 'silent' }) },
@@ -148,12 +150,14 @@ async function dumpBlock(argv: Record<string, unknown>): Promise<void> {
     const e = state.chain.entryAt(height);
     const b = e === undefined ? undefined : state.chain.getBlock(e.hash);
     await state.close();
+    release();
     if (b === undefined) {
       console.error(`cairnd: no block at height ${height} (tip is ${state.chain.tipHeight()})`);
       process.exit(EXIT.usage);
     }
     console.log(JSON.stringify(blockJson(b, height, NETWORKS[c.network]), null, 2));
   } catch (e) {
+    release();
     fail(e);
   }
 }

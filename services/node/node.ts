@@ -107,7 +107,7 @@ export class CairnNode {
     }
   }
 
-  /** One info line per new tip and per reorg: what an operator wants to see, without flooding. */
+  /** One info line per new tip (reorgs are logged by the chain): what an operator wants to see, without flooding. */
   #watchTip(): void {
     let last = 0;
     const chain = this.state.chain;
@@ -120,9 +120,6 @@ export class CairnNode {
         `new tip at height ${e.height}`,
       );
     });
-    chain.on('reorg', (r) =>
-      this.#log.info({ depth: r.depth, height: r.to.height }, `reorg of depth ${r.depth}`),
-    );
   }
 
   /** Stops in reverse order of start. Idempotent. */

@@ -83,7 +83,12 @@ export class NodeProcess {
     proc.stderr!.on('data', (d: Buffer) => {
       this.stderr += d.toString();
     });
-    this.#exited = new Promise((resolve) => proc.on('exit', (code) => resolve((this.exitCode = code))));
+    this.#exited = new Promise((resolve) =>
+      proc.on('exit', (code) => {
+        this.exitCode = code;
+        resolve(code);
+      }),
+    );
     return this.waitLog(/cairnd .* started/, 30_000).then(() => undefined);
   }
 
@@ -170,7 +175,12 @@ export async function probe(node: NodeProcess, identity: CurveKeys): Promise<Out
     },
     { logger: silentLogger(), summary: () => genesis, clock: () => Math.floor(Date.now() / 1000) },
   );
-  await peer.handshake();
+  try {
+    await peer.handshake();
+  } catch (e) {
+    await peer.close();
+    throw e;
+  }
   return peer;
 }
 

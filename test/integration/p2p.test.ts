@@ -101,7 +101,7 @@ describe('cairnd network', { timeout: 240_000 }, () => {
     const stranger = makeProbeIdentity(root.path, 'stranger');
     await assert.rejects(
       () => probe(e, stranger),
-      (err: Error) => /timeout|timed out/i.test(err.message),
+      (err: Error & { code?: string }) => err.code === 'transport-timeout',
     );
     const ok = await probe(e, allowed);
     assert.equal(ok.remote?.height !== undefined, true);

@@ -25,7 +25,7 @@ export function storageErrorFrom(err: unknown, path: string): StorageError {
   if (/MDB_MAP_FULL|map.?full/i.test(msg)) {
     return new StorageError(
       'storage-map-full',
-      `database ${path} is full (MDB_MAP_FULL): raise storage.mapSize in the config`,
+      `database ${path} is full (MDB_MAP_FULL): raise storage.map_size_gb in the config`,
     );
   }
   if (/ENOSPC|No space left|Input\/output error|\bEIO\b/i.test(msg)) {

@@ -90,8 +90,8 @@ export const OFFENCE = {
   malformed: 20,
   badFrames: 20,
   unknownCommand: 10,
-  rateLimited: 2,
-  badProof: 50,
+  /** Refused, not scored: an honest peer syncing fast may touch the limit. */
+  rateLimited: 0,
 } as const;
 
 export class PeerRequestHandler {
@@ -152,7 +152,7 @@ export class PeerRequestHandler {
       return err('banned', 'banned');
     }
     session.lastSeen = now;
-    const cost = command === 'getblocks' ? 4 : 1;
+    const cost = 1;
     if (!session.bucket.take(cost, Date.now())) {
       this.#offend(session, OFFENCE.rateLimited, 'over its request rate');
       return err('rate-limited', `more than ${this.#o.rate} requests/s`);
@@ -178,19 +178,23 @@ export class PeerRequestHandler {
     }
     const key = z85Encode(h.nodeKey);
     if (this.#m.book.isBanned(key, now)) return err('banned', 'banned');
-    if (!this.#sessions.has(id) && this.#sessions.size >= this.#o.maxInbound)
+    const known = [...this.#sessions.values()].some((x) => x.key === key);
+    if (!this.#sessions.has(id) && !known && this.#sessions.size >= this.#o.maxInbound) {
       return err('too-many-peers', 'no room for more inbound peers');
+    }
     try {
       checkClientHello(h, this.#m.chain.params, this.#m.identity, key, now, this.#nonces);
     } catch (e) {
       if (e instanceof PeerError) {
         this.#log.info({ peer: key, code: e.code }, `refused peer ${key}: ${e.message}`);
-        if (e.code === 'bad-proof')
-          this.#m.book.misbehaved(key, OFFENCE.badProof, e.message, now, this.#o.banSeconds);
+        // no score: a bad proof is exactly what fails to show the sender owns the claimed key
+        // (scoring it would let anyone get any node banned by sending hellos in its name)
       }
       throw e;
     }
     const fresh = !this.#sessions.has(id);
+    // one session per key: a reconnected peer's old connection is forgotten
+    for (const [other, x] of this.#sessions) if (x.key === key && other !== id) this.#sessions.delete(other);
     this.#sessions.set(id, {
       key,
       hello: h,
@@ -290,7 +294,11 @@ export class PeerRequestHandler {
       if (dos > 0) this.#offend(s, dos, `sent invalid block ${hashToHex(block.hash)}: ${e?.message}`);
       return 'rejected';
     }
-    if (r.status === 'orphan') return 'orphan';
+    if (r.status === 'orphan') {
+      // its parent is missing: sync (with this peer once dialed back) fetches the headers
+      this.#m.onNewBlockFrom(s.key, block.hash);
+      return 'orphan';
+    }
     return r.status === 'duplicate' ? 'duplicate' : 'accepted';
   }
 

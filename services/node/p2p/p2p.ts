@@ -48,8 +48,13 @@ export interface P2PModules {
 const MAINTAIN_MS = 1000;
 const SYNC_MS = 2000;
 const PING_MS = 30_000;
+/** Peer exchange: every minute, and every few seconds while we have fewer outbound peers than wanted. */
 const PEX_MS = 60_000;
+const PEX_HUNGRY_MS = 3_000;
 const SAVE_MS = 60_000;
+/** Inbound sessions idle this long are forgotten (the peer says hello again when it returns). */
+const SESSION_SWEEP_MS = 60_000;
+const SESSION_IDLE_SECONDS = 300;
 /** An outbound peer that missed this many requests in a row is dropped (stalled). */
 const MAX_STALLS = 3;
 
@@ -62,6 +67,7 @@ export class P2P {
   readonly #outbound = new Map<string, OutboundPeer>();
   readonly #connecting = new Set<string>();
   readonly #retryAt = new Map<string, number>();
+  readonly #failures = new Map<string, number>();
   readonly #sync: Sync;
   readonly #relay: Relay;
   #server: RequestServer | undefined;
@@ -80,8 +86,8 @@ export class P2P {
         banSeconds: opts.banSeconds,
         maxMessageBytes: opts.maxMessageBytes,
         maxInbound: opts.maxInbound,
-        rate: 200,
-        burst: 400,
+        rate: 1000,
+        burst: 2000,
       },
       {
         chain: modules.chain,
@@ -170,8 +176,15 @@ export class P2P {
     every(MAINTAIN_MS, () => this.#maintain());
     every(SYNC_MS, () => this.#sync.run());
     every(PING_MS, () => this.#pingAll());
-    every(PEX_MS, () => this.#exchangePeers());
+    let lastPex = 0;
+    every(PEX_HUNGRY_MS, () => {
+      const hungry = this.#outbound.size < this.#o.maxOutbound;
+      if (Date.now() - lastPex < (hungry ? PEX_HUNGRY_MS : PEX_MS)) return;
+      lastPex = Date.now();
+      return this.#exchangePeers();
+    });
     every(SAVE_MS, () => this.book.save(this.bookPath).catch(() => undefined));
+    every(SESSION_SWEEP_MS, () => this.#handler.expireSessions(SESSION_IDLE_SECONDS));
     void this.#maintain();
   }
 
@@ -226,23 +239,32 @@ export class P2P {
     this.#connecting.add(r.key);
     const c = this.#m.chain;
     const address = r.addresses[0]!;
-    const peer = new OutboundPeer(
-      {
-        address,
-        key: r.key,
-        identity: this.#m.identity,
-        params: c.params,
-        listen: this.#o.announce.length > 0 ? this.#o.announce : this.#o.listen,
-        userAgent: this.#o.userAgent,
-        timeoutMs: this.#o.requestTimeoutMs,
-        maxMessageBytes: this.#o.maxMessageBytes,
-      },
-      {
-        logger: this.#log,
-        summary: () => ({ tipHash: c.tip.hash, height: c.tipHeight(), work: c.tip.work }),
-        clock: this.#m.clock,
-      },
-    );
+    let peer: OutboundPeer;
+    try {
+      peer = new OutboundPeer(
+        {
+          address,
+          key: r.key,
+          identity: this.#m.identity,
+          params: c.params,
+          listen: this.#o.announce.length > 0 ? this.#o.announce : this.#o.listen,
+          userAgent: this.#o.userAgent,
+          timeoutMs: this.#o.requestTimeoutMs,
+          maxMessageBytes: this.#o.maxMessageBytes,
+        },
+        {
+          logger: this.#log,
+          summary: () => ({ tipHash: c.tip.hash, height: c.tipHeight(), work: c.tip.work }),
+          clock: this.#m.clock,
+        },
+      );
+    } catch (e) {
+      // an address we cannot even dial (bad gossip): forget it
+      r.addresses = r.addresses.filter((a) => a !== address);
+      this.#connecting.delete(r.key);
+      this.#log.debug({ peer: r.key, address, err: (e as Error).message }, 'unusable peer address dropped');
+      return;
+    }
     try {
       const hello = await peer.handshake();
       if (this.#stopping) {
@@ -253,15 +275,20 @@ export class P2P {
       r.verified = true;
       r.lastSeen = this.#m.clock();
       this.#retryAt.delete(r.key);
+      this.#failures.delete(r.key);
       this.#log.info(
         { peer: r.key, address, height: hello.height },
         `connected to peer ${r.key.slice(0, 8)}… at ${address} (height ${hello.height})`,
       );
       if (hello.work > c.tip.work) void this.#sync.run();
+      void this.#exchangeWith(peer);
     } catch (e) {
       await peer.close().catch(() => undefined);
-      const tries = Math.min(6, (this.#retryAt.has(r.key) ? 1 : 0) + 1);
+      const tries = Math.min(8, (this.#failures.get(r.key) ?? 0) + 1);
+      this.#failures.set(r.key, tries);
       this.#retryAt.set(r.key, Date.now() + 1000 * 2 ** tries);
+      // an address that keeps failing goes to the back, so the next one is tried
+      if (r.addresses.length > 1) r.addresses.push(r.addresses.shift()!);
       this.#log.debug({ peer: r.key, address, err: (e as Error).message }, 'outbound connection failed');
     } finally {
       this.#connecting.delete(r.key);
@@ -291,7 +318,10 @@ export class P2P {
       this.peers().map(async (p) => {
         try {
           const height = await p.ping();
-          if (height > this.#m.chain.tipHeight()) void this.#sync.run();
+          if (height > this.#m.chain.bestHeader().height) {
+            await p.handshake(); // learn its tip and work, which sync chooses peers by
+            void this.#sync.run();
+          }
         } catch {
           /* counted as a stall by the peer object */
         }
@@ -300,13 +330,21 @@ export class P2P {
   }
 
   async #exchangePeers(): Promise<void> {
-    const now = this.#m.clock();
-    for (const p of this.peers()) {
-      try {
-        for (const a of await p.getPeers()) this.book.add(z85Encode(a.key), a.addresses, 'gossip', now);
-      } catch {
-        /* next time */
+    for (const p of this.peers()) await this.#exchangeWith(p);
+  }
+
+  async #exchangeWith(p: OutboundPeer): Promise<void> {
+    try {
+      const now = this.#m.clock();
+      let fresh = 0;
+      for (const a of await p.getPeers()) {
+        const key = z85Encode(a.key);
+        if (this.book.get(key) === undefined) fresh++;
+        this.book.add(key, a.addresses, 'gossip', now);
       }
+      if (fresh > 0) void this.#maintain();
+    } catch {
+      /* next time */
     }
   }
 }
