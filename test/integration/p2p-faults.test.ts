@@ -141,6 +141,10 @@ describe('cairnd under faults', { timeout: 300_000 }, () => {
     await leaf.start();
     nodes.push(leaf);
     await leaf.waitLog(/connected to peer/, 30_000);
+    // the hub dials back to the leaf (it learned the leaf's address from its hello)
+    const hubToLeaf = () =>
+      hub.logs.filter((l) => /connected to peer/.test(l.msg) && l.peer === leaf.key).length;
+    await eventually('hub dialed back to the leaf', () => hubToLeaf() >= 1, 30_000);
     assert.equal(await hub.stop(), 0, 'clean stop exits 0');
     await hub.start();
     await hub.waitLog(/reservoir cache: 1 of 1 transactions reloaded/, 10_000);
@@ -149,11 +153,7 @@ describe('cairnd under faults', { timeout: 300_000 }, () => {
     assert.deepEqual(want.txs, [], 'the hub still has the transaction (does not want it)');
     await again.close();
     // the restarted hub finds the leaf again from its peers file (the leaf is in no config of the hub)
-    await eventually(
-      'hub reconnected to the leaf',
-      () => hub.logs.filter((l) => /connected to peer/.test(l.msg) && l.peer === leaf.key).length >= 2,
-      60_000,
-    );
+    await eventually('hub reconnected to the leaf', () => hubToLeaf() >= 2, 60_000);
     assert.equal(await leaf.stop(), 0);
     await leaf.start();
     await leaf.waitLog(/loaded \d+ known peers/, 10_000);
