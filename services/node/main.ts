@@ -98,6 +98,7 @@ async function start(argv: Record<string, unknown>): Promise<void> {
   };
   process.on('SIGINT', () => void stop('SIGINT'));
   process.on('SIGTERM', () => void stop('SIGTERM'));
+  process.on('SIGHUP', () => void stop('SIGHUP'));
 }
 
 function genIdentity(argv: Record<string, unknown>, role: string): void {

@@ -19,6 +19,15 @@ import { Sync } from './sync.ts';
 
 export const PEER_ZAP_DOMAIN = 'peer';
 
+/**
+ * Addresses told to peers: `announce`, or else the listen addresses that a remote node could dial
+ * (0.0.0.0 / [::] mean "every interface here" and would make a peer dial itself: left out).
+ */
+export function advertised(o: { announce: readonly string[]; listen: readonly string[] }): string[] {
+  if (o.announce.length > 0) return [...o.announce];
+  return o.listen.filter((a) => !a.startsWith('0.0.0.0:') && !a.startsWith('[::]:'));
+}
+
 export interface P2POptions {
   readonly dataDir: string;
   /** host:port endpoints to listen on. */
@@ -81,7 +90,7 @@ export class P2P {
     this.book = new PeerBook(modules.identity.publicKey);
     this.#handler = new PeerRequestHandler(
       {
-        listen: opts.announce.length > 0 ? opts.announce : opts.listen,
+        listen: advertised(opts),
         userAgent: opts.userAgent,
         banSeconds: opts.banSeconds,
         maxMessageBytes: opts.maxMessageBytes,
@@ -151,20 +160,27 @@ export class P2P {
       PEER_ZAP_DOMAIN,
       this.#o.allow === undefined ? { allow: 'any' } : { allow: new Set(this.#o.allow) },
     );
-    this.#server = new RequestServer(
-      {
-        endpoints: this.#o.listen.map((a) => `tcp://${a}`),
-        keys: this.#m.identity,
-        zapDomain: PEER_ZAP_DOMAIN,
-        maxMessageSize: this.#o.maxMessageBytes,
-      },
-      { logger: this.#log },
-    );
-    await this.#server.start((req) => this.#handler.handle(req.routingId, req.frames));
-    this.#log.info(
-      { listen: this.#o.listen, key: this.#m.identity.publicKey },
-      `listening for peers on ${this.#o.listen.join(', ')}`,
-    );
+    if (this.#o.listen.length > 0) {
+      this.#server = new RequestServer(
+        {
+          endpoints: this.#o.listen.map((a) => `tcp://${a}`),
+          keys: this.#m.identity,
+          zapDomain: PEER_ZAP_DOMAIN,
+          maxMessageSize: this.#o.maxMessageBytes,
+        },
+        { logger: this.#log },
+      );
+      await this.#server.start((req) => this.#handler.handle(req.routingId, req.frames));
+      this.#log.info(
+        { listen: this.#o.listen, key: this.#m.identity.publicKey },
+        `listening for peers on ${this.#o.listen.join(', ')}`,
+      );
+    } else {
+      this.#log.info(
+        { key: this.#m.identity.publicKey },
+        'no peer listener (peering.listen is empty): outbound peers only',
+      );
+    }
     this.#relay.start();
     const every = (ms: number, fn: () => unknown) => {
       const t = setInterval(() => {
@@ -247,7 +263,7 @@ export class P2P {
           key: r.key,
           identity: this.#m.identity,
           params: c.params,
-          listen: this.#o.announce.length > 0 ? this.#o.announce : this.#o.listen,
+          listen: advertised(this.#o),
           userAgent: this.#o.userAgent,
           timeoutMs: this.#o.requestTimeoutMs,
           maxMessageBytes: this.#o.maxMessageBytes,

@@ -56,7 +56,8 @@ export class PeerBook {
       r = { key, addresses: [], source, verified: false, lastSeen: now, score: 0, bannedUntil: 0 };
       this.#peers.set(key, r);
     }
-    for (const a of addresses) if (!r.addresses.includes(a) && r.addresses.length < 8) r.addresses.push(a);
+    for (const a of addresses)
+      if (isDialable(a) && !r.addresses.includes(a) && r.addresses.length < 8) r.addresses.push(a);
     if (source === 'static') r.source = 'static';
     r.lastSeen = Math.max(r.lastSeen, now);
     return r;
@@ -164,4 +165,12 @@ export function ringTargets(selfKey: string, keys: readonly string[], max: numbe
     if (out.length >= max) break;
   }
   return out;
+}
+
+/** host:port (IPv4, [IPv6] or a host name) with a port in 1..65535, and not an unspecified address. */
+export function isDialable(address: string): boolean {
+  const m = /^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]{1,253}):(\d{1,5})$/.exec(address);
+  if (m === null) return false;
+  const port = Number(m[2]);
+  return port >= 1 && port <= 65535 && m[1] !== '0.0.0.0' && m[1] !== '[::]';
 }
