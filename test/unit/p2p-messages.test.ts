@@ -73,9 +73,9 @@ describe('P2P messages', () => {
       m.decodePushReply,
     ];
     fc.assert(
-      fc.property(fc.uint8Array({ maxLength: 300 }), (bytes) =>
-        decoders.forEach((d) => onlyDecodeErrors(() => d(bytes))),
-      ),
+      fc.property(fc.uint8Array({ maxLength: 300 }), (bytes) => {
+        for (const d of decoders) onlyDecodeErrors(() => d(bytes));
+      }),
       { numRuns: 2000 },
     );
   });
