@@ -136,6 +136,45 @@ export const NODE_SCHEMA = {
       },
     ),
   },
+  proof: {
+    jobs_listen: field(
+      listType(addressType()),
+      (c) => [`0.0.0.0:${ports(c).proofJobs}`],
+      'Addresses the PUB socket publishing jobs to recorders binds (CURVE; only listed recorders get in).',
+      { defaultDoc: '["0.0.0.0:<proof jobs port>"] (2138 main, 12138 test, 22138 local)' },
+    ),
+    submit_listen: field(
+      listType(addressType()),
+      (c) => [`0.0.0.0:${ports(c).proofSubmit}`],
+      'Addresses the socket taking recorder submissions binds (CURVE; only listed recorders get in).',
+      { defaultDoc: '["0.0.0.0:<proof submit port>"] (2139 main, 12139 test, 22139 local)' },
+    ),
+    recorders: field(
+      listType(keyType()),
+      [],
+      'Public keys (Z85) of the recorders allowed to mine for this node; with recorders_dir. None: no proof channel.',
+    ),
+    recorders_dir: field(
+      nullableType(pathType()),
+      null,
+      'A directory of recorders’ *.key public certificates, added to proof.recorders.',
+    ),
+    identity_name: field(
+      stringType(),
+      'proof',
+      'File name of the proof identity in identity.dir (create it with `cairnd gen-proof-identity DIR`).',
+    ),
+    share_bits: field(
+      integerType({ min: 0, max: 32 }),
+      8,
+      'Shares: a submission whose hash meets the target times 2^share_bits counts for hash-rate accounting; 0 = no shares.',
+    ),
+    job_expiry_seconds: field(
+      integerType({ min: 10, max: 86_400 }),
+      600,
+      'A job is answered `stale` once this old, even if the tip has not moved.',
+    ),
+  },
   storage: {
     map_size_gb: field(
       integerType({ min: 1, max: 1_048_576 }),
@@ -189,6 +228,19 @@ export function peerAllowList(c: NodeConfig): string[] | null {
   const keys = new Set(c.peering.allow ?? []);
   if (c.peering.allow_dir !== null) for (const k of loadPublicKeysFromDir(c.peering.allow_dir)) keys.add(k);
   return [...keys];
+}
+
+/** The recorder allow-list: `proof.recorders` plus the keys of `proof.recorders_dir`. */
+export function proofRecorderKeys(c: NodeConfig): string[] {
+  const keys = new Set(c.proof.recorders);
+  if (c.proof.recorders_dir !== null)
+    for (const k of loadPublicKeysFromDir(c.proof.recorders_dir)) keys.add(k);
+  return [...keys];
+}
+
+/** Files of the node's proof identity. */
+export function proofIdentityPaths(c: NodeConfig): { publicPath: string; secretPath: string } {
+  return identityPaths(c.identity.dir, c.proof.identity_name);
 }
 
 /** Worker threads for signature verification: `verify.workers`, or cores − 1 for -1 (auto). */
