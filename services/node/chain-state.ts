@@ -6,12 +6,14 @@
  */
 import { join } from 'node:path';
 import { hashToHex } from '../../shared/core/bytes.ts';
+import { UsageError } from '../../shared/core/errors.ts';
 import type { NetworkParams } from '../../shared/core/params/types.ts';
 import { type BatchVerifier, createBatchVerifier } from '../../shared/crypto/batch.ts';
 import { loadVerifier, type VerifierBackend, type VerifierPreference } from '../../shared/crypto/load.ts';
 import type { Logger } from '../../shared/log.ts';
 import { Chain, type ChainOptions } from './chain/chain.ts';
 import { ChainDb } from './db/chain-db.ts';
+import { solveTemplate } from './mining/solve.ts';
 import { type BlockTemplate, buildTemplate, type TemplateRequest } from './mining/template.ts';
 import { loadReservoirCache, saveReservoirCache } from './reservoir/cache.ts';
 import { FeeEstimator } from './reservoir/fee-estimator.ts';
@@ -176,6 +178,26 @@ export class ChainState {
       { ...req, now: req.now ?? this.#clock() },
       { chain: this.chain, source: this.reservoir },
     );
+  }
+
+  /**
+   * Mines `count` blocks on this thread paying `owner` (network local only, like Bitcoin Core's
+   * generatetoaddress on regtest): tests and the devnet need blocks without a recorder.
+   */
+  generate(count: number, owner: Uint8Array): Uint8Array[] {
+    if (this.params.name !== 'local')
+      throw new UsageError(`generate is for network local only, not ${this.params.name}`);
+    const hashes: Uint8Array[] = [];
+    for (let i = 0; i < count; i++) {
+      const t = this.template({ payouts: [{ owner }] });
+      const raw = solveTemplate(t);
+      if (raw === null) throw new UsageError('no nonce found for a local template');
+      const r = this.chain.processBlock(raw);
+      if (r.status !== 'connected')
+        throw new UsageError(`a generated block was not connected: ${r.status} ${r.error?.message ?? ''}`);
+      hashes.push(r.hash);
+    }
+    return hashes;
   }
 
   /** Saves the pool, stops the verifier threads and closes LMDB, in that order. Idempotent. */

@@ -10,6 +10,8 @@ import {
   type NodeConfig,
   peerAllowList,
   peerIdentityPaths,
+  proofIdentityPaths,
+  proofRecorderKeys,
   reservoirMaxBytes,
 } from '../../shared/config/node-config.ts';
 import { NETWORKS } from '../../shared/core/params/networks.ts';
@@ -19,6 +21,7 @@ import { VERSION } from '../../shared/version.ts';
 import { ZapHandler } from '../../shared/zmq/zap.ts';
 import { ChainState } from './chain-state.ts';
 import { P2P } from './p2p/p2p.ts';
+import { ProofService } from './proof/proof-service.ts';
 
 export const USER_AGENT = `cairnd/${VERSION}`;
 
@@ -26,19 +29,22 @@ export class CairnNode {
   readonly config: NodeConfig;
   readonly state: ChainState;
   readonly p2p: P2P;
+  /** The proof channel, when recorders are configured. */
+  readonly proof: ProofService | undefined;
   readonly #zap: ZapHandler;
   readonly #log: Logger;
   #stopped = false;
 
   private constructor(
     config: NodeConfig,
-    parts: { zap: ZapHandler; state: ChainState; p2p: P2P },
+    parts: { zap: ZapHandler; state: ChainState; p2p: P2P; proof: ProofService | undefined },
     log: Logger,
   ) {
     this.config = config;
     this.#zap = parts.zap;
     this.state = parts.state;
     this.p2p = parts.p2p;
+    this.proof = parts.proof;
     this.#log = log;
   }
 
@@ -53,6 +59,7 @@ export class CairnNode {
     const zap = new ZapHandler({ logger: logger.child({ module: 'zap' }) });
     await zap.start();
     let state: ChainState | undefined;
+    const started: (() => Promise<void>)[] = [];
     try {
       state = await ChainState.open(
         {
@@ -93,7 +100,29 @@ export class CairnNode {
         },
       );
       await p2p.start();
-      const node = new CairnNode(config, { zap, state, p2p }, logger);
+      started.push(() => p2p.stop());
+      let proof: ProofService | undefined;
+      const recorders = proofRecorderKeys(config);
+      if (recorders.length > 0) {
+        proof = new ProofService(
+          {
+            jobsListen: [...config.proof.jobs_listen],
+            submitListen: [...config.proof.submit_listen],
+            recorders,
+            shareBits: config.proof.share_bits,
+            jobExpirySeconds: config.proof.job_expiry_seconds,
+          },
+          {
+            state,
+            identity: loadIdentity(proofIdentityPaths(config).secretPath),
+            zap,
+            logger: logger.child({ module: 'proof' }),
+            clock,
+          },
+        );
+        await proof.start();
+      }
+      const node = new CairnNode(config, { zap, state, p2p, proof }, logger);
       node.#watchTip();
       logger.info(
         { network: params.name, height: state.chain.tipHeight(), key: identity.publicKey },
@@ -101,6 +130,7 @@ export class CairnNode {
       );
       return node;
     } catch (e) {
+      for (const stop of started.reverse()) await stop().catch(() => undefined);
       await state?.close().catch(() => undefined);
       await zap.stop().catch(() => undefined);
       throw e;
@@ -127,6 +157,7 @@ export class CairnNode {
     if (this.#stopped) return;
     this.#stopped = true;
     this.#log.info('stopping');
+    await this.proof?.stop().catch((e) => this.#log.error({ err: e }, 'proof stop failed'));
     await this.p2p.stop().catch((e) => this.#log.error({ err: e }, 'p2p stop failed'));
     await this.state.close().catch((e) => this.#log.error({ err: e }, 'chain state close failed'));
     await this.#zap.stop().catch((e) => this.#log.error({ err: e }, 'zap stop failed'));

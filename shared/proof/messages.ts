@@ -7,12 +7,13 @@
  * Submissions: the recorder's REQ to the node's ROUTER, frames `command | payload`; replies are
  * `ok | payload` or `error | code | message` as on the peer channel.
  */
+
+import { HEADER_SIZE } from '../core/block/types.ts';
+import { bigIntToLeBytes, leBytesToBigInt } from '../core/bytes.ts';
 import { Reader } from '../core/encoding/reader.ts';
 import { Writer } from '../core/encoding/writer.ts';
 import { DecodeError } from '../core/errors.ts';
 import { HASH_SIZE, OWNER_SIZE } from '../core/limits.ts';
-import { HEADER_SIZE } from '../core/block/types.ts';
-import { bigIntToLeBytes, leBytesToBigInt } from '../core/bytes.ts';
 
 export const PROOF_VERSION = 1;
 export const JOB_TOPIC_BYTES = 40;
@@ -35,7 +36,10 @@ const utf8 = new TextEncoder();
 const utf8d = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 /** What the recorder's proof covers: both keys, the payout, its clock and a nonce. */
-export function helloProofContext(h: Omit<RecorderHello, 'proof' | 'userAgent' | 'version' | 'genesis'>, nodeKey: Uint8Array): Uint8Array {
+export function helloProofContext(
+  h: Omit<RecorderHello, 'proof' | 'userAgent' | 'version' | 'genesis'>,
+  nodeKey: Uint8Array,
+): Uint8Array {
   return new Writer(160)
     .bytes(utf8.encode('cairn-recorder-hello-v1'))
     .bytes(h.recorderKey)
@@ -97,7 +101,8 @@ export interface Job {
 }
 
 export function encodeJob(j: Job): Uint8Array {
-  if (j.header.length !== HEADER_SIZE) throw new DecodeError('decode-bad-value', 'job.header', 'must be 88 bytes');
+  if (j.header.length !== HEADER_SIZE)
+    throw new DecodeError('decode-bad-value', 'job.header', 'must be 88 bytes');
   return new Writer(200)
     .u64big(j.jobId)
     .varint(j.height)
@@ -120,7 +125,8 @@ export function decodeJob(b: Uint8Array): Job {
   const clean = r.u8('job.clean');
   r.end('job');
   if (clean > 1) throw new DecodeError('decode-bad-value', 'job.clean', 'must be 0 or 1');
-  if (target === 0n || shareTarget < target) throw new DecodeError('decode-bad-value', 'job.target', 'share target below the block target');
+  if (target === 0n || shareTarget < target)
+    throw new DecodeError('decode-bad-value', 'job.target', 'share target below the block target');
   return { jobId, height, header, target, shareTarget, expires, clean: clean === 1 };
 }
 
