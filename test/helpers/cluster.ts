@@ -24,6 +24,8 @@ export interface NodeSpec {
   readonly allow?: readonly string[];
   readonly port?: number;
   readonly extra?: string;
+  /** Recorder keys allowed on the proof channel (a proof identity is generated when set). */
+  readonly recorders?: readonly string[];
 }
 
 export interface LogLine {
@@ -36,6 +38,8 @@ export class NodeProcess {
   readonly logs: LogLine[] = [];
   readonly #waiters: { re: RegExp; resolve: (l: LogLine) => void }[] = [];
   proc: ChildProcess | undefined;
+  /** The proof channel, when the node has recorders. */
+  proof: { key: string; jobs: string; submit: string } | undefined;
   exitCode: number | null = null;
   #exited: Promise<number | null> = Promise.resolve(null);
   stderr = '';
@@ -130,6 +134,9 @@ export async function makeNode(spec: NodeSpec): Promise<NodeProcess> {
   mkdirSync(dir, { recursive: true });
   const id = generateIdentity(join(dir, 'identity'), 'peer');
   const port = spec.port ?? (await freePorts(1))[0]!;
+  const proofPorts = spec.recorders === undefined ? [] : await freePorts(2);
+  const proofKey =
+    spec.recorders === undefined ? undefined : generateIdentity(join(dir, 'identity'), 'proof').publicKey;
   const lines = [
     'network = "local"',
     `data_dir = ${JSON.stringify(dir)}`,
@@ -147,11 +154,22 @@ export async function makeNode(spec: NodeSpec): Promise<NodeProcess> {
       `address = ${JSON.stringify(c.address)}`,
       `key = ${JSON.stringify(c.key)}`,
     ]),
+    ...(spec.recorders === undefined
+      ? []
+      : [
+          '[proof]',
+          `jobs_listen = ["127.0.0.1:${proofPorts[0]}"]`,
+          `submit_listen = ["127.0.0.1:${proofPorts[1]}"]`,
+          `recorders = ${JSON.stringify(spec.recorders)}`,
+        ]),
     spec.extra ?? '',
   ];
   const configPath = join(dir, 'cairnd.toml');
   writeFileSync(configPath, `${lines.join('\n')}\n`);
-  return new NodeProcess(spec.name, dir, port, id.publicKey, configPath);
+  const node = new NodeProcess(spec.name, dir, port, id.publicKey, configPath);
+  if (proofKey !== undefined)
+    node.proof = { key: proofKey, jobs: `127.0.0.1:${proofPorts[0]}`, submit: `127.0.0.1:${proofPorts[1]}` };
+  return node;
 }
 
 /** A test-side peer with its own identity. */
