@@ -10,12 +10,14 @@ import { fileURLToPath } from 'node:url';
 import { OutboundPeer } from '../../services/node/p2p/outbound.ts';
 import type { DecodedBlock } from '../../shared/core/block/types.ts';
 import { LOCAL } from '../../shared/core/params/networks.ts';
+import type { NetworkParams } from '../../shared/core/params/types.ts';
 import { generateIdentity, loadIdentity } from '../../shared/identity/certificate.ts';
 import { silentLogger } from '../../shared/log.ts';
 import type { CurveKeys } from '../../shared/zmq/curve.ts';
 import { freePorts } from '../unit/zmq/ports.ts';
 
 const MAIN = fileURLToPath(new URL('../../services/node/main.ts', import.meta.url));
+const RECORDER_MAIN = fileURLToPath(new URL('../../services/recorder/main.ts', import.meta.url));
 
 export interface NodeSpec {
   readonly name: string;
@@ -26,6 +28,7 @@ export interface NodeSpec {
   readonly extra?: string;
   /** Recorder keys allowed on the proof channel (a proof identity is generated when set). */
   readonly recorders?: readonly string[];
+  readonly network?: 'local' | 'test';
 }
 
 export interface LogLine {
@@ -50,6 +53,8 @@ export class NodeProcess {
     readonly port: number,
     readonly key: string,
     readonly configPath: string,
+    readonly main = MAIN,
+    readonly startedRe = /cairnd .* started/,
   ) {}
 
   get address(): string {
@@ -57,9 +62,13 @@ export class NodeProcess {
   }
 
   start(): Promise<void> {
-    const proc = spawn(process.execPath, ['--import', 'tsx', MAIN, 'start', '--config', this.configPath], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const proc = spawn(
+      process.execPath,
+      ['--import', 'tsx', this.main, 'start', '--config', this.configPath],
+      {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     this.proc = proc;
     this.exitCode = null;
     let buf = '';
@@ -93,7 +102,7 @@ export class NodeProcess {
         resolve(code);
       }),
     );
-    return this.waitLog(/cairnd .* started/, 30_000).then(() => undefined);
+    return this.waitLog(this.startedRe, 30_000).then(() => undefined);
   }
 
   /** Resolves with the first log line (past or future) whose message matches. */
@@ -110,7 +119,13 @@ export class NodeProcess {
           ),
         timeoutMs,
       );
-      this.#waiters.push({ re, resolve: (l) => (clearTimeout(t), resolve(l)) });
+      this.#waiters.push({
+        re,
+        resolve: (l) => {
+          clearTimeout(t);
+          resolve(l);
+        },
+      });
     });
   }
 
@@ -138,7 +153,7 @@ export async function makeNode(spec: NodeSpec): Promise<NodeProcess> {
   const proofKey =
     spec.recorders === undefined ? undefined : generateIdentity(join(dir, 'identity'), 'proof').publicKey;
   const lines = [
-    'network = "local"',
+    `network = "${spec.network ?? 'local'}"`,
     `data_dir = ${JSON.stringify(dir)}`,
     '[log]',
     'level = "info"',
@@ -178,14 +193,18 @@ export function makeProbeIdentity(root: string, name = 'probe'): CurveKeys {
   return loadIdentity(id.secretPath);
 }
 
-export async function probe(node: NodeProcess, identity: CurveKeys): Promise<OutboundPeer> {
-  const genesis = { tipHash: LOCAL.genesisHash, height: 0, work: 0n };
+export async function probe(
+  node: NodeProcess,
+  identity: CurveKeys,
+  params: NetworkParams = LOCAL,
+): Promise<OutboundPeer> {
+  const genesis = { tipHash: params.genesisHash, height: 0, work: 0n };
   const peer = new OutboundPeer(
     {
       address: node.address,
       key: node.key,
       identity,
-      params: LOCAL,
+      params,
       listen: [],
       userAgent: 'cairn-test-probe',
       timeoutMs: 5000,
@@ -221,4 +240,46 @@ export async function eventually(
     if (Date.now() > end) throw new Error(`timed out waiting for: ${what}`);
     await new Promise((r) => setTimeout(r, 100));
   }
+}
+
+export interface RecorderSpec {
+  readonly name: string;
+  readonly root: string;
+  /** Bech32m payout address (for the first node's network). */
+  readonly payout: string;
+  readonly nodes: readonly { node: NodeProcess; network: 'local' | 'test'; payout?: string }[];
+  readonly workers?: number;
+  readonly cpuPercent?: number;
+  readonly strategy?: 'latest' | 'round-robin';
+}
+
+/** Creates a recorder identity and config (not started); returns the process and its key. */
+export function makeRecorderIdentity(root: string, name: string): CurveKeys {
+  return loadIdentity(generateIdentity(join(root, name, 'identity'), 'recorder').secretPath);
+}
+
+export function makeRecorder(spec: RecorderSpec): NodeProcess {
+  const dir = join(spec.root, spec.name);
+  const lines = [
+    `payout = ${JSON.stringify(spec.payout)}`,
+    `workers = ${spec.workers ?? 1}`,
+    `cpu_percent = ${spec.cpuPercent ?? 30}`,
+    `strategy = "${spec.strategy ?? 'latest'}"`,
+    '[log]',
+    'level = "info"',
+    '[identity]',
+    `dir = ${JSON.stringify(join(dir, 'identity'))}`,
+    'name = "recorder"',
+    ...spec.nodes.flatMap((n) => [
+      '[[nodes]]',
+      `jobs = ${JSON.stringify(n.node.proof!.jobs)}`,
+      `submit = ${JSON.stringify(n.node.proof!.submit)}`,
+      `key = ${JSON.stringify(n.node.proof!.key)}`,
+      `network = "${n.network}"`,
+      ...(n.payout === undefined ? [] : [`payout = ${JSON.stringify(n.payout)}`]),
+    ]),
+  ];
+  const configPath = join(dir, 'recorder.toml');
+  writeFileSync(configPath, `${lines.join('\n')}\n`);
+  return new NodeProcess(spec.name, dir, 0, '', configPath, RECORDER_MAIN, /recorder started/);
 }
