@@ -18,7 +18,6 @@ it('cairnd answers version', () => {
 
 it('programs not built yet answer version, and refuse other commands with exit 64 naming their issue', () => {
   for (const [dir, name] of [
-    ['recorder', 'cairn-recorder'],
     ['discovery', 'cairn-discovery'],
     ['cli', 'cairn'],
   ]) {
