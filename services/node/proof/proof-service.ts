@@ -233,7 +233,7 @@ export class ProofService {
         stale: 0,
         invalid: 0,
         work: 0n,
-        bucket: new TokenBucket(200, 400, Date.now()),
+        bucket: new TokenBucket(1000, 2000, Date.now()),
       };
       this.#recorders.set(key, r);
     }
