@@ -222,6 +222,35 @@ describe('proof channel (node side)', () => {
     stranger.close();
   });
 
+  it('malformed submissions get an error reply; a flood is rate-limited; the node keeps serving', async () => {
+    const req = new RequestClient(
+      { endpoint: `tcp://127.0.0.1:${ports[1]}`, keys: recorderId, serverKey: nodeId.publicKey },
+      { logger: silentLogger() },
+    );
+    try {
+      assert.equal(
+        (await req.request(['hello', Buffer.from(hello())], { timeoutMs: 5000 }))[0]!.toString(),
+        'ok',
+      );
+      const bad = await req.request(['submit', Buffer.from([1, 2, 3])], { timeoutMs: 5000 });
+      assert.deepEqual(bad.slice(0, 2).map(String), ['error', 'malformed']);
+      const frames = await req.request(['submit'], { timeoutMs: 5000 });
+      assert.deepEqual(frames.slice(0, 2).map(String), ['error', 'bad-frames']);
+      const codes = new Set<string>();
+      for (let i = 0; i < 2500; i++) {
+        const r = await req.request(
+          ['submit', Buffer.from(encodeSubmission({ jobId: 5n, nonce: BigInt(i) }))],
+          { timeoutMs: 5000 },
+        );
+        codes.add(r[0]!.toString() === 'error' ? r[1]!.toString() : 'answered');
+        if (codes.has('rate-limited')) break;
+      }
+      assert.ok(codes.has('rate-limited'), `a flood is limited (${[...codes].join(',')})`);
+    } finally {
+      req.close();
+    }
+  });
+
   it('generate mines on local only', () => {
     const h = state.chain.tipHeight();
     assert.equal(state.generate(2, payout.owner).length, 2);
