@@ -74,7 +74,7 @@ async function start(argv: Record<string, unknown>): Promise<void> {
   let node: CairnNode | undefined;
   try {
     release = acquirePidFile(join(c.data_dir, 'cairnd.pid'));
-    node = await CairnNode.start(c, log);
+    node = await CairnNode.start(c, log, undefined, () => void stop('rpc stop'));
   } catch (e) {
     release();
     fail(e, log);

@@ -22,8 +22,12 @@ import { ZapHandler } from '../../shared/zmq/zap.ts';
 import { ChainState } from './chain-state.ts';
 import { P2P } from './p2p/p2p.ts';
 import { ProofService } from './proof/proof-service.ts';
+import { nodeRegistry } from './rpc/methods/index.ts';
+import { RpcServer } from './rpc/server.ts';
 
-export const USER_AGENT = `cairnd/${VERSION}`;
+export { USER_AGENT } from './user-agent.ts';
+
+import { USER_AGENT } from './user-agent.ts';
 
 export class CairnNode {
   readonly config: NodeConfig;
@@ -31,13 +35,20 @@ export class CairnNode {
   readonly p2p: P2P;
   /** The proof channel, when recorders are configured. */
   readonly proof: ProofService | undefined;
+  readonly rpc: RpcServer | undefined;
   readonly #zap: ZapHandler;
   readonly #log: Logger;
   #stopped = false;
 
   private constructor(
     config: NodeConfig,
-    parts: { zap: ZapHandler; state: ChainState; p2p: P2P; proof: ProofService | undefined },
+    parts: {
+      zap: ZapHandler;
+      state: ChainState;
+      p2p: P2P;
+      proof: ProofService | undefined;
+      rpc: RpcServer | undefined;
+    },
     log: Logger,
   ) {
     this.config = config;
@@ -45,6 +56,7 @@ export class CairnNode {
     this.state = parts.state;
     this.p2p = parts.p2p;
     this.proof = parts.proof;
+    this.rpc = parts.rpc;
     this.#log = log;
   }
 
@@ -52,6 +64,7 @@ export class CairnNode {
     config: NodeConfig,
     logger: Logger,
     clock = () => Math.floor(Date.now() / 1000),
+    requestStop: () => void = () => undefined,
   ): Promise<CairnNode> {
     const params = NETWORKS[config.network];
     const identity = loadIdentity(peerIdentityPaths(config).secretPath);
@@ -122,7 +135,21 @@ export class CairnNode {
         );
         await proof.start();
       }
-      const node = new CairnNode(config, { zap, state, p2p, proof }, logger);
+      if (proof !== undefined) started.push(() => proof!.stop());
+      let rpc: RpcServer | undefined;
+      if (config.rpc.listen.length > 0) {
+        const registry = nodeRegistry({ params, state, p2p, proof, startedAt: clock(), clock, requestStop });
+        rpc = new RpcServer(
+          { listen: [...config.rpc.listen], dataDir: config.data_dir },
+          { registry, logger: logger.child({ module: 'rpc' }) },
+        );
+        await rpc.start();
+        logger.info(
+          { listen: rpc.addresses() },
+          `JSON-RPC on http://${rpc.addresses().join(', http://')} (cookie in ${config.data_dir}/.cookie)`,
+        );
+      }
+      const node = new CairnNode(config, { zap, state, p2p, proof, rpc }, logger);
       node.#watchTip();
       logger.info(
         { network: params.name, height: state.chain.tipHeight(), key: identity.publicKey },
@@ -157,6 +184,7 @@ export class CairnNode {
     if (this.#stopped) return;
     this.#stopped = true;
     this.#log.info('stopping');
+    await this.rpc?.stop().catch((e) => this.#log.error({ err: e }, 'rpc stop failed'));
     await this.proof?.stop().catch((e) => this.#log.error({ err: e }, 'proof stop failed'));
     await this.p2p.stop().catch((e) => this.#log.error({ err: e }, 'p2p stop failed'));
     await this.state.close().catch((e) => this.#log.error({ err: e }, 'chain state close failed'));

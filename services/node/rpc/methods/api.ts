@@ -1,0 +1,17 @@
+/** What the RPC methods may use of the running node (built by the composition root). */
+import type { NetworkParams } from '../../../../shared/core/params/types.ts';
+import type { ChainState } from '../../chain-state.ts';
+import type { P2P } from '../../p2p/p2p.ts';
+import type { ProofService } from '../../proof/proof-service.ts';
+
+export interface NodeApi {
+  readonly params: NetworkParams;
+  readonly state: ChainState;
+  readonly p2p: P2P;
+  readonly proof: ProofService | undefined;
+  /** Seconds since the epoch when the node started. */
+  readonly startedAt: number;
+  readonly clock: () => number;
+  /** Asks the process to shut down cleanly (like SIGTERM). */
+  requestStop(): void;
+}

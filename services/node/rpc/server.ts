@@ -1,0 +1,341 @@
+/**
+ * The node's HTTP server for JSON-RPC 2.0 (node:http only).
+ *
+ * Routes:
+ *   POST /          JSON-RPC (auth required). Content-Type application/json, text/plain (as
+ *                   bitcoin-cli and Core's curl examples send), application/json-rpc, or none;
+ *                   anything else → 415. Any JSON-RPC answer, errors included, is HTTP 200; only
+ *                   notifications → 204.
+ *   other verb on / → 405 (Allow: POST)
+ *   GET /health     200 "ok", WITHOUT auth (it tells nothing but that the process answers)
+ *   anything else   404 (the REST API will live under /rest/)
+ *
+ * Refusals, checked in this order:
+ *   rate limit (token bucket per client IP, default 100/s burst 200; checked before auth so it also
+ *     slows password guessing) → HTTP 429, Retry-After: 1, body a JSON-RPC error -32000 "rate limited"
+ *   bad or missing credentials → after `authFailDelayMs` (250 ms) HTTP 401 with
+ *     WWW-Authenticate: Basic realm="jsonrpc"
+ *   body over `maxBodyBytes` (1 MB) → 413, connection closed
+ *
+ * Slow clients: `headersTimeout` (min(10 s, requestTimeoutMs)) and `requestTimeout`
+ * (requestTimeoutMs, default 30 s) of node:http. Keep-alive is on (`keepAliveTimeout`, 5 s).
+ * `stop()` stops listening, closes idle keep-alive connections at once, gives in-flight requests
+ * up to `stopGraceMs` (1 s), then closes every connection, and removes the cookie file.
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { isIPv6 } from 'node:net';
+import type { Logger } from '../../../shared/log.ts';
+import { Authenticator, CookieFile } from './auth.ts';
+import { errorResponse, handleJsonRpc } from './jsonrpc.ts';
+import { type MethodRegistry, RPC, type RpcContext } from './method.ts';
+
+export interface RateLimit {
+  /** Tokens added per second. */
+  perSecond: number;
+  /** Bucket size. */
+  burst: number;
+}
+
+export interface RpcServerOptions {
+  /** `host:port`, IPv6 bracketed (`[::1]:2131`); port 0 = any free port (tests). */
+  listen: readonly string[];
+  /** Where `.cookie` is written; undefined = no cookie (then only `rpcauth` users get in). */
+  dataDir?: string;
+  /** `user:salt$hmac` entries (share/rpcauth/rpcauth.py format). */
+  rpcauth?: readonly string[];
+  /** Default 1 MiB. */
+  maxBodyBytes?: number;
+  /** Default 30 000. */
+  requestTimeoutMs?: number;
+  /** Default 5 000. */
+  keepAliveTimeoutMs?: number;
+  /** Default 100/s, burst 200; `false` = none. */
+  rateLimit?: RateLimit | false;
+  /** Wait before a 401. Default 250. */
+  authFailDelayMs?: number;
+  /** Most requests in one batch. Default 1000. */
+  maxBatch?: number;
+  /** How long `stop()` lets in-flight requests finish. Default 1000. */
+  stopGraceMs?: number;
+}
+
+export interface RpcServerModules {
+  registry: MethodRegistry;
+  logger: Logger;
+}
+
+const ACCEPTED_TYPES = new Set(['application/json', 'text/plain', 'application/json-rpc', '']);
+
+/** `host:port` / `[v6]:port`, port 0..65535. Undefined when not one. */
+export function parseListenAddress(text: string): { host: string; port: number } | undefined {
+  const m = /^(?:\[([^\]]+)\]|([^:[\]]+)):(\d{1,5})$/.exec(text);
+  if (m === null) return undefined;
+  const port = Number(m[3]);
+  if (port > 65535) return undefined;
+  if (m[1] !== undefined && !isIPv6(m[1])) return undefined;
+  return { host: m[1] ?? m[2]!, port };
+}
+
+class TokenBuckets {
+  readonly #buckets = new Map<string, { tokens: number; at: number }>();
+  static readonly MAX_TRACKED = 10_000;
+  constructor(readonly limit: RateLimit) {}
+
+  take(ip: string, now: number): boolean {
+    let b = this.#buckets.get(ip);
+    if (b === undefined) {
+      b = { tokens: this.limit.burst, at: now };
+      if (this.#buckets.size >= TokenBuckets.MAX_TRACKED) this.#prune(now);
+    } else {
+      this.#buckets.delete(ip); // keep least-recently-seen first
+      b.tokens = Math.min(this.limit.burst, b.tokens + ((now - b.at) / 1000) * this.limit.perSecond);
+      b.at = now;
+    }
+    this.#buckets.set(ip, b);
+    if (b.tokens < 1) return false;
+    b.tokens -= 1;
+    return true;
+  }
+
+  #prune(now: number): void {
+    // drop buckets that would be full again (forgetting them changes nothing), else the oldest
+    const fullAfterMs = (this.limit.burst / this.limit.perSecond) * 1000;
+    for (const [ip, b] of this.#buckets) {
+      if (now - b.at >= fullAfterMs) this.#buckets.delete(ip);
+    }
+    if (this.#buckets.size >= TokenBuckets.MAX_TRACKED) {
+      const oldest = this.#buckets.keys().next().value;
+      if (oldest !== undefined) this.#buckets.delete(oldest);
+    }
+  }
+}
+
+class BodyTooLarge extends Error {}
+
+function clientIp(req: IncomingMessage): string {
+  const a = req.socket.remoteAddress ?? 'unknown';
+  return a.startsWith('::ffff:') ? a.slice(7) : a;
+}
+
+function readBody(req: IncomingMessage, max: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let done = false;
+    req.on('data', (chunk: Buffer) => {
+      if (done) return;
+      size += chunk.length;
+      if (size > max) {
+        done = true;
+        reject(new BodyTooLarge());
+        return;
+      }
+      chunks.push(chunk);
+    });
+    req.on('end', () => {
+      if (done) return;
+      done = true;
+      resolve(Buffer.concat(chunks).toString('utf8'));
+    });
+    req.on('error', (err) => {
+      if (done) return;
+      done = true;
+      reject(err);
+    });
+  });
+}
+
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+export class RpcServer {
+  readonly #opts: Required<Omit<RpcServerOptions, 'dataDir' | 'rpcauth'>> &
+    Pick<RpcServerOptions, 'dataDir' | 'rpcauth'>;
+  readonly #registry: MethodRegistry;
+  readonly #log: Logger;
+  readonly #servers: Server[] = [];
+  readonly #buckets: TokenBuckets | undefined;
+  #cookie: CookieFile | undefined;
+  #auth: Authenticator | undefined;
+  #bound: string[] = [];
+
+  constructor(opts: RpcServerOptions, modules: RpcServerModules) {
+    for (const a of opts.listen) {
+      if (parseListenAddress(a) === undefined)
+        throw new TypeError(`rpc listen address "${a}" is not host:port`);
+    }
+    this.#opts = {
+      maxBodyBytes: 1024 * 1024,
+      requestTimeoutMs: 30_000,
+      keepAliveTimeoutMs: 5_000,
+      rateLimit: { perSecond: 100, burst: 200 },
+      authFailDelayMs: 250,
+      maxBatch: 1000,
+      stopGraceMs: 1000,
+      ...opts,
+    };
+    this.#registry = modules.registry;
+    this.#log = modules.logger;
+    this.#buckets = this.#opts.rateLimit === false ? undefined : new TokenBuckets(this.#opts.rateLimit);
+    // parse rpcauth now, so a bad entry fails construction (a config error), not the first request
+    new Authenticator({ rpcauth: opts.rpcauth ?? [] });
+  }
+
+  /** The bound addresses (`host:port`, real ports when 0 was asked), after `start()`. */
+  addresses(): string[] {
+    return [...this.#bound];
+  }
+
+  /** The cookie file's path, after `start()` (undefined without a data dir). */
+  get cookiePath(): string | undefined {
+    return this.#cookie?.path;
+  }
+
+  /** Failed authentications from `ip` since start. */
+  authFailures(ip: string): number {
+    return this.#auth?.failures(ip) ?? 0;
+  }
+
+  async start(): Promise<void> {
+    if (this.#opts.dataDir !== undefined) this.#cookie = CookieFile.write(this.#opts.dataDir);
+    this.#auth = new Authenticator({
+      ...(this.#cookie ? { cookiePassword: this.#cookie.password } : {}),
+      rpcauth: this.#opts.rpcauth ?? [],
+    });
+    try {
+      for (const address of this.#opts.listen) {
+        const { host, port } = parseListenAddress(address)!;
+        const server = createServer(
+          {
+            keepAlive: true,
+            requestTimeout: this.#opts.requestTimeoutMs,
+            headersTimeout: Math.min(10_000, this.#opts.requestTimeoutMs),
+            keepAliveTimeout: this.#opts.keepAliveTimeoutMs,
+          },
+          (req, res) => {
+            this.#handle(req, res).catch((err: unknown) => {
+              this.#log.error({ err }, 'rpc request handler failed');
+              if (!res.headersSent) this.#send(res, 500, 'text/plain', 'internal error\n');
+              else res.destroy();
+            });
+          },
+        );
+        this.#servers.push(server);
+        await new Promise<void>((resolve, reject) => {
+          server.once('error', reject);
+          server.listen(port, host, () => {
+            server.off('error', reject);
+            resolve();
+          });
+        });
+        server.on('error', (err) => this.#log.error({ err, address }, 'rpc server error'));
+        const a = server.address() as AddressInfo;
+        const bound = a.family === 'IPv6' ? `[${a.address}]:${a.port}` : `${a.address}:${a.port}`;
+        this.#bound.push(bound);
+        this.#log.info({ address: bound }, 'rpc listening');
+      }
+    } catch (err) {
+      await this.stop();
+      throw err;
+    }
+  }
+
+  async stop(): Promise<void> {
+    const servers = this.#servers.splice(0);
+    await Promise.all(
+      servers.map(async (s) => {
+        const closed = new Promise<void>((resolve) => {
+          s.close(() => resolve());
+        });
+        s.closeIdleConnections();
+        const grace = setTimeout(() => s.closeAllConnections(), this.#opts.stopGraceMs);
+        await closed;
+        clearTimeout(grace);
+      }),
+    );
+    this.#bound = [];
+    this.#cookie?.remove();
+    this.#cookie = undefined;
+  }
+
+  #send(
+    res: ServerResponse,
+    status: number,
+    type: string,
+    body: string,
+    headers: Record<string, string> = {},
+  ): void {
+    res.writeHead(status, {
+      ...headers,
+      'Content-Type': type,
+      'Content-Length': String(Buffer.byteLength(body)),
+    });
+    res.end(body);
+  }
+
+  async #handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const ip = clientIp(req);
+    if (this.#buckets !== undefined && !this.#buckets.take(ip, performance.now())) {
+      // drop the body unread; the connection may stay open
+      req.resume();
+      this.#send(res, 429, 'application/json', `${errorResponse(null, RPC.RATE_LIMITED, 'rate limited')}\n`, {
+        'Retry-After': '1',
+      });
+      return;
+    }
+    const path = (req.url ?? '/').split('?')[0];
+    if (path === '/health') {
+      req.resume();
+      if (req.method === 'GET' || req.method === 'HEAD') this.#send(res, 200, 'text/plain', 'ok\n');
+      else this.#send(res, 405, 'text/plain', 'method not allowed\n', { Allow: 'GET, HEAD' });
+      return;
+    }
+    if (path !== '/') {
+      req.resume();
+      this.#send(res, 404, 'text/plain', 'not found\n');
+      return;
+    }
+    if (req.method !== 'POST') {
+      req.resume();
+      this.#send(res, 405, 'text/plain', 'method not allowed\n', { Allow: 'POST' });
+      return;
+    }
+    const user = this.#auth?.check(req.headers.authorization, ip);
+    if (user === undefined) {
+      req.resume();
+      this.#log.warn({ ip, failures: this.authFailures(ip) }, 'rpc: incorrect credentials');
+      await sleep(this.#opts.authFailDelayMs);
+      this.#send(res, 401, 'text/plain', 'unauthorized\n', { 'WWW-Authenticate': 'Basic realm="jsonrpc"' });
+      return;
+    }
+    const type = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
+    if (!ACCEPTED_TYPES.has(type)) {
+      req.resume();
+      this.#send(res, 415, 'text/plain', 'content type must be application/json\n');
+      return;
+    }
+    const declared = Number(req.headers['content-length'] ?? 0);
+    let body: string;
+    try {
+      if (declared > this.#opts.maxBodyBytes) throw new BodyTooLarge();
+      body = await readBody(req, this.#opts.maxBodyBytes);
+    } catch (err) {
+      if (err instanceof BodyTooLarge) {
+        this.#send(res, 413, 'text/plain', 'request body too large\n', { Connection: 'close' });
+        return;
+      }
+      throw err;
+    }
+    const ctx: RpcContext = { user, ip };
+    const out = await handleJsonRpc(body, this.#registry, ctx, {
+      logger: this.#log,
+      maxBatch: this.#opts.maxBatch,
+    });
+    if (out === undefined) {
+      res.writeHead(204);
+      res.end();
+      return;
+    }
+    this.#send(res, 200, 'application/json', `${out}\n`);
+  }
+}
