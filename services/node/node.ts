@@ -139,8 +139,13 @@ export class CairnNode {
       let rpc: RpcServer | undefined;
       if (config.rpc.listen.length > 0) {
         const registry = nodeRegistry({ params, state, p2p, proof, startedAt: clock(), clock, requestStop });
+        const perSecond = config.rpc.max_requests_per_second;
         rpc = new RpcServer(
-          { listen: [...config.rpc.listen], dataDir: config.data_dir },
+          {
+            listen: [...config.rpc.listen],
+            dataDir: config.data_dir,
+            rateLimit: perSecond === 0 ? false : { perSecond, burst: 2 * perSecond },
+          },
           { registry, logger: logger.child({ module: 'rpc' }) },
         );
         await rpc.start();

@@ -135,6 +135,11 @@ export const NODE_SCHEMA = {
         defaultDoc: '["127.0.0.1:<rpc port>"] (2131 main, 12131 test, 22131 local)',
       },
     ),
+    max_requests_per_second: field(
+      integerType({ min: 0, max: 1_000_000 }),
+      5000,
+      'Requests per second one client IP may make (bursts of twice that); 0 = no limit.',
+    ),
   },
   proof: {
     jobs_listen: field(

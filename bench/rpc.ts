@@ -1,0 +1,116 @@
+/**
+ * JSON-RPC over keep-alive HTTP against a real cairnd (network local), with one peer connected:
+ * getblockcount requests/s, and sendrawtransaction accepted tx/s (each tx relayed to the peer).
+ * Printed with the machine's core count.
+ */
+import { readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { join } from 'node:path';
+import { encodeAddress } from '../shared/core/address.ts';
+import { hashFromHex, toHex } from '../shared/core/bytes.ts';
+import { LOCAL } from '../shared/core/params/networks.ts';
+import type { DecodedTx } from '../shared/core/tx/types.ts';
+import { makeKey, out, signed, spend } from '../test/helpers/chain.ts';
+import { makeNode, type NodeProcess } from '../test/helpers/cluster.ts';
+import { tempDir } from '../test/helpers/node.ts';
+import { freePorts } from '../test/unit/zmq/ports.ts';
+import { type BenchResult, runAsMain } from './result.ts';
+
+export async function benchRpc(): Promise<BenchResult[]> {
+  const root = tempDir('cairn-bench-rpc-');
+  const nodes: NodeProcess[] = [];
+  try {
+    const [pa, pb] = await freePorts(2);
+    const a = await makeNode({ name: 'a', root: root.path, extra: `[rpc]\nlisten = ["127.0.0.1:${pa}"]` });
+    await a.start();
+    nodes.push(a);
+    const b = await makeNode({
+      name: 'b',
+      root: root.path,
+      connect: [{ address: a.address, key: a.key }],
+      extra: `[rpc]\nlisten = ["127.0.0.1:${pb}"]`,
+    });
+    await b.start();
+    nodes.push(b);
+    const auth = `Basic ${Buffer.from(readFileSync(join(a.dir, '.cookie'), 'utf8').trim()).toString('base64')}`;
+    const call = async (method: string, params: unknown[] = []) => {
+      const res = await fetch(`http://127.0.0.1:${pa}/`, {
+        method: 'POST',
+        headers: { authorization: auth, 'content-type': 'application/json' },
+        body: JSON.stringify({ jsonrpc: '2.0', id: 1, method, params }),
+      });
+      const j = (await res.json()) as { result?: unknown; error?: { message: string } };
+      if (j.error) throw new Error(`${method}: ${j.error.message}`);
+      return j.result;
+    };
+
+    // getblockcount, 4 concurrent keep-alive clients, 3 s
+    let count = 0;
+    const end = Date.now() + 3000;
+    const t0 = performance.now();
+    await Promise.all(
+      [0, 1, 2, 3].map(async () => {
+        while (Date.now() < end) {
+          await call('getblockcount');
+          count++;
+        }
+      }),
+    );
+    const reqRate = count / ((performance.now() - t0) / 1000);
+
+    // funding: 40 mature coinbases split into 50 outputs each = 2,000 coins (untimed)
+    const key = makeKey();
+    const addr = encodeAddress(LOCAL.addressPrefix, key.owner);
+    const hashes = (await call('generatetoaddress', [50, addr])) as string[];
+    const splits: DecodedTx[] = [];
+    for (const h of hashes.slice(0, 40)) {
+      const blk = (await call('getblock', [h, 2])) as { tx: { txid: string; vout: { value: number }[] }[] };
+      const cb = blk.tx[0]!;
+      const each = Math.floor((cb.vout[0]!.value - 10_000) / 50);
+      const s = signed({
+        version: 1,
+        kind: 'transfer',
+        inputs: [spend(key, hashFromHex(cb.txid)!, 0)],
+        outputs: Array.from({ length: 50 }, () => out(key.owner, each)),
+      });
+      await call('sendrawtransaction', [toHex(s.raw)]);
+      splits.push(s);
+    }
+    await call('generatetoaddress', [1, addr]);
+    const txs = splits.flatMap((s) =>
+      s.tx.outputs.map((o, v) =>
+        signed({
+          version: 1,
+          kind: 'transfer',
+          inputs: [spend(key, s.txid, v)],
+          outputs: [out(key.owner, o.amount - 1000)],
+        }),
+      ),
+    );
+    const s0 = performance.now();
+    for (let i = 0; i < txs.length; i += 4) {
+      await Promise.all(txs.slice(i, i + 4).map((t) => call('sendrawtransaction', [toHex(t.raw)])));
+    }
+    const txRate = txs.length / ((performance.now() - s0) / 1000);
+    const cores = availableParallelism();
+    return [
+      {
+        name: 'rpc/getblockcount',
+        ops: reqRate,
+        unit: 'req/s',
+        note: `4 keep-alive clients, ${cores} cores`,
+      },
+      {
+        name: 'rpc/sendrawtransaction',
+        ops: txRate,
+        unit: 'tx/s',
+        note: `${txs.length} transfers, 4 at a time, relayed to one peer, ${cores} cores`,
+      },
+    ];
+  } finally {
+    await Promise.all(nodes.map((n) => n.kill()));
+    root.remove();
+  }
+}
+
+await runAsMain(import.meta.url, benchRpc);
