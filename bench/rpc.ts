@@ -13,28 +13,25 @@ import type { DecodedTx } from '../shared/core/tx/types.ts';
 import { makeKey, out, signed, spend } from '../test/helpers/chain.ts';
 import { makeNode, type NodeProcess } from '../test/helpers/cluster.ts';
 import { tempDir } from '../test/helpers/node.ts';
-import { freePorts } from '../test/unit/zmq/ports.ts';
 import { type BenchResult, runAsMain } from './result.ts';
 
 export async function benchRpc(): Promise<BenchResult[]> {
   const root = tempDir('cairn-bench-rpc-');
   const nodes: NodeProcess[] = [];
   try {
-    const [pa, pb] = await freePorts(2);
-    const a = await makeNode({ name: 'a', root: root.path, extra: `[rpc]\nlisten = ["127.0.0.1:${pa}"]` });
+    const a = await makeNode({ name: 'a', root: root.path });
     await a.start();
     nodes.push(a);
     const b = await makeNode({
       name: 'b',
       root: root.path,
       connect: [{ address: a.address, key: a.key }],
-      extra: `[rpc]\nlisten = ["127.0.0.1:${pb}"]`,
     });
     await b.start();
     nodes.push(b);
     const auth = `Basic ${Buffer.from(readFileSync(join(a.dir, '.cookie'), 'utf8').trim()).toString('base64')}`;
     const call = async (method: string, params: unknown[] = []) => {
-      const res = await fetch(`http://127.0.0.1:${pa}/`, {
+      const res = await fetch(`http://127.0.0.1:${a.rpcPort}/`, {
         method: 'POST',
         headers: { authorization: auth, 'content-type': 'application/json' },
         body: JSON.stringify({ jsonrpc: '2.0', id: 1, method, params }),

@@ -43,6 +43,8 @@ export class NodeProcess {
   proc: ChildProcess | undefined;
   /** The proof channel, when the node has recorders. */
   proof: { key: string; jobs: string; submit: string } | undefined;
+  /** The JSON-RPC port on 127.0.0.1. */
+  rpcPort = 0;
   exitCode: number | null = null;
   #exited: Promise<number | null> = Promise.resolve(null);
   stderr = '';
@@ -150,6 +152,7 @@ export async function makeNode(spec: NodeSpec): Promise<NodeProcess> {
   const id = generateIdentity(join(dir, 'identity'), 'peer');
   const port = spec.port ?? (await freePorts(1))[0]!;
   const proofPorts = spec.recorders === undefined ? [] : await freePorts(2);
+  const rpcPort = (await freePorts(1))[0]!;
   const proofKey =
     spec.recorders === undefined ? undefined : generateIdentity(join(dir, 'identity'), 'proof').publicKey;
   const lines = [
@@ -157,6 +160,8 @@ export async function makeNode(spec: NodeSpec): Promise<NodeProcess> {
     `data_dir = ${JSON.stringify(dir)}`,
     '[log]',
     'level = "info"',
+    '[rpc]',
+    `listen = ["127.0.0.1:${rpcPort}"]`,
     '[verify]',
     'workers = 0',
     '[peering]',
@@ -182,6 +187,7 @@ export async function makeNode(spec: NodeSpec): Promise<NodeProcess> {
   const configPath = join(dir, 'cairnd.toml');
   writeFileSync(configPath, `${lines.join('\n')}\n`);
   const node = new NodeProcess(spec.name, dir, port, id.publicKey, configPath);
+  node.rpcPort = rpcPort;
   if (proofKey !== undefined)
     node.proof = { key: proofKey, jobs: `127.0.0.1:${proofPorts[0]}`, submit: `127.0.0.1:${proofPorts[1]}` };
   return node;

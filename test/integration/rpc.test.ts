@@ -14,7 +14,6 @@ import { MINT } from '../../shared/core/tx/types.ts';
 import { makeKey, out, signed, spend } from '../helpers/chain.ts';
 import { eventually, makeNode, type NodeProcess } from '../helpers/cluster.ts';
 import { tempDir } from '../helpers/node.ts';
-import { freePorts } from '../unit/zmq/ports.ts';
 
 const root = tempDir('cairn-it-rpc-');
 const nodes: NodeProcess[] = [];
@@ -44,28 +43,26 @@ async function rpc(node: NodeProcess, port: number, method: string, params: unkn
 
 describe('cairnd JSON-RPC', { timeout: 120_000 }, () => {
   it('mines, relays a transaction to a peer, registers and issues, and answers provenance', async () => {
-    const [pa, pb] = await freePorts(2);
-    const a = await makeNode({ name: 'a', root: root.path, extra: `[rpc]\nlisten = ["127.0.0.1:${pa}"]` });
+    const a = await makeNode({ name: 'a', root: root.path });
     await a.start();
     nodes.push(a);
     const b = await makeNode({
       name: 'b',
       root: root.path,
       connect: [{ address: a.address, key: a.key }],
-      extra: `[rpc]\nlisten = ["127.0.0.1:${pb}"]`,
     });
     await b.start();
     nodes.push(b);
 
-    assert.equal((await rpc(a, pa!, 'getblockcount', [], '__cookie__:wrong')).status, 401);
+    assert.equal((await rpc(a, a.rpcPort, 'getblockcount', [], '__cookie__:wrong')).status, 401);
     const alice = makeKey();
     const addr = encodeAddress(LOCAL.addressPrefix, alice.owner);
-    const mined = (await rpc(a, pa!, 'generatetoaddress', [12, addr])).body!.result as string[];
+    const mined = (await rpc(a, a.rpcPort, 'generatetoaddress', [12, addr])).body!.result as string[];
     assert.equal(mined.length, 12);
-    await eventually('b follows', async () => (await rpc(b, pb!, 'getblockcount')).body!.result === 12);
+    await eventually('b follows', async () => (await rpc(b, b.rpcPort, 'getblockcount')).body!.result === 12);
 
     // spend the first coinbase: register an asset, issue one bitmark (in one go through the pool)
-    const first = (await rpc(a, pa!, 'getblock', [mined[0], 2])).body!.result as {
+    const first = (await rpc(a, a.rpcPort, 'getblock', [mined[0], 2])).body!.result as {
       tx: { txid: string; vout: { value: number }[] }[];
     };
     const cb = first.tx[0]!;
@@ -77,10 +74,10 @@ describe('cairnd JSON-RPC', { timeout: 120_000 }, () => {
       inputs: [spend(alice, hashFromHex(cb.txid)!, 0)],
       outputs: [out(alice.owner, cb.vout[0]!.value - 10_000)],
     });
-    const sent = await rpc(a, pa!, 'sendrawtransaction', [toHex(reg.raw)]);
+    const sent = await rpc(a, a.rpcPort, 'sendrawtransaction', [toHex(reg.raw)]);
     assert.equal(sent.body!.result, hashToHex(reg.txid));
     await eventually('the tx reached b’s mempool', async () =>
-      ((await rpc(b, pb!, 'getrawmempool')).body!.result as string[]).includes(hashToHex(reg.txid)),
+      ((await rpc(b, b.rpcPort, 'getrawmempool')).body!.result as string[]).includes(hashToHex(reg.txid)),
     );
     const issue = signed({
       version: 1,
@@ -90,7 +87,7 @@ describe('cairnd JSON-RPC', { timeout: 120_000 }, () => {
       outputs: [out(alice.owner, 0, MINT), out(alice.owner, cb.vout[0]!.value - 20_000)],
     });
     assert.equal(
-      (await rpc(a, pa!, 'sendrawtransaction', [toHex(issue.raw)])).body!.result,
+      (await rpc(a, a.rpcPort, 'sendrawtransaction', [toHex(issue.raw)])).body!.result,
       hashToHex(issue.txid),
     );
     // a double spend paying less than the transactions it would replace is refused with -26
@@ -100,24 +97,26 @@ describe('cairnd JSON-RPC', { timeout: 120_000 }, () => {
       inputs: [spend(alice, hashFromHex(cb.txid)!, 0)],
       outputs: [out(alice.owner, cb.vout[0]!.value - 5_000)],
     });
-    const refused = await rpc(a, pa!, 'sendrawtransaction', [toHex(double.raw)]);
+    const refused = await rpc(a, a.rpcPort, 'sendrawtransaction', [toHex(double.raw)]);
     assert.equal(refused.body!.error?.code, -26);
-    await rpc(a, pa!, 'generatetoaddress', [1, addr]);
+    await rpc(a, a.rpcPort, 'generatetoaddress', [1, addr]);
     const bm = bitmarkIdOf(issue.txid, 0);
     await eventually(
       'b has the bitmark',
-      async () => (await rpc(b, pb!, 'getbitmark', [hashToHex(bm)])).body!.result !== undefined,
+      async () => (await rpc(b, b.rpcPort, 'getbitmark', [hashToHex(bm)])).body!.result !== undefined,
     );
-    const prov = (await rpc(b, pb!, 'getprovenance', [hashToHex(bm)])).body!.result as { owner: string }[];
+    const prov = (await rpc(b, b.rpcPort, 'getprovenance', [hashToHex(bm)])).body!.result as {
+      owner: string;
+    }[];
     assert.deepEqual(
       prov.map((h) => h.owner),
       [addr],
     );
-    const asset = (await rpc(b, pb!, 'getasset', [hashToHex(assetIdOf(fingerprint))])).body!.result as {
+    const asset = (await rpc(b, b.rpcPort, 'getasset', [hashToHex(assetIdOf(fingerprint))])).body!.result as {
       name: string;
     };
     assert.equal(asset.name, 'RPC asset');
-    const missing = await rpc(a, pa!, 'getblock', ['00'.repeat(32)]);
+    const missing = await rpc(a, a.rpcPort, 'getblock', ['00'.repeat(32)]);
     assert.equal(missing.body!.error?.code, -5);
   });
 });
