@@ -20,6 +20,7 @@ import type { Logger } from '../../shared/log.ts';
 import { VERSION } from '../../shared/version.ts';
 import { ZapHandler } from '../../shared/zmq/zap.ts';
 import { ChainState } from './chain-state.ts';
+import { Feed, type FeedTopic } from './feed/feed.ts';
 import { P2P } from './p2p/p2p.ts';
 import { ProofService } from './proof/proof-service.ts';
 import { nodeRegistry } from './rpc/methods/index.ts';
@@ -36,6 +37,7 @@ export class CairnNode {
   /** The proof channel, when recorders are configured. */
   readonly proof: ProofService | undefined;
   readonly rpc: RpcServer | undefined;
+  readonly feed: Feed | undefined;
   readonly #zap: ZapHandler;
   readonly #log: Logger;
   #stopped = false;
@@ -48,6 +50,7 @@ export class CairnNode {
       p2p: P2P;
       proof: ProofService | undefined;
       rpc: RpcServer | undefined;
+      feed: Feed | undefined;
     },
     log: Logger,
   ) {
@@ -57,6 +60,7 @@ export class CairnNode {
     this.p2p = parts.p2p;
     this.proof = parts.proof;
     this.rpc = parts.rpc;
+    this.feed = parts.feed;
     this.#log = log;
   }
 
@@ -136,6 +140,15 @@ export class CairnNode {
         await proof.start();
       }
       if (proof !== undefined) started.push(() => proof!.stop());
+      let feed: Feed | undefined;
+      if (config.feed.listen.length > 0) {
+        feed = new Feed(
+          { listen: [...config.feed.listen], topics: [...config.feed.topics] as FeedTopic[] },
+          { chain: state.chain, reservoir: state.reservoir, logger: logger.child({ module: 'feed' }) },
+        );
+        await feed.start();
+        started.push(() => feed!.stop());
+      }
       let rpc: RpcServer | undefined;
       if (config.rpc.listen.length > 0) {
         const registry = nodeRegistry({ params, state, p2p, proof, startedAt: clock(), clock, requestStop });
@@ -154,7 +167,7 @@ export class CairnNode {
           `JSON-RPC on http://${rpc.addresses().join(', http://')} (cookie in ${config.data_dir}/.cookie)`,
         );
       }
-      const node = new CairnNode(config, { zap, state, p2p, proof, rpc }, logger);
+      const node = new CairnNode(config, { zap, state, p2p, proof, rpc, feed }, logger);
       node.#watchTip();
       logger.info(
         { network: params.name, height: state.chain.tipHeight(), key: identity.publicKey },
@@ -190,6 +203,7 @@ export class CairnNode {
     this.#stopped = true;
     this.#log.info('stopping');
     await this.rpc?.stop().catch((e) => this.#log.error({ err: e }, 'rpc stop failed'));
+    await this.feed?.stop().catch((e) => this.#log.error({ err: e }, 'feed stop failed'));
     await this.proof?.stop().catch((e) => this.#log.error({ err: e }, 'proof stop failed'));
     await this.p2p.stop().catch((e) => this.#log.error({ err: e }, 'p2p stop failed'));
     await this.state.close().catch((e) => this.#log.error({ err: e }, 'chain state close failed'));

@@ -180,6 +180,19 @@ export const NODE_SCHEMA = {
       'A job is answered `stale` once this old, even if the tip has not moved.',
     ),
   },
+  feed: {
+    listen: field(
+      listType(addressType()),
+      (c) => [`127.0.0.1:${ports(c).feed}`],
+      'Addresses of the public feed (ZMQ PUB, Bitcoin Core format); plain on loopback; empty = no feed.',
+      { defaultDoc: '["127.0.0.1:<feed port>"] (2135 main, 12135 test, 22135 local)' },
+    ),
+    topics: field(
+      listType(enumType(['hashblock', 'rawblock', 'hashtx', 'rawtx', 'sequence'] as const)),
+      ['hashblock', 'rawblock', 'hashtx', 'rawtx', 'sequence'],
+      'Topics published on the feed.',
+    ),
+  },
   storage: {
     map_size_gb: field(
       integerType({ min: 1, max: 1_048_576 }),

@@ -45,6 +45,8 @@ export class NodeProcess {
   proof: { key: string; jobs: string; submit: string } | undefined;
   /** The JSON-RPC port on 127.0.0.1. */
   rpcPort = 0;
+  /** The feed port on 127.0.0.1. */
+  feedPort = 0;
   exitCode: number | null = null;
   #exited: Promise<number | null> = Promise.resolve(null);
   stderr = '';
@@ -152,7 +154,7 @@ export async function makeNode(spec: NodeSpec): Promise<NodeProcess> {
   const id = generateIdentity(join(dir, 'identity'), 'peer');
   const port = spec.port ?? (await freePorts(1))[0]!;
   const proofPorts = spec.recorders === undefined ? [] : await freePorts(2);
-  const rpcPort = (await freePorts(1))[0]!;
+  const [rpcPort, feedPort] = (await freePorts(2)) as [number, number];
   const proofKey =
     spec.recorders === undefined ? undefined : generateIdentity(join(dir, 'identity'), 'proof').publicKey;
   const lines = [
@@ -162,6 +164,8 @@ export async function makeNode(spec: NodeSpec): Promise<NodeProcess> {
     'level = "info"',
     '[rpc]',
     `listen = ["127.0.0.1:${rpcPort}"]`,
+    '[feed]',
+    `listen = ["127.0.0.1:${feedPort}"]`,
     '[verify]',
     'workers = 0',
     '[peering]',
@@ -188,6 +192,7 @@ export async function makeNode(spec: NodeSpec): Promise<NodeProcess> {
   writeFileSync(configPath, `${lines.join('\n')}\n`);
   const node = new NodeProcess(spec.name, dir, port, id.publicKey, configPath);
   node.rpcPort = rpcPort;
+  node.feedPort = feedPort;
   if (proofKey !== undefined)
     node.proof = { key: proofKey, jobs: `127.0.0.1:${proofPorts[0]}`, submit: `127.0.0.1:${proofPorts[1]}` };
   return node;

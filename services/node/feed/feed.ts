@@ -1,0 +1,114 @@
+/**
+ * The public feed in Bitcoin Core's ZMQ format, so stock subscribers (contrib/zmq/zmq_sub.py) work
+ * unchanged: three frames `topic | body | uint32 LE sequence` with one sequence counter per topic.
+ * - hashblock / rawblock: each connected block (hash in display order, as Core; raw bytes).
+ * - hashtx / rawtx: each transaction entering the mempool, and each transaction of a connected block.
+ * - sequence: `hash(32, display order) | label` with C (block connected), D (block disconnected),
+ *   A (tx added to the mempool) and R (tx removed), A and R followed by a uint64 LE mempool sequence.
+ * Plain sockets are refused off loopback by PubSocket (no CURVE here: keep the feed local).
+ */
+import type { DecodedBlock } from '../../../shared/core/block/types.ts';
+import type { DecodedTx } from '../../../shared/core/tx/types.ts';
+import type { Logger } from '../../../shared/log.ts';
+import { PubSocket } from '../../../shared/zmq/publisher.ts';
+import type { Chain } from '../chain/chain.ts';
+import type { Reservoir, ReservoirEntry } from '../reservoir/reservoir.ts';
+
+export type FeedTopic = 'hashblock' | 'rawblock' | 'hashtx' | 'rawtx' | 'sequence';
+
+export interface FeedOptions {
+  readonly listen: readonly string[];
+  readonly topics: readonly FeedTopic[];
+}
+
+export interface FeedModules {
+  readonly chain: Chain;
+  readonly reservoir: Reservoir;
+  readonly logger: Logger;
+}
+
+function displayOrder(hash: Uint8Array): Buffer {
+  return Buffer.from(hash).reverse();
+}
+
+export class Feed {
+  readonly #o: FeedOptions;
+  readonly #m: FeedModules;
+  readonly #counters = new Map<FeedTopic, number>();
+  #mempoolSequence = 0n;
+  #pub: PubSocket | undefined;
+  /** Messages published per topic (for /metrics). */
+  readonly published = new Map<FeedTopic, number>();
+  readonly #onBlock = (block: DecodedBlock) => this.#blockConnected(block);
+  readonly #onDisconnect = (block: DecodedBlock) => this.#sequence(block.hash, 'D');
+  readonly #onAdded = (e: ReservoirEntry) => this.#txAdded(e);
+  readonly #onRemoved = (e: ReservoirEntry, reason: string) => {
+    if (reason !== 'block') this.#sequence(e.txid, 'R', this.#mempoolSequence++);
+  };
+
+  constructor(opts: FeedOptions, modules: FeedModules) {
+    this.#o = opts;
+    this.#m = modules;
+  }
+
+  async start(): Promise<void> {
+    this.#pub = new PubSocket(
+      { endpoints: this.#o.listen.map((a) => `tcp://${a}`) },
+      { logger: this.#m.logger },
+    );
+    await this.#pub.bind();
+    this.#m.chain.on('block:connected', this.#onBlock);
+    this.#m.chain.on('block:disconnected', this.#onDisconnect);
+    this.#m.reservoir.on('tx:added', this.#onAdded);
+    this.#m.reservoir.on('tx:removed', this.#onRemoved);
+    this.#m.logger.info(
+      { listen: this.#o.listen, topics: this.#o.topics },
+      `feed on tcp://${this.#o.listen.join(', tcp://')}`,
+    );
+  }
+
+  async stop(): Promise<void> {
+    this.#m.chain.off('block:connected', this.#onBlock);
+    this.#m.chain.off('block:disconnected', this.#onDisconnect);
+    this.#m.reservoir.off('tx:added', this.#onAdded);
+    this.#m.reservoir.off('tx:removed', this.#onRemoved);
+    this.#pub?.close();
+  }
+
+  #send(topic: FeedTopic, body: Uint8Array): void {
+    if (this.#pub === undefined || !this.#o.topics.includes(topic)) return;
+    const n = this.#counters.get(topic) ?? 0;
+    this.#counters.set(topic, (n + 1) % 2 ** 32);
+    const seq = Buffer.alloc(4);
+    seq.writeUInt32LE(n, 0);
+    this.published.set(topic, (this.published.get(topic) ?? 0) + 1);
+    void this.#pub
+      .publish(topic, body, seq)
+      .catch((e) => this.#m.logger.debug({ err: (e as Error).message }, 'feed publish failed'));
+  }
+
+  #tx(d: DecodedTx): void {
+    this.#send('hashtx', displayOrder(d.txid));
+    this.#send('rawtx', d.raw);
+  }
+
+  #blockConnected(block: DecodedBlock): void {
+    this.#sequence(block.hash, 'C');
+    for (const d of block.txs) this.#tx(d);
+    this.#send('hashblock', displayOrder(block.hash));
+    this.#send('rawblock', block.raw);
+  }
+
+  #txAdded(e: ReservoirEntry): void {
+    this.#sequence(e.txid, 'A', this.#mempoolSequence++);
+    this.#tx(e.tx);
+  }
+
+  #sequence(hash: Uint8Array, label: 'C' | 'D' | 'A' | 'R', mempoolSeq?: bigint): void {
+    const body = Buffer.alloc(33 + (mempoolSeq === undefined ? 0 : 8));
+    displayOrder(hash).copy(body, 0);
+    body.write(label, 32, 'latin1');
+    if (mempoolSeq !== undefined) body.writeBigUInt64LE(mempoolSeq, 33);
+    this.#send('sequence', body);
+  }
+}
