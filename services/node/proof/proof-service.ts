@@ -45,6 +45,8 @@ export interface ProofOptions {
   readonly jobExpirySeconds: number;
   /** Least time between two non-clean job refreshes caused by new pool transactions (ms). */
   readonly refreshMs?: number;
+  /** Submissions per second per recorder, and burst (default 1,000 and 2,000). */
+  readonly submitRate?: { perSecond: number; burst: number };
   /** The current job is published again this often, for recorders that just (re)connected (ms). */
   readonly republishMs?: number;
 }
@@ -233,7 +235,11 @@ export class ProofService {
         stale: 0,
         invalid: 0,
         work: 0n,
-        bucket: new TokenBucket(1000, 2000, Date.now()),
+        bucket: new TokenBucket(
+          this.#o.submitRate?.perSecond ?? 1000,
+          this.#o.submitRate?.burst ?? 2000,
+          Date.now(),
+        ),
       };
       this.#recorders.set(key, r);
     }
