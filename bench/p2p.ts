@@ -13,6 +13,7 @@ import type { DecodedTx } from '../shared/core/tx/types.ts';
 import { silentLogger } from '../shared/log.ts';
 import {
   eventually,
+  heightOf,
   makeNode,
   makeProbeIdentity,
   type NodeProcess,
@@ -51,15 +52,6 @@ function buildChain(blocks: number, txsPerBlock: number): { raw: Uint8Array[]; t
     tip = tipOf(b, tip.height + 1);
   }
   return { raw: out, txs };
-}
-
-async function heightOf(node: NodeProcess, id: ReturnType<typeof makeProbeIdentity>): Promise<number> {
-  const peer = await probe(node, id);
-  try {
-    return await peer.ping();
-  } finally {
-    await peer.close();
-  }
 }
 
 export async function benchP2P(blocks = 2000, txsPerBlock = 50): Promise<BenchResult[]> {

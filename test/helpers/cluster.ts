@@ -239,6 +239,20 @@ export async function pushAll(peer: OutboundPeer, blocks: readonly DecodedBlock[
   }
 }
 
+/** The height a node reports to a probe peer (a fresh connection each time). */
+export async function heightOf(
+  node: NodeProcess,
+  identity: CurveKeys,
+  params: NetworkParams = LOCAL,
+): Promise<number> {
+  const p = await probe(node, identity, params);
+  try {
+    return await p.ping();
+  } finally {
+    await p.close();
+  }
+}
+
 /** Polls `fn` until it returns true (every 100 ms, up to `timeoutMs`). */
 export async function eventually(
   what: string,

@@ -12,6 +12,7 @@ import { RequestClient } from '../../shared/zmq/client.ts';
 import { MemoryLedger, makeKey, out, signed, spend } from '../helpers/chain.ts';
 import {
   eventually,
+  heightOf,
   makeNode,
   makeProbeIdentity,
   type NodeProcess,
@@ -26,15 +27,6 @@ after(async () => {
   await Promise.all(nodes.map((n) => n.kill()));
   root.remove();
 });
-
-async function heightOf(node: NodeProcess, id: ReturnType<typeof makeProbeIdentity>): Promise<number> {
-  const p = await probe(node, id);
-  try {
-    return await p.ping();
-  } finally {
-    await p.close();
-  }
-}
 
 describe('cairnd under faults', { timeout: 300_000 }, () => {
   it('a peer that sends garbage is banned, and the node keeps serving others', async () => {

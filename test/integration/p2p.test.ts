@@ -8,6 +8,7 @@ import { hashToHex } from '../../shared/core/bytes.ts';
 import { MemoryLedger, makeKey } from '../helpers/chain.ts';
 import {
   eventually,
+  heightOf,
   makeNode,
   makeProbeIdentity,
   type NodeProcess,
@@ -26,15 +27,6 @@ after(async () => {
 function chainOf(n: number): DecodedBlock[] {
   for (let i = 0; i < n; i++) sharedLedger.apply(sharedLedger.nextBlock([], sharedMiner.owner));
   return sharedLedger.blocks.slice(1);
-}
-
-async function heightOf(node: NodeProcess, id: ReturnType<typeof makeProbeIdentity>): Promise<number> {
-  const p = await probe(node, id);
-  try {
-    return await p.ping();
-  } finally {
-    await p.close();
-  }
 }
 
 describe('cairnd network', { timeout: 240_000 }, () => {
