@@ -106,7 +106,7 @@ export class NodeProcess {
         resolve(code);
       }),
     );
-    return this.waitLog(this.startedRe, 30_000).then(() => undefined);
+    return this.waitLog(this.startedRe, 60_000).then(() => undefined);
   }
 
   /** Resolves with the first log line (past or future) whose message matches. */
@@ -118,7 +118,10 @@ export class NodeProcess {
         () =>
           reject(
             new Error(
-              `${this.name}: no log line matching ${re} within ${timeoutMs} ms\n${this.stderr.slice(-2000)}`,
+              `${this.name}: no log line matching ${re} within ${timeoutMs} ms (exit ${this.exitCode})\nlast log: ${this.logs
+                .slice(-5)
+                .map((l) => l.msg)
+                .join(' | ')}\n${this.stderr.slice(-2000)}`,
             ),
           ),
         timeoutMs,
@@ -152,9 +155,11 @@ export async function makeNode(spec: NodeSpec): Promise<NodeProcess> {
   const dir = join(spec.root, spec.name);
   mkdirSync(dir, { recursive: true });
   const id = generateIdentity(join(dir, 'identity'), 'peer');
-  const port = spec.port ?? (await freePorts(1))[0]!;
-  const proofPorts = spec.recorders === undefined ? [] : await freePorts(2);
-  const [rpcPort, feedPort] = (await freePorts(2)) as [number, number];
+  // every port of the node from one call, so no two of them can be the same
+  const ports = await freePorts(5);
+  const port = spec.port ?? ports[0]!;
+  const proofPorts = spec.recorders === undefined ? [] : [ports[1]!, ports[2]!];
+  const [rpcPort, feedPort] = [ports[3]!, ports[4]!];
   const proofKey =
     spec.recorders === undefined ? undefined : generateIdentity(join(dir, 'identity'), 'proof').publicKey;
   const lines = [
