@@ -1,5 +1,8 @@
 /** cairnd's exit codes: scripts and service managers can tell why it stopped. */
+import { EXIT_COMMON } from '../../shared/cli/exit.ts';
+
 export const EXIT = {
+  ...EXIT_COMMON,
   ok: 0,
   /** An unexpected failure at run time (see the log). */
   failure: 1,

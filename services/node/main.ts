@@ -6,10 +6,10 @@
 import { join } from 'node:path';
 import yargs, { type Argv } from 'yargs';
 import { hideBin } from 'yargs/helpers';
+import { exitWithError } from '../../shared/cli/exit.ts';
 import { flagsFromArgv } from '../../shared/config/load.ts';
 import { loadNodeConfig, NODE_SCHEMA, type NodeConfig } from '../../shared/config/node-config.ts';
 import { ConfigError } from '../../shared/config/schema.ts';
-import { CairnError } from '../../shared/core/errors.ts';
 import { NETWORKS } from '../../shared/core/params/networks.ts';
 import { generateIdentity, IdentityError } from '../../shared/identity/certificate.ts';
 import { createLogger, type Logger, type LogLevel } from '../../shared/log.ts';
@@ -21,31 +21,19 @@ import { CairnNode } from './node.ts';
 import { AlreadyRunningError, acquirePidFile } from './pid-file.ts';
 import { blockJson } from './render.ts';
 
-/** Maps an error to an exit code and prints what to do about it. */
+/** Maps an error to an exit code (exit-codes.ts) and prints what to do about it. */
 function fail(e: unknown, log?: Logger): never {
-  const say = (m: string) => (log ? log.fatal(m) : console.error(`cairnd: ${m}`));
-  if (e instanceof ConfigError) {
-    say(e.message);
-    process.exit(EXIT.config);
-  }
-  if (e instanceof IdentityError) {
-    say(e.message);
-    process.exit(EXIT.identity);
-  }
-  if (e instanceof StorageError) {
-    say(e.message);
-    process.exit(EXIT.storage);
-  }
-  if (e instanceof AlreadyRunningError) {
-    say(e.message);
-    process.exit(EXIT.alreadyRunning);
-  }
-  if (e instanceof CairnError) {
-    say(`${e.code}: ${e.message}`);
-    process.exit(EXIT.failure);
-  }
-  say(`unexpected failure: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
-  process.exit(EXIT.failure);
+  return exitWithError(
+    'cairnd',
+    e,
+    [
+      [ConfigError, EXIT.config],
+      [IdentityError, EXIT.identity],
+      [StorageError, EXIT.storage],
+      [AlreadyRunningError, EXIT.alreadyRunning],
+    ],
+    log,
+  );
 }
 
 function config(argv: Record<string, unknown>): NodeConfig {

@@ -5,6 +5,7 @@
  */
 import yargs, { type Argv } from 'yargs';
 import { hideBin } from 'yargs/helpers';
+import { exitWithError } from '../../shared/cli/exit.ts';
 import { flagsFromArgv } from '../../shared/config/load.ts';
 import {
   loadRecorderConfig,
@@ -14,7 +15,6 @@ import {
   recorderNodes,
 } from '../../shared/config/recorder-config.ts';
 import { ConfigError } from '../../shared/config/schema.ts';
-import { CairnError } from '../../shared/core/errors.ts';
 import { NETWORKS } from '../../shared/core/params/networks.ts';
 import { generateIdentity, IdentityError, loadIdentity } from '../../shared/identity/certificate.ts';
 import { createLogger, type Logger, type LogLevel } from '../../shared/log.ts';
@@ -24,21 +24,15 @@ import { Recorder } from './recorder.ts';
 
 /** Maps an error to an exit code and prints what to do about it. */
 function fail(e: unknown, log?: Logger): never {
-  const say = (m: string) => (log ? log.fatal(m) : console.error(`cairn-recorder: ${m}`));
-  if (e instanceof ConfigError) {
-    say(e.message);
-    process.exit(EXIT.config);
-  }
-  if (e instanceof IdentityError) {
-    say(e.message);
-    process.exit(EXIT.identity);
-  }
-  if (e instanceof CairnError) {
-    say(`${e.code}: ${e.message}`);
-    process.exit(EXIT.failure);
-  }
-  say(`unexpected failure: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
-  process.exit(EXIT.failure);
+  return exitWithError(
+    'cairn-recorder',
+    e,
+    [
+      [ConfigError, EXIT.config],
+      [IdentityError, EXIT.identity],
+    ],
+    log,
+  );
 }
 
 function config(argv: Record<string, unknown>): RecorderConfig {

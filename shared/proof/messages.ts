@@ -33,7 +33,6 @@ export interface RecorderHello {
 }
 
 const utf8 = new TextEncoder();
-const utf8d = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 /** What the recorder's proof covers: both keys, the payout, its clock and a nonce. */
 export function helloProofContext(
@@ -69,13 +68,7 @@ export function decodeRecorderHello(b: Uint8Array): RecorderHello {
   const genesis = r.bytes(HASH_SIZE, 'hello.genesis');
   const recorderKey = r.bytes(32, 'hello.recorderKey');
   const payout = r.bytes(OWNER_SIZE, 'hello.payout');
-  let userAgent: string;
-  try {
-    userAgent = utf8d.decode(r.varBytes('hello.userAgent', 64));
-  } catch (e) {
-    if (e instanceof DecodeError) throw e;
-    throw new DecodeError('decode-bad-value', 'hello.userAgent', 'not UTF-8');
-  }
+  const userAgent = r.utf8('hello.userAgent', 64);
   const time = r.u64('hello.time');
   const nonce = r.bytes(8, 'hello.nonce');
   const proof = r.bytes(32, 'hello.proof');

@@ -207,18 +207,6 @@ export class Chain extends TypedEmitter<ChainEvents> {
     return raw === undefined ? undefined : decodeBlock(raw);
   }
 
-  /** Block locator of the active chain: the tip, 10 back one by one, then doubling steps, genesis. */
-  locator(): Uint8Array[] {
-    const out: Uint8Array[] = [];
-    let step = 1;
-    for (let h = this.tipHeight(); h > 0; h -= step) {
-      out.push(this.#active[h]!.hash);
-      if (out.length >= 10) step *= 2;
-    }
-    out.push(this.#active[0]!.hash);
-    return out;
-  }
-
   /** The header with the most work that is not invalid (it may lack block data: sync fetches it). */
   bestHeader(): IndexEntry {
     let best = this.tip;

@@ -24,7 +24,6 @@ export const LIMITS = {
   invItems: 1000,
   peers: 100,
   blockBytes: 8_000_000,
-  txBytes: 1_000_000,
 } as const;
 
 export type Command = 'hello' | 'getheaders' | 'getblocks' | 'inv' | 'block' | 'tx' | 'getpeers' | 'ping';
@@ -65,17 +64,6 @@ export interface Hello {
 }
 
 const utf8 = new TextEncoder();
-const utf8d = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
-
-function readString(r: Reader, field: string, max: number): string {
-  const b = r.varBytes(field, max);
-  try {
-    return utf8d.decode(b);
-  } catch {
-    throw new DecodeError('decode-bad-value', field, 'not UTF-8');
-  }
-}
-
 function workBytes(w: bigint): Uint8Array {
   let hex = w.toString(16);
   if (hex.length % 2) hex = `0${hex}`;
@@ -103,11 +91,11 @@ export function decodeHello(b: Uint8Array): Hello {
   const nodeKey = r.bytes(32, 'hello.nodeKey');
   const n = r.count('hello.listen', LIMITS.listenAddresses);
   const listen: string[] = [];
-  for (let i = 0; i < n; i++) listen.push(readString(r, 'hello.listen', LIMITS.addressLength));
+  for (let i = 0; i < n; i++) listen.push(r.utf8('hello.listen', LIMITS.addressLength));
   const tipHash = r.bytes(HASH_SIZE, 'hello.tipHash');
   const height = r.varint('hello.height');
   const workRaw = r.varBytes('hello.work', 32);
-  const userAgent = readString(r, 'hello.userAgent', LIMITS.userAgent);
+  const userAgent = r.utf8('hello.userAgent', LIMITS.userAgent);
   const time = r.u64('hello.time');
   const nonce = r.bytes(8, 'hello.nonce');
   const proof = r.bytes(32, 'hello.proof');
@@ -276,7 +264,7 @@ export function decodePeers(b: Uint8Array): PeerAddress[] {
     const key = r.bytes(32, 'peers.key');
     const m = r.count('peers.addresses', LIMITS.listenAddresses);
     const addresses: string[] = [];
-    for (let k = 0; k < m; k++) addresses.push(readString(r, 'peers.address', LIMITS.addressLength));
+    for (let k = 0; k < m; k++) addresses.push(r.utf8('peers.address', LIMITS.addressLength));
     out.push({ key, addresses });
   }
   r.end('peers');

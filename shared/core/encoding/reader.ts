@@ -8,6 +8,7 @@ import { DecodeError } from '../errors.ts';
 /** LEB128 varints stop at 2^53-1 so every decoded value is an exact JS number. */
 export const MAX_VARINT = Number.MAX_SAFE_INTEGER;
 const MAX_VARINT_BYTES = 8; // 8 × 7 = 56 bits ≥ 53
+const UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 export class Reader {
   readonly #buf: Uint8Array;
@@ -106,6 +107,19 @@ export class Reader {
   varBytes(field: string, max: number): Uint8Array {
     const n = this.varint(field, max);
     return this.bytes(n, field);
+  }
+
+  /**
+   * Length-prefixed UTF-8 text of at most `max` bytes. Strict: invalid UTF-8 is an error, and a
+   * leading byte-order mark is kept (U+FEFF), never silently dropped.
+   */
+  utf8(field: string, max: number): string {
+    const b = this.varBytes(field, max);
+    try {
+      return UTF8.decode(b);
+    } catch {
+      throw new DecodeError('decode-bad-value', field, 'not valid UTF-8');
+    }
   }
 
   /** Decoding a whole message must consume it exactly. */

@@ -33,8 +33,6 @@ const BITMARK_CARRY = 1;
 const BITMARK_MINT = 2;
 
 const utf8 = new TextEncoder();
-// ignoreBOM: a leading EF BB BF stays in the name as U+FEFF (and is then refused), never silently dropped.
-const utf8Strict = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 /** Encodes the signed part (everything but the signatures) then the signatures. */
 export function encodeTx(tx: Transaction): Uint8Array {
@@ -137,13 +135,7 @@ export function readTx(r: Reader, buf: Uint8Array): DecodedTx {
       break;
     }
     case TxKind.asset: {
-      const nameBytes = r.varBytes('asset.name', MAX_ASSET_NAME);
-      let name: string;
-      try {
-        name = utf8Strict.decode(nameBytes);
-      } catch {
-        throw new DecodeError('decode-bad-value', 'asset.name', 'not valid UTF-8');
-      }
+      const name = r.utf8('asset.name', MAX_ASSET_NAME);
       const fingerprint = r.varBytes('asset.fingerprint', MAX_ASSET_FINGERPRINT);
       const metadata = r.varBytes('asset.metadata', MAX_ASSET_METADATA);
       const inputs = readInputs(r);
