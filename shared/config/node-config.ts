@@ -140,6 +140,20 @@ export const NODE_SCHEMA = {
       5000,
       'Requests per second one client IP may make (bursts of twice that); 0 = no limit.',
     ),
+    rest: field(
+      booleanType(),
+      (c) => network(c) === 'local',
+      'Serve the read-only REST API (/rest/) and the web explorer on the RPC port, without authentication.',
+      { defaultDoc: 'false (true on local)' },
+    ),
+  },
+  metrics: {
+    listen: field(
+      listType(addressType()),
+      (c) => [`127.0.0.1:${ports(c).metrics}`],
+      'Addresses of the Prometheus /metrics HTTP listener (no authentication); empty = none.',
+      { defaultDoc: '["127.0.0.1:<metrics port>"] (2132 main, 12132 test, 22132 local)' },
+    ),
   },
   proof: {
     jobs_listen: field(
