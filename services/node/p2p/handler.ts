@@ -36,7 +36,7 @@ import {
   type PushStatus,
 } from './messages.ts';
 import type { PeerBook } from './peer-book.ts';
-import { TokenBucket } from './token-bucket.ts';
+import { TokenBucket } from '../../../shared/token-bucket.ts';
 
 export interface InboundSession {
   readonly key: string;

@@ -33,7 +33,7 @@ import { RequestServer } from '../../../shared/zmq/server.ts';
 import type { ZapHandler } from '../../../shared/zmq/zap.ts';
 import type { ChainState } from '../chain-state.ts';
 import type { BlockTemplate } from '../mining/template.ts';
-import { TokenBucket } from '../p2p/token-bucket.ts';
+import { TokenBucket } from '../../../shared/token-bucket.ts';
 
 export const PROOF_ZAP_DOMAIN = 'proof';
 
