@@ -151,7 +151,20 @@ export class CairnNode {
       }
       let rpc: RpcServer | undefined;
       if (config.rpc.listen.length > 0) {
-        const registry = nodeRegistry({ params, state, p2p, proof, startedAt: clock(), clock, requestStop });
+        const registry = nodeRegistry({
+          params,
+          state,
+          p2p,
+          proof,
+          banSeconds: config.peering.ban_seconds,
+          feed: {
+            listen: feed === undefined ? [] : [...config.feed.listen],
+            topics: [...config.feed.topics],
+          },
+          startedAt: clock(),
+          clock,
+          requestStop,
+        });
         const perSecond = config.rpc.max_requests_per_second;
         rpc = new RpcServer(
           {

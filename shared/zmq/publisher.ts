@@ -23,6 +23,9 @@ import {
 } from './options.ts';
 import { ZapHandler } from './zap.ts';
 
+/** Messages a subscriber may fall behind before it loses some (per subscriber). */
+export const DEFAULT_SEND_HWM = 10_000;
+
 export interface PubSocketOptions {
   endpoints: string[];
   /** CURVE server keys and ZAP domain; omit for a plain socket (loopback endpoints only). */
@@ -88,7 +91,7 @@ export class PubSocket {
       ...(o.curve === undefined ? {} : serverOptions(o.curve.keys, o.curve.zapDomain)),
       ...heartbeatSocketOptions(o.heartbeat),
       ipv6: o.endpoints.some(isIpv6Endpoint),
-      sendHighWaterMark: o.sendHighWaterMark ?? 10_000,
+      sendHighWaterMark: o.sendHighWaterMark ?? DEFAULT_SEND_HWM,
       linger: o.lingerMs ?? 500,
     });
     const bound: string[] = [];

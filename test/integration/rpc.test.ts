@@ -3,8 +3,6 @@
  * node reaching its peer's mempool, provenance of a bitmark, errors with Core's codes.
  */
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { encodeAddress } from '../../shared/core/address.ts';
 import { hashFromHex, hashToHex, toHex } from '../../shared/core/bytes.ts';
@@ -14,6 +12,7 @@ import { MINT } from '../../shared/core/tx/types.ts';
 import { makeKey, out, signed, spend } from '../helpers/chain.ts';
 import { eventually, makeNode, type NodeProcess } from '../helpers/cluster.ts';
 import { tempDir } from '../helpers/node.ts';
+import { rpc } from '../helpers/rpc.ts';
 
 const root = tempDir('cairn-it-rpc-');
 const nodes: NodeProcess[] = [];
@@ -21,25 +20,6 @@ after(async () => {
   await Promise.all(nodes.map((n) => n.kill()));
   root.remove();
 });
-
-async function rpc(node: NodeProcess, port: number, method: string, params: unknown[] = [], cookie?: string) {
-  const auth = cookie ?? readFileSync(join(node.dir, '.cookie'), 'utf8').trim();
-  const res = await fetch(`http://127.0.0.1:${port}/`, {
-    method: 'POST',
-    headers: {
-      authorization: `Basic ${Buffer.from(auth).toString('base64')}`,
-      'content-type': 'application/json',
-    },
-    body: JSON.stringify({ jsonrpc: '2.0', id: 1, method, params }),
-  });
-  return {
-    status: res.status,
-    body:
-      res.status === 200
-        ? ((await res.json()) as { result?: unknown; error?: { code: number; message: string } })
-        : undefined,
-  };
-}
 
 describe('cairnd JSON-RPC', { timeout: 120_000 }, () => {
   it('mines, relays a transaction to a peer, registers and issues, and answers provenance', async () => {
@@ -54,15 +34,15 @@ describe('cairnd JSON-RPC', { timeout: 120_000 }, () => {
     await b.start();
     nodes.push(b);
 
-    assert.equal((await rpc(a, a.rpcPort, 'getblockcount', [], '__cookie__:wrong')).status, 401);
+    assert.equal((await rpc(a, 'getblockcount', [], '__cookie__:wrong')).status, 401);
     const alice = makeKey();
     const addr = encodeAddress(LOCAL.addressPrefix, alice.owner);
-    const mined = (await rpc(a, a.rpcPort, 'generatetoaddress', [12, addr])).body!.result as string[];
+    const mined = (await rpc(a, 'generatetoaddress', [12, addr])).body!.result as string[];
     assert.equal(mined.length, 12);
-    await eventually('b follows', async () => (await rpc(b, b.rpcPort, 'getblockcount')).body!.result === 12);
+    await eventually('b follows', async () => (await rpc(b, 'getblockcount')).body!.result === 12);
 
     // spend the first coinbase: register an asset, issue one bitmark (in one go through the pool)
-    const first = (await rpc(a, a.rpcPort, 'getblock', [mined[0], 2])).body!.result as {
+    const first = (await rpc(a, 'getblock', [mined[0], 2])).body!.result as {
       tx: { txid: string; vout: { value: number }[] }[];
     };
     const cb = first.tx[0]!;
@@ -74,10 +54,10 @@ describe('cairnd JSON-RPC', { timeout: 120_000 }, () => {
       inputs: [spend(alice, hashFromHex(cb.txid)!, 0)],
       outputs: [out(alice.owner, cb.vout[0]!.value - 10_000)],
     });
-    const sent = await rpc(a, a.rpcPort, 'sendrawtransaction', [toHex(reg.raw)]);
+    const sent = await rpc(a, 'sendrawtransaction', [toHex(reg.raw)]);
     assert.equal(sent.body!.result, hashToHex(reg.txid));
     await eventually('the tx reached b’s mempool', async () =>
-      ((await rpc(b, b.rpcPort, 'getrawmempool')).body!.result as string[]).includes(hashToHex(reg.txid)),
+      ((await rpc(b, 'getrawmempool')).body!.result as string[]).includes(hashToHex(reg.txid)),
     );
     const issue = signed({
       version: 1,
@@ -87,7 +67,7 @@ describe('cairnd JSON-RPC', { timeout: 120_000 }, () => {
       outputs: [out(alice.owner, 0, MINT), out(alice.owner, cb.vout[0]!.value - 20_000)],
     });
     assert.equal(
-      (await rpc(a, a.rpcPort, 'sendrawtransaction', [toHex(issue.raw)])).body!.result,
+      (await rpc(a, 'sendrawtransaction', [toHex(issue.raw)])).body!.result,
       hashToHex(issue.txid),
     );
     // a double spend paying less than the transactions it would replace is refused with -26
@@ -97,26 +77,26 @@ describe('cairnd JSON-RPC', { timeout: 120_000 }, () => {
       inputs: [spend(alice, hashFromHex(cb.txid)!, 0)],
       outputs: [out(alice.owner, cb.vout[0]!.value - 5_000)],
     });
-    const refused = await rpc(a, a.rpcPort, 'sendrawtransaction', [toHex(double.raw)]);
+    const refused = await rpc(a, 'sendrawtransaction', [toHex(double.raw)]);
     assert.equal(refused.body!.error?.code, -26);
-    await rpc(a, a.rpcPort, 'generatetoaddress', [1, addr]);
+    await rpc(a, 'generatetoaddress', [1, addr]);
     const bm = bitmarkIdOf(issue.txid, 0);
     await eventually(
       'b has the bitmark',
-      async () => (await rpc(b, b.rpcPort, 'getbitmark', [hashToHex(bm)])).body!.result !== undefined,
+      async () => (await rpc(b, 'getbitmark', [hashToHex(bm)])).body!.result !== undefined,
     );
-    const prov = (await rpc(b, b.rpcPort, 'getprovenance', [hashToHex(bm)])).body!.result as {
+    const prov = (await rpc(b, 'getprovenance', [hashToHex(bm)])).body!.result as {
       owner: string;
     }[];
     assert.deepEqual(
       prov.map((h) => h.owner),
       [addr],
     );
-    const asset = (await rpc(b, b.rpcPort, 'getasset', [hashToHex(assetIdOf(fingerprint))])).body!.result as {
+    const asset = (await rpc(b, 'getasset', [hashToHex(assetIdOf(fingerprint))])).body!.result as {
       name: string;
     };
     assert.equal(asset.name, 'RPC asset');
-    const missing = await rpc(a, a.rpcPort, 'getblock', ['00'.repeat(32)]);
+    const missing = await rpc(a, 'getblock', ['00'.repeat(32)]);
     assert.equal(missing.body!.error?.code, -5);
   });
 });

@@ -221,6 +221,51 @@ export class P2P {
     return this.#sync.run();
   }
 
+  /**
+   * Operator peer control (RPC addnode): `add` keeps the peer as a static peer (dialled and
+   * redialled like a `connect` entry), `onetry` dials it once now, `remove` forgets it and drops
+   * the connection. Returns false when the key or address is unusable.
+   */
+  addNode(key: string, address: string, command: 'add' | 'remove' | 'onetry'): boolean {
+    const now = this.#m.clock();
+    if (command === 'remove') {
+      const had = this.book.get(key) !== undefined;
+      void this.#disconnect(key, 'removed by operator');
+      this.book.forget(key);
+      return had;
+    }
+    const r = this.book.add(key, [address], command === 'add' ? 'static' : 'gossip', now);
+    if (r === undefined || !r.addresses.includes(address)) return false;
+    // the operator's address first, and no back-off from earlier failures
+    r.addresses = [address, ...r.addresses.filter((a) => a !== address)];
+    this.#retryAt.delete(key);
+    this.#failures.delete(key);
+    if (command === 'onetry') {
+      if (!this.#outbound.has(key) && !this.#connecting.has(key)) void this.#connect(r);
+    } else void this.#maintain();
+    return true;
+  }
+
+  /** Drops the outbound connection to `key` (RPC disconnectnode); false when there was none. */
+  async disconnectPeer(key: string): Promise<boolean> {
+    if (!this.#outbound.has(key)) return false;
+    await this.#disconnect(key, 'disconnected by operator');
+    return true;
+  }
+
+  /** Bans `key` until `until` (seconds since the epoch), or lifts the ban when `until` is 0 (RPC setban). */
+  setBan(key: string, until: number, reason: string): boolean {
+    const r = this.book.get(key) ?? this.book.add(key, [], 'inbound', this.#m.clock());
+    if (r === undefined) return false;
+    r.bannedUntil = until;
+    r.score = 0;
+    if (until > 0) {
+      r.banReason = reason;
+      void this.#disconnect(key, 'banned by operator');
+    } else delete r.banReason;
+    return true;
+  }
+
   #wantOutbound(key: string): void {
     if (!this.#outbound.has(key) && !this.#stopping) void this.#maintain();
   }

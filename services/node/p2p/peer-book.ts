@@ -74,6 +74,18 @@ export class PeerBook {
     if (victim !== undefined) this.#peers.delete(victim.key);
   }
 
+  /** Removes a peer (operator `addnode … remove`); a banned peer keeps its record so the ban holds. */
+  forget(key: string): void {
+    const r = this.#peers.get(key);
+    if (r !== undefined && r.bannedUntil === 0) this.#peers.delete(key);
+    else if (r !== undefined) r.addresses = [];
+  }
+
+  /** Peers banned at `now`. */
+  banned(now: number): PeerRecord[] {
+    return this.all().filter((r) => r.bannedUntil > now);
+  }
+
   isBanned(key: string, now: number): boolean {
     const r = this.#peers.get(key);
     return r !== undefined && r.bannedUntil > now;

@@ -24,7 +24,14 @@ export interface JsonRpcOptions {
   logger?: Logger;
   /** Most requests in one batch (default 1000); a bigger batch is one -32600 error. */
   maxBatch?: number;
+  /**
+   * Told of every call of a method: its name (`(unknown)` for a method not registered, so a client
+   * cannot grow the label set) and `ok` or the JSON-RPC error code (for /metrics).
+   */
+  onCall?: OnCall;
 }
+
+export type OnCall = (method: string, status: string) => void;
 
 /** Raw bytes would serialise as `{"0":..}`: methods must render them (hex, display order) themselves. */
 export function jsonReplacer(_key: string, value: unknown): unknown {
@@ -56,6 +63,7 @@ async function handleOne(
   registry: MethodRegistry,
   ctx: RpcContext,
   logger: Logger | undefined,
+  onCall: OnCall | undefined,
 ): Promise<string | undefined> {
   if (typeof req !== 'object' || req === null || Array.isArray(req)) {
     return errorResponse(null, RPC.INVALID_REQUEST, 'invalid request: not an object');
@@ -86,14 +94,19 @@ async function handleOne(
 
   const def = registry.get(r.method);
   if (def === undefined) {
+    onCall?.('(unknown)', String(RPC.METHOD_NOT_FOUND));
     return reply(errorResponse(replyId, RPC.METHOD_NOT_FOUND, `method not found: ${r.method.slice(0, 64)}`));
   }
   try {
     const args = validateParams(def, params);
     const result = await def.run(args, ctx);
-    if (notification) return undefined;
-    return JSON.stringify({ jsonrpc: '2.0', result: result ?? null, id: replyId }, jsonReplacer);
+    const text = notification
+      ? undefined
+      : JSON.stringify({ jsonrpc: '2.0', result: result ?? null, id: replyId }, jsonReplacer);
+    onCall?.(def.name, 'ok');
+    return text;
   } catch (err) {
+    onCall?.(def.name, String(err instanceof RpcError ? err.rpcCode : RPC.INTERNAL));
     if (err instanceof RpcError) return reply(errorResponse(replyId, err.rpcCode, err.message, err.data));
     logger?.error({ err, method: def.name, user: ctx.user, ip: ctx.ip }, 'rpc method failed');
     return reply(errorResponse(replyId, RPC.INTERNAL, 'internal error'));
@@ -116,7 +129,7 @@ export async function handleJsonRpc(
   } catch {
     return errorResponse(null, RPC.PARSE, 'parse error');
   }
-  if (!Array.isArray(parsed)) return handleOne(parsed, registry, ctx, opts.logger);
+  if (!Array.isArray(parsed)) return handleOne(parsed, registry, ctx, opts.logger, opts.onCall);
   if (parsed.length === 0) return errorResponse(null, RPC.INVALID_REQUEST, 'invalid request: empty batch');
   const maxBatch = opts.maxBatch ?? 1000;
   if (parsed.length > maxBatch) {
@@ -125,7 +138,7 @@ export async function handleJsonRpc(
   // One after the other: a batch cannot start a thousand heavy calls at once.
   const out: string[] = [];
   for (const req of parsed) {
-    const s = await handleOne(req, registry, ctx, opts.logger);
+    const s = await handleOne(req, registry, ctx, opts.logger, opts.onCall);
     if (s !== undefined) out.push(s);
   }
   return out.length === 0 ? undefined : `[${out.join(',')}]`;

@@ -66,6 +66,10 @@ export const RPC = {
   VERIFY_ALREADY_IN_CHAIN: -27,
   IN_WARMUP: -28,
   CLIENT_NOT_CONNECTED: -9,
+  CLIENT_NODE_ALREADY_ADDED: -23,
+  CLIENT_NODE_NOT_ADDED: -24,
+  CLIENT_NODE_NOT_CONNECTED: -29,
+  CLIENT_INVALID_IP_OR_SUBNET: -30,
 } as const;
 
 /** An error a method throws on purpose: its code, message and data go to the client as they are. */

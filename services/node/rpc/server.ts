@@ -8,7 +8,9 @@
  *                   notifications → 204.
  *   other verb on / → 405 (Allow: POST)
  *   GET /health     200 "ok", WITHOUT auth (it tells nothing but that the process answers)
- *   anything else   404 (the REST API will live under /rest/)
+ *   other paths, and GET/HEAD on /: offered first to the `routes` module when there is one (REST and
+ *                   the explorer, services/node/rest), after the rate limit; what it declines → 404
+ *                   (405 for / as above)
  *
  * Refusals, checked in this order:
  *   rate limit (token bucket per client IP, default 100/s burst 200; checked before auth so it also
@@ -27,7 +29,7 @@ import type { AddressInfo } from 'node:net';
 import { isIPv6 } from 'node:net';
 import type { Logger } from '../../../shared/log.ts';
 import { Authenticator, CookieFile } from './auth.ts';
-import { errorResponse, handleJsonRpc } from './jsonrpc.ts';
+import { errorResponse, handleJsonRpc, type OnCall } from './jsonrpc.ts';
 import { type MethodRegistry, RPC, type RpcContext } from './method.ts';
 
 export interface RateLimit {
@@ -63,6 +65,15 @@ export interface RpcServerOptions {
 export interface RpcServerModules {
   registry: MethodRegistry;
   logger: Logger;
+  /** More routes on the same port (REST, explorer); no auth is checked for them here. */
+  routes?: HttpRoutes;
+  /** Told of every method call and its outcome (metrics). */
+  onCall?: OnCall;
+}
+
+/** A handler of other paths: answers and returns true, or returns false (then 404 / 405). */
+export interface HttpRoutes {
+  handle(req: IncomingMessage, res: ServerResponse, path: string): boolean | Promise<boolean>;
 }
 
 const ACCEPTED_TYPES = new Set(['application/json', 'text/plain', 'application/json-rpc', '']);
@@ -152,6 +163,8 @@ export class RpcServer {
   readonly #opts: Required<Omit<RpcServerOptions, 'dataDir' | 'rpcauth'>> &
     Pick<RpcServerOptions, 'dataDir' | 'rpcauth'>;
   readonly #registry: MethodRegistry;
+  readonly #routes: HttpRoutes | undefined;
+  readonly #onCall: OnCall | undefined;
   readonly #log: Logger;
   readonly #servers: Server[] = [];
   readonly #buckets: TokenBuckets | undefined;
@@ -175,6 +188,8 @@ export class RpcServer {
       ...opts,
     };
     this.#registry = modules.registry;
+    this.#routes = modules.routes;
+    this.#onCall = modules.onCall;
     this.#log = modules.logger;
     this.#buckets = this.#opts.rateLimit === false ? undefined : new TokenBuckets(this.#opts.rateLimit);
     // parse rpcauth now, so a bad entry fails construction (a config error), not the first request
@@ -290,6 +305,9 @@ export class RpcServer {
       else this.#send(res, 405, 'text/plain', 'method not allowed\n', { Allow: 'GET, HEAD' });
       return;
     }
+    if (this.#routes !== undefined && (path !== '/' || req.method === 'GET' || req.method === 'HEAD')) {
+      if (await this.#routes.handle(req, res, path ?? '/')) return;
+    }
     if (path !== '/') {
       req.resume();
       this.#send(res, 404, 'text/plain', 'not found\n');
@@ -330,6 +348,7 @@ export class RpcServer {
     const out = await handleJsonRpc(body, this.#registry, ctx, {
       logger: this.#log,
       maxBatch: this.#opts.maxBatch,
+      ...(this.#onCall === undefined ? {} : { onCall: this.#onCall }),
     });
     if (out === undefined) {
       res.writeHead(204);
