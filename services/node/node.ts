@@ -21,8 +21,11 @@ import { VERSION } from '../../shared/version.ts';
 import { ZapHandler } from '../../shared/zmq/zap.ts';
 import { ChainState } from './chain-state.ts';
 import { Feed, type FeedTopic } from './feed/feed.ts';
+import { NodeMetrics } from './metrics/metrics.ts';
+import { MetricsServer } from './metrics/server.ts';
 import { P2P } from './p2p/p2p.ts';
 import { ProofService } from './proof/proof-service.ts';
+import { RestApi } from './rest/rest.ts';
 import { nodeRegistry } from './rpc/methods/index.ts';
 import { RpcServer } from './rpc/server.ts';
 
@@ -38,6 +41,7 @@ export class CairnNode {
   readonly proof: ProofService | undefined;
   readonly rpc: RpcServer | undefined;
   readonly feed: Feed | undefined;
+  readonly metrics: MetricsServer | undefined;
   readonly #zap: ZapHandler;
   readonly #log: Logger;
   #stopped = false;
@@ -51,6 +55,7 @@ export class CairnNode {
       proof: ProofService | undefined;
       rpc: RpcServer | undefined;
       feed: Feed | undefined;
+      metrics: MetricsServer | undefined;
     },
     log: Logger,
   ) {
@@ -61,6 +66,7 @@ export class CairnNode {
     this.proof = parts.proof;
     this.rpc = parts.rpc;
     this.feed = parts.feed;
+    this.metrics = parts.metrics;
     this.#log = log;
   }
 
@@ -149,6 +155,14 @@ export class CairnNode {
         await feed.start();
         started.push(() => feed!.stop());
       }
+      const metrics = new NodeMetrics({
+        chain: state.chain,
+        reservoir: state.reservoir,
+        p2p,
+        proof,
+        feed,
+        clock,
+      });
       let rpc: RpcServer | undefined;
       if (config.rpc.listen.length > 0) {
         const registry = nodeRegistry({
@@ -172,7 +186,14 @@ export class CairnNode {
             dataDir: config.data_dir,
             rateLimit: perSecond === 0 ? false : { perSecond, burst: 2 * perSecond },
           },
-          { registry, logger: logger.child({ module: 'rpc' }) },
+          {
+            registry,
+            logger: logger.child({ module: 'rpc' }),
+            onCall: metrics.rpcCall,
+            ...(config.rpc.rest
+              ? { routes: new RestApi({ registry, params, logger: logger.child({ module: 'rest' }) }) }
+              : {}),
+          },
         );
         await rpc.start();
         logger.info(
@@ -180,7 +201,20 @@ export class CairnNode {
           `JSON-RPC on http://${rpc.addresses().join(', http://')} (cookie in ${config.data_dir}/.cookie)`,
         );
       }
-      const node = new CairnNode(config, { zap, state, p2p, proof, rpc, feed }, logger);
+      if (rpc !== undefined) started.push(() => rpc!.stop());
+      let metricsServer: MetricsServer | undefined;
+      if (config.metrics.listen.length > 0) {
+        metricsServer = new MetricsServer(
+          { listen: [...config.metrics.listen] },
+          { metrics, logger: logger.child({ module: 'metrics' }) },
+        );
+        await metricsServer.start();
+      }
+      const node = new CairnNode(
+        config,
+        { zap, state, p2p, proof, rpc, feed, metrics: metricsServer },
+        logger,
+      );
       node.#watchTip();
       logger.info(
         { network: params.name, height: state.chain.tipHeight(), key: identity.publicKey },
@@ -215,6 +249,7 @@ export class CairnNode {
     if (this.#stopped) return;
     this.#stopped = true;
     this.#log.info('stopping');
+    await this.metrics?.stop().catch((e) => this.#log.error({ err: e }, 'metrics stop failed'));
     await this.rpc?.stop().catch((e) => this.#log.error({ err: e }, 'rpc stop failed'));
     await this.feed?.stop().catch((e) => this.#log.error({ err: e }, 'feed stop failed'));
     await this.proof?.stop().catch((e) => this.#log.error({ err: e }, 'proof stop failed'));

@@ -207,6 +207,21 @@ export const NODE_SCHEMA = {
       'Topics published on the feed.',
     ),
   },
+  discovery: {
+    servers: field(
+      tablesType(
+        { address: addressType({ hostnames: true }), key: keyType() },
+        { describe: 'KEY@ADDRESS', split: splitConnect },
+      ),
+      [],
+      'cairn-discovery services to register with and ask for peers: [[discovery.servers]] tables of address (its request socket) and key (env/flag: KEY@ADDRESS,...).',
+    ),
+    register: field(
+      booleanType(),
+      true,
+      'Register this node’s announce (or listen) addresses with the discovery services; false: only ask them for peers.',
+    ),
+  },
   storage: {
     map_size_gb: field(
       integerType({ min: 1, max: 1_048_576 }),

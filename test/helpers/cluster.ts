@@ -47,6 +47,8 @@ export class NodeProcess {
   rpcPort = 0;
   /** The feed port on 127.0.0.1. */
   feedPort = 0;
+  /** The Prometheus /metrics port on 127.0.0.1. */
+  metricsPort = 0;
   exitCode: number | null = null;
   #exited: Promise<number | null> = Promise.resolve(null);
   stderr = '';
@@ -156,10 +158,10 @@ export async function makeNode(spec: NodeSpec): Promise<NodeProcess> {
   mkdirSync(dir, { recursive: true });
   const id = generateIdentity(join(dir, 'identity'), 'peer');
   // every port of the node from one call, so no two of them can be the same
-  const ports = await freePorts(5);
+  const ports = await freePorts(6);
   const port = spec.port ?? ports[0]!;
   const proofPorts = spec.recorders === undefined ? [] : [ports[1]!, ports[2]!];
-  const [rpcPort, feedPort] = [ports[3]!, ports[4]!];
+  const [rpcPort, feedPort, metricsPort] = [ports[3]!, ports[4]!, ports[5]!];
   const proofKey =
     spec.recorders === undefined ? undefined : generateIdentity(join(dir, 'identity'), 'proof').publicKey;
   const lines = [
@@ -171,6 +173,8 @@ export async function makeNode(spec: NodeSpec): Promise<NodeProcess> {
     `listen = ["127.0.0.1:${rpcPort}"]`,
     '[feed]',
     `listen = ["127.0.0.1:${feedPort}"]`,
+    '[metrics]',
+    `listen = ["127.0.0.1:${metricsPort}"]`,
     '[verify]',
     'workers = 0',
     '[peering]',
@@ -198,6 +202,7 @@ export async function makeNode(spec: NodeSpec): Promise<NodeProcess> {
   const node = new NodeProcess(spec.name, dir, port, id.publicKey, configPath);
   node.rpcPort = rpcPort;
   node.feedPort = feedPort;
+  node.metricsPort = metricsPort;
   if (proofKey !== undefined)
     node.proof = { key: proofKey, jobs: `127.0.0.1:${proofPorts[0]}`, submit: `127.0.0.1:${proofPorts[1]}` };
   return node;

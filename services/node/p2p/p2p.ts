@@ -13,7 +13,7 @@ import type { Chain } from '../chain/chain.ts';
 import type { Reservoir } from '../reservoir/reservoir.ts';
 import { PeerRequestHandler } from './handler.ts';
 import { OutboundPeer } from './outbound.ts';
-import { PeerBook, type PeerRecord, ringTargets } from './peer-book.ts';
+import { PeerBook, type PeerRecord, type PeerSource, ringTargets } from './peer-book.ts';
 import { Relay } from './relay.ts';
 import { Sync } from './sync.ts';
 
@@ -219,6 +219,26 @@ export class P2P {
   /** Runs sync now (e.g. after a peer announced more work); resolves when the pass ends. */
   syncNow(): Promise<void> {
     return this.#sync.run();
+  }
+
+  /**
+   * Peers heard of from a peer source (the discovery service): added to the book (bad keys and
+   * undialable addresses are dropped there); new ones make the node look for connections at once.
+   */
+  addPeers(peers: readonly { key: string; addresses: readonly string[] }[], source: PeerSource): number {
+    const now = this.#m.clock();
+    let fresh = 0;
+    for (const p of peers) {
+      const known = this.book.get(p.key) !== undefined;
+      if (this.book.add(p.key, p.addresses, source, now) !== undefined && !known) fresh++;
+    }
+    if (fresh > 0 && !this.#stopping) void this.#maintain();
+    return fresh;
+  }
+
+  /** True while the node has fewer outbound peers than `max_outbound`. */
+  wantsPeers(): boolean {
+    return this.#outbound.size < this.#o.maxOutbound;
   }
 
   /**

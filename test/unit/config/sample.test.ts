@@ -50,7 +50,13 @@ it('every schema key is in the sample, live or commented, and the commented valu
   assert.deepEqual(missing, [], 'keys missing from config/cairnd.sample.toml');
   const all = loadNodeConfig({ file: p, env: {}, home: homedir() });
   // examples of optional settings differ from the defaults; everything else is the default for main
-  const examples = new Set(['peering.allow', 'peering.allow_dir', 'peering.connect', 'proof.recorders_dir']);
+  const examples = new Set([
+    'peering.allow',
+    'peering.allow_dir',
+    'peering.connect',
+    'proof.recorders_dir',
+    'discovery.servers',
+  ]);
   for (const { key } of keys) {
     assert.equal(all.origins[key]?.source, 'file', key);
     if (examples.has(key)) continue;
