@@ -1,0 +1,142 @@
+/**
+ * `cairn watch`: subscribes to the node's feed (ZMQ SUB, Bitcoin Core's format) and prints blocks
+ * and transactions as they come; `--json` prints one JSON object per line. A gap in a topic's
+ * sequence numbers (messages the subscriber missed) is reported, not hidden.
+ */
+import type { Argv } from 'yargs';
+import { Subscriber } from 'zeromq';
+import { decodeBlock } from '../../../shared/core/block/codec.ts';
+import { decodeTx } from '../../../shared/core/tx/codec.ts';
+import { CliUsageError } from '../errors.ts';
+import type { Context } from './context.ts';
+import type { Runner } from './run.ts';
+
+const TOPICS = ['hashblock', 'hashtx', 'rawblock', 'rawtx', 'sequence'] as const;
+type Topic = (typeof TOPICS)[number];
+/** Largest message accepted from the feed (a raw block is at most 8 MB). */
+const MAX_MESSAGE = 16 << 20;
+
+function endpointOf(ctx: Context, feed: string | undefined): string {
+  if (feed === undefined) return `tcp://127.0.0.1:${ctx.params.ports.feed}`;
+  if (/^(tcp|ipc):\/\//.test(feed)) return feed;
+  if (/^[^/]+:\d+$/.test(feed)) return `tcp://${feed}`;
+  throw new CliUsageError(`--feed ${feed}: expected HOST:PORT or tcp://HOST:PORT`);
+}
+
+/** What one message says, for humans and for JSON lines. */
+function describe(topic: Topic, body: Buffer): { human: string; json: Record<string, unknown> } {
+  switch (topic) {
+    case 'hashblock':
+      return { human: `block ${body.toString('hex')}`, json: { hash: body.toString('hex') } };
+    case 'hashtx':
+      return { human: `tx    ${body.toString('hex')}`, json: { hash: body.toString('hex') } };
+    case 'sequence': {
+      const hash = body.subarray(0, 32).toString('hex');
+      const label = body.subarray(32, 33).toString('latin1');
+      const mempool = body.length >= 41 ? body.readBigUInt64LE(33).toString() : undefined;
+      return {
+        human: `seq   ${label} ${hash}${mempool === undefined ? '' : ` mempool#${mempool}`}`,
+        json: { hash, label, ...(mempool === undefined ? {} : { mempoolsequence: Number(mempool) }) },
+      };
+    }
+    case 'rawblock': {
+      try {
+        const b = decodeBlock(body);
+        const hash = Buffer.from(b.hash).reverse().toString('hex');
+        return {
+          human: `block ${hash} ${b.txs.length} tx, ${body.length} bytes`,
+          json: { hash, txs: b.txs.length, size: body.length },
+        };
+      } catch (e) {
+        return {
+          human: `rawblock that does not decode: ${(e as Error).message}`,
+          json: { error: (e as Error).message },
+        };
+      }
+    }
+    case 'rawtx': {
+      try {
+        const d = decodeTx(body);
+        const txid = Buffer.from(d.txid).reverse().toString('hex');
+        return {
+          human: `tx    ${txid} ${d.tx.kind}, ${d.tx.outputs.length} outputs`,
+          json: { txid, kind: d.tx.kind, outputs: d.tx.outputs.length, size: body.length },
+        };
+      } catch (e) {
+        return {
+          human: `rawtx that does not decode: ${(e as Error).message}`,
+          json: { error: (e as Error).message },
+        };
+      }
+    }
+  }
+}
+
+export function watchCommand(y: Argv): Argv {
+  return y
+    .option('feed', {
+      type: 'string',
+      describe: 'Feed address HOST:PORT (default 127.0.0.1:<feed port of --network>)',
+    })
+    .option('topics', {
+      type: 'array',
+      string: true,
+      default: ['hashblock', 'hashtx'],
+      describe: `Topics: ${TOPICS.join(', ')}`,
+    })
+    .option('blocks', { type: 'number', describe: 'Exit after this many blocks' })
+    .check((a) => {
+      for (const t of a.topics as string[])
+        if (!TOPICS.includes(t as Topic))
+          throw new Error(`--topics: unknown topic '${t}' (${TOPICS.join(', ')})`);
+      return true;
+    });
+}
+
+export const watchHandler = (run: Runner) =>
+  run(async (ctx, argv) => {
+    const endpoint = endpointOf(ctx, argv.feed as string | undefined);
+    const topics = argv.topics as Topic[];
+    const stopAfter = argv.blocks as number | undefined;
+    const sub = new Subscriber({ maxMessageSize: MAX_MESSAGE, receiveHighWaterMark: 100_000 });
+    sub.connect(endpoint);
+    for (const t of topics) sub.subscribe(t);
+    ctx.out.note(`watching ${endpoint} (${topics.join(', ')}); Ctrl-C to stop`);
+    let stop = false;
+    const onSignal = () => {
+      stop = true;
+      sub.close();
+    };
+    process.once('SIGINT', onSignal);
+    process.once('SIGTERM', onSignal);
+    const last = new Map<string, number>();
+    let blocks = 0;
+    try {
+      for await (const frames of sub) {
+        if (frames.length !== 3 || frames[2]!.length !== 4) {
+          ctx.out.warn(`ignored a message of ${frames.length} frames (not the feed format)`);
+          continue;
+        }
+        const topic = frames[0]!.toString('latin1') as Topic;
+        if (!TOPICS.includes(topic)) continue;
+        const seq = frames[2]!.readUInt32LE(0);
+        const prev = last.get(topic);
+        if (prev !== undefined && seq !== (prev + 1) >>> 0) {
+          const missed = (seq - prev - 1) >>> 0;
+          ctx.out.warn(`${topic}: ${missed} message(s) missed (sequence ${prev} -> ${seq})`);
+          if (ctx.args.json) ctx.out.line({ topic, gap: missed, from: prev, to: seq }, '');
+        }
+        last.set(topic, seq);
+        const d = describe(topic, frames[1]!);
+        ctx.out.line({ topic, seq, ...d.json }, `${d.human}  (#${seq})`);
+        if (topic === (topics.includes('hashblock') ? 'hashblock' : 'rawblock')) blocks++;
+        if (stopAfter !== undefined && blocks >= stopAfter) break;
+      }
+    } catch (e) {
+      if (!stop) throw e;
+    } finally {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+      if (!sub.closed) sub.close();
+    }
+  });
