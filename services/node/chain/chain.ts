@@ -69,6 +69,8 @@ export type ChainEvents = {
   tip: [entry: IndexEntry];
   reorg: [info: ReorgInfo];
   'block:invalid': [hash: Uint8Array, error: CairnError];
+  /** Time spent validating a block: `check` = header and stateless rules, `connect` = contextual rules and the commit. */
+  'block:validated': [stage: 'check' | 'connect', seconds: number];
 };
 
 const DECODED_CACHE = 32;
@@ -366,8 +368,10 @@ export class Chain extends TypedEmitter<ChainEvents> {
     }
     let entry: IndexEntry;
     try {
+      const started = performance.now();
       const work = known?.work ?? this.#checkHeaderOn(block.header, hash, parent, now);
       this.#checkBlockBody(block);
+      this.emit('block:validated', 'check', (performance.now() - started) / 1000);
       // header record and block data in one transaction: a crash never leaves one without the other
       this.#db.write(() => {
         this.#blocks.putBlock(hash, block.raw);
@@ -483,6 +487,7 @@ export class Chain extends TypedEmitter<ChainEvents> {
     if (block === undefined)
       throw new StorageError('storage-corrupt', `block data of ${hashToHex(e.hash)} is missing`);
     let fx: BlockEffects;
+    const started = performance.now();
     try {
       fx = connectBlock(block, e.height, this.ledger, this.params);
     } catch (err) {
@@ -498,6 +503,7 @@ export class Chain extends TypedEmitter<ChainEvents> {
     });
     e.status = BlockStatus.valid;
     this.#active.push(e);
+    this.emit('block:validated', 'connect', (performance.now() - started) / 1000);
     this.emit('block:connected', block, e, fx);
     return true;
   }
