@@ -20,6 +20,7 @@ import { EXIT } from './exit-codes.ts';
 import { CairnNode } from './node.ts';
 import { AlreadyRunningError, acquirePidFile } from './pid-file.ts';
 import { blockJson } from './render.ts';
+import { generateRpcAuth } from './rpc/auth.ts';
 
 /** Maps an error to an exit code (exit-codes.ts) and prints what to do about it. */
 function fail(e: unknown, log?: Logger): never {
@@ -102,6 +103,18 @@ function genIdentity(argv: Record<string, unknown>, role: string): void {
   }
 }
 
+/** Prints an rpcauth entry for the config and the password for the user (rpcauth.py's job). */
+function genRpcAuth(argv: Record<string, unknown>): void {
+  const user = String(argv.user);
+  if (!/^[^:\s]+$/.test(user)) {
+    console.error('cairnd: gen-rpcauth: USER must not be empty nor contain ":" or spaces');
+    process.exit(EXIT.usage);
+  }
+  const { entry, password } = generateRpcAuth(user);
+  console.log(`String to be appended to rpc.auth in cairnd.toml:\n  auth = ["${entry}"]`);
+  console.log(`Your password:\n${password}`);
+}
+
 async function reindex(argv: Record<string, unknown>): Promise<void> {
   const c = config(argv);
   const log = createLogger({ level: c.log.level as LogLevel, name: 'cairnd' });
@@ -174,6 +187,12 @@ await yargs(hideBin(process.argv))
         .option('name', { type: 'string', default: 'proof' })
         .option('force', { type: 'boolean', default: false, describe: 'overwrite an existing identity' }),
     (a) => genIdentity(a, 'proof'),
+  )
+  .command(
+    'gen-rpcauth <user>',
+    'print an rpcauth entry for rpc.auth and a new random password for USER',
+    (y) => y.positional('user', { type: 'string', demandOption: true }),
+    (a) => genRpcAuth(a),
   )
   .command('config-check', 'validate the configuration and print the result', withConfig, (a) => {
     try {

@@ -20,10 +20,11 @@ import type { Logger } from '../../shared/log.ts';
 import { VERSION } from '../../shared/version.ts';
 import { ZapHandler } from '../../shared/zmq/zap.ts';
 import { ChainState } from './chain-state.ts';
+import { DiscoveryClient } from './discovery/discovery-client.ts';
 import { Feed, type FeedTopic } from './feed/feed.ts';
 import { NodeMetrics } from './metrics/metrics.ts';
 import { MetricsServer } from './metrics/server.ts';
-import { P2P } from './p2p/p2p.ts';
+import { advertised, P2P } from './p2p/p2p.ts';
 import { ProofService } from './proof/proof-service.ts';
 import { RestApi } from './rest/rest.ts';
 import { nodeRegistry } from './rpc/methods/index.ts';
@@ -44,6 +45,7 @@ export class CairnNode {
   readonly metrics: MetricsServer | undefined;
   readonly #zap: ZapHandler;
   readonly #log: Logger;
+  #discovery: DiscoveryClient | undefined;
   #stopped = false;
 
   private constructor(
@@ -124,6 +126,28 @@ export class CairnNode {
       );
       await p2p.start();
       started.push(() => p2p.stop());
+      // peer source: cairn-discovery services (starts in the background; never blocks the start)
+      let discovery: DiscoveryClient | undefined;
+      if (config.discovery.servers.length > 0) {
+        discovery = new DiscoveryClient(
+          {
+            servers: config.discovery.servers.map((d) => ({ address: d.address, key: d.key })),
+            register: config.discovery.register,
+            announce: advertised({ announce: config.peering.announce, listen: config.peering.listen }),
+            params,
+          },
+          {
+            identity,
+            logger: logger.child({ module: 'discovery' }),
+            clock,
+            height: () => state!.chain.tipHeight(),
+            addPeers: (peers) => p2p.addPeers(peers, 'discovery'),
+            hungry: () => p2p.wantsPeers(),
+          },
+        );
+        discovery.start();
+        started.push(() => discovery!.stop());
+      }
       let proof: ProofService | undefined;
       const recorders = proofRecorderKeys(config);
       if (recorders.length > 0) {
@@ -184,6 +208,7 @@ export class CairnNode {
           {
             listen: [...config.rpc.listen],
             dataDir: config.data_dir,
+            rpcauth: [...config.rpc.auth],
             rateLimit: perSecond === 0 ? false : { perSecond, burst: 2 * perSecond },
           },
           {
@@ -215,6 +240,7 @@ export class CairnNode {
         { zap, state, p2p, proof, rpc, feed, metrics: metricsServer },
         logger,
       );
+      node.#discovery = discovery;
       node.#watchTip();
       logger.info(
         { network: params.name, height: state.chain.tipHeight(), key: identity.publicKey },
@@ -253,6 +279,7 @@ export class CairnNode {
     await this.rpc?.stop().catch((e) => this.#log.error({ err: e }, 'rpc stop failed'));
     await this.feed?.stop().catch((e) => this.#log.error({ err: e }, 'feed stop failed'));
     await this.proof?.stop().catch((e) => this.#log.error({ err: e }, 'proof stop failed'));
+    await this.#discovery?.stop().catch((e) => this.#log.error({ err: e }, 'discovery stop failed'));
     await this.p2p.stop().catch((e) => this.#log.error({ err: e }, 'p2p stop failed'));
     await this.state.close().catch((e) => this.#log.error({ err: e }, 'chain state close failed'));
     await this.#zap.stop().catch((e) => this.#log.error({ err: e }, 'zap stop failed'));

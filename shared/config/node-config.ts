@@ -4,7 +4,6 @@
  *
  * Defaults that depend on the network (ports, data directory) are computed from the resolved
  * `network`, so `network = "test"` alone moves every port by 10000 and the data to ~/.cairn/test.
- * Not here yet (they arrive with their subsystems): proof.*, feed.*, metrics.*, rpc auth.
  */
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
@@ -139,6 +138,16 @@ export const NODE_SCHEMA = {
       integerType({ min: 0, max: 1_000_000 }),
       5000,
       'Requests per second one client IP may make (bursts of twice that); 0 = no limit.',
+    ),
+    auth: field(
+      listType(
+        stringType({
+          pattern: /^[^:\s]+:[^$:\s]+\$[0-9a-fA-F]{64}$/,
+          describe: 'an rpcauth entry user:salt$hmac (make one with `cairnd gen-rpcauth USER`)',
+        }),
+      ),
+      [],
+      'Extra RPC users as rpcauth entries user:salt$hmac (Bitcoin Core format; `cairnd gen-rpcauth USER` makes one); the cookie works as well.',
     ),
     rest: field(
       booleanType(),

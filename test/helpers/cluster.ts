@@ -29,6 +29,8 @@ export interface NodeSpec {
   /** Recorder keys allowed on the proof channel (a proof identity is generated when set). */
   readonly recorders?: readonly string[];
   readonly network?: 'local' | 'test';
+  /** rpcauth entries (user:salt$hmac) for rpc.auth. */
+  readonly rpcAuth?: readonly string[];
 }
 
 export interface LogLine {
@@ -171,6 +173,7 @@ export async function makeNode(spec: NodeSpec): Promise<NodeProcess> {
     'level = "info"',
     '[rpc]',
     `listen = ["127.0.0.1:${rpcPort}"]`,
+    ...(spec.rpcAuth === undefined ? [] : [`auth = ${JSON.stringify(spec.rpcAuth)}`]),
     '[feed]',
     `listen = ["127.0.0.1:${feedPort}"]`,
     '[metrics]',

@@ -5,6 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
+import { generateRpcAuth } from '../../services/node/rpc/auth.ts';
 import { encodeAddress } from '../../shared/core/address.ts';
 import { encodeBlock } from '../../shared/core/block/codec.ts';
 import { decodeHeader } from '../../shared/core/block/header.ts';
@@ -120,6 +121,18 @@ describe('cairnd operator RPCs', { timeout: 120_000 }, () => {
     );
     const info = await rpcResult<{ address: string; balance: number }>(a, 'getaddressinfo', [payout]);
     assert.equal(info.balance, t.coinbasevalue);
+  });
+
+  it('lets an rpc.auth user in with its password, and nobody with a wrong one', async () => {
+    const { entry, password } = generateRpcAuth('alice');
+    const n = await makeNode({ name: 'auth', root: root.path, rpcAuth: [entry] });
+    await n.start();
+    nodes.push(n);
+    assert.equal((await rpc(n, 'getblockcount', [], `alice:${password}`)).body?.result, 0);
+    assert.equal((await rpc(n, 'getblockcount', [], 'alice:wrong')).status, 401);
+    assert.equal((await rpc(n, 'getblockcount', [], `bob:${password}`)).status, 401);
+    // the cookie still works beside the users
+    assert.equal((await rpc(n, 'getblockcount')).body?.result, 0);
   });
 
   it('lists the feed notifications', async () => {

@@ -284,6 +284,14 @@ describe('errors name the key, the source, what was expected and what came', () 
       '"mainnet"',
     );
     throwsConfig(
+      () => load({ file: toml('[rpc]\nauth = ["alice:secret"]\n') }),
+      'config-invalid-value',
+      'rpc.auth[0]',
+      'cairnd gen-rpcauth USER',
+    );
+    const entry = `alice:00ff$${'ab'.repeat(32)}`;
+    assert.deepEqual(load({ file: toml(`[rpc]\nauth = ["${entry}"]\n`) }).config.rpc.auth, [entry]);
+    throwsConfig(
       () => load({ file: toml('peering = 3\n') }),
       'config-invalid-value',
       'peering',
