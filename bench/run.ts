@@ -2,7 +2,7 @@
  * `npm run bench`: every benchmark, one table. Each suite runs in its own process (so memory
  * figures are that suite's alone). Figures are machine-dependent; the targets are set on ratios
  * measured in the same run (e.g. block validation vs bare signature verification).
- * Usage: npm run bench [-- NAME...]   (names: verify, core, reservoir, chain-1thread, chain, p2p, recorder, rpc)
+ * Usage: npm run bench [-- NAME...]   (names: verify, core, reservoir, chain-1thread, chain, p2p, recorder, rpc, feed)
  */
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -17,6 +17,7 @@ const suites: Record<string, string[]> = {
   p2p: ['p2p.ts'],
   recorder: ['recorder.ts'],
   rpc: ['rpc.ts'],
+  feed: ['feed.ts'],
 };
 const wanted = process.argv.slice(2);
 const unknown = wanted.filter((w) => !(w in suites));
