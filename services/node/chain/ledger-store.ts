@@ -139,6 +139,44 @@ export class LedgerStore implements LedgerView {
     return out;
   }
 
+  /**
+   * Registered assets in id order after `after` (exclusive), at most `limit`; with `registrant`,
+   * only that owner's (a scan of the asset index: cost grows with the number of assets).
+   */
+  listAssets(opts: { limit: number; after?: Uint8Array; registrant?: Uint8Array }): AssetRecord[] {
+    const out: AssetRecord[] = [];
+    const start = opts.after === undefined ? undefined : Buffer.concat([opts.after, Buffer.from([0])]);
+    const want = opts.registrant === undefined ? undefined : Buffer.from(opts.registrant);
+    for (const { value } of this.#assets.getRange(start === undefined ? {} : { start })) {
+      const a = decodeAsset(value);
+      if (want !== undefined && !want.equals(a.registrant)) continue;
+      out.push(a);
+      if (out.length >= opts.limit) break;
+    }
+    return out;
+  }
+
+  /**
+   * Bitmarks in id order after `after` (exclusive), at most `limit`, with where each is now; with
+   * `assetId`, only that asset's (a scan of the bitmark index: cost grows with the bitmarks).
+   */
+  listBitmarks(opts: {
+    limit: number;
+    after?: Uint8Array;
+    assetId?: Uint8Array;
+  }): (BitmarkLocation & { id: Uint8Array })[] {
+    const out: (BitmarkLocation & { id: Uint8Array })[] = [];
+    const start = opts.after === undefined ? undefined : Buffer.concat([opts.after, Buffer.from([0])]);
+    const want = opts.assetId === undefined ? undefined : Buffer.from(opts.assetId);
+    for (const { key, value } of this.#bitmarks.getRange(start === undefined ? {} : { start })) {
+      const loc = decodeBitmarkLocation(value);
+      if (want !== undefined && !want.equals(loc.assetId)) continue;
+      out.push({ id: new Uint8Array(key), ...loc });
+      if (out.length >= opts.limit) break;
+    }
+    return out;
+  }
+
   // ---- writes (inside ChainDb.write) ----
 
   /** Applies a validated block's effects and indexes at `height`, and makes it the tip. */

@@ -1,6 +1,9 @@
-/** Cairn's own RPCs: balances and unspent outputs by address, assets, bitmarks, provenance. */
+/** Cairn's own RPCs: balances and unspent outputs by address, assets, bitmarks (listed by owner or asset), provenance. */
+
+import { Buffer } from 'node:buffer';
 import { encodeAddress } from '../../../../shared/core/address.ts';
 import { hashToHex, toHex } from '../../../../shared/core/bytes.ts';
+import type { AssetRecord } from '../../../../shared/core/validation/view.ts';
 import { type MethodDef, RPC, RpcError } from '../method.ts';
 import type { NodeApi } from './api.ts';
 import { addressArg, hashArg } from './util.ts';
@@ -8,7 +11,7 @@ import { addressArg, hashArg } from './util.ts';
 export function ledgerMethods(api: NodeApi): MethodDef[] {
   const ledger = () => api.state.chain.ledger;
   const tip = () => api.state.chain.tipHeight();
-  return [
+  const methods: MethodDef[] = [
     {
       name: 'listunspent',
       help: 'Unspent outputs of ADDRESS (confirmed), with their coins and bitmarks.',
@@ -51,15 +54,7 @@ export function ledgerMethods(api: NodeApi): MethodDef[] {
       run: ({ assetid }) => {
         const a = ledger().getAsset(hashArg('assetid', assetid));
         if (a === undefined) throw new RpcError(RPC.INVALID_ADDRESS, 'Asset not found');
-        return {
-          id: hashToHex(a.id),
-          name: a.name,
-          fingerprint: toHex(a.fingerprint),
-          metadata: toHex(a.metadata),
-          registrant: encodeAddress(api.params.addressPrefix, a.registrant),
-          txid: hashToHex(a.txid),
-          height: a.height,
-        };
+        return assetJson(a);
       },
     },
     {
@@ -95,5 +90,97 @@ export function ledgerMethods(api: NodeApi): MethodDef[] {
         }));
       },
     },
+    {
+      name: 'listassets',
+      help: 'Registered assets in id order, COUNT at a time (default 100, at most 1000), after asset id AFTER; only those of REGISTRANT when given. `next` is the AFTER of the next page.',
+      params: [
+        { name: 'count', type: 'integer', optional: true, min: 1, max: 1000 },
+        { name: 'after', type: 'hash', optional: true },
+        { name: 'registrant', type: 'string', optional: true, maxLength: 100 },
+      ],
+      run: ({ count, after, registrant }) => {
+        const limit = (count as number | undefined) ?? 100;
+        const assets = ledger().listAssets({
+          limit,
+          ...(after === undefined ? {} : { after: hashArg('after', after) }),
+          ...(registrant === undefined
+            ? {}
+            : { registrant: addressArg('registrant', registrant, api.params) }),
+        });
+        return {
+          assets: assets.map((a) => assetJson(a)),
+          ...(assets.length === limit ? { next: hashToHex(assets[assets.length - 1]!.id) } : {}),
+        };
+      },
+    },
+    {
+      name: 'listbitmarks',
+      help: 'Bitmarks held by OWNER (an address) and/or of ASSET, in id order, COUNT at a time (default 100, at most 1000), after bitmark id AFTER. `next` is the AFTER of the next page.',
+      params: [
+        { name: 'owner', type: 'string', optional: true, maxLength: 100 },
+        { name: 'asset', type: 'hash', optional: true },
+        { name: 'count', type: 'integer', optional: true, min: 1, max: 1000 },
+        { name: 'after', type: 'hash', optional: true },
+      ],
+      run: ({ owner, asset, count, after }) => {
+        const limit = (count as number | undefined) ?? 100;
+        const afterId = after === undefined ? undefined : Buffer.from(hashArg('after', after));
+        const assetId = asset === undefined ? undefined : hashArg('asset', asset);
+        let found: {
+          id: Uint8Array;
+          assetId: Uint8Array;
+          txid: Uint8Array;
+          vout: number;
+          owner?: Uint8Array;
+        }[];
+        if (owner !== undefined) {
+          const o = addressArg('owner', owner, api.params);
+          found = ledger()
+            .addressUnspent(o, 10_000)
+            .filter((u) => u.coin.bitmark !== null)
+            .map((u) => ({ id: u.coin.bitmark!, ...ledger().bitmark(u.coin.bitmark!)!, owner: o }))
+            .filter(
+              (b) =>
+                b.assetId !== undefined && (assetId === undefined || Buffer.from(assetId).equals(b.assetId)),
+            )
+            .filter((b) => afterId === undefined || Buffer.compare(Buffer.from(b.id), afterId) > 0)
+            .sort((x, y) => Buffer.compare(Buffer.from(x.id), Buffer.from(y.id)))
+            .slice(0, limit);
+        } else {
+          found = ledger().listBitmarks({
+            limit,
+            ...(afterId === undefined ? {} : { after: afterId }),
+            ...(assetId === undefined ? {} : { assetId }),
+          });
+        }
+        const bitmarks = found.map((b) => {
+          const holder = b.owner ?? ledger().getCoin(b.txid, b.vout)?.owner;
+          return {
+            id: hashToHex(b.id),
+            asset: hashToHex(b.assetId),
+            txid: hashToHex(b.txid),
+            vout: b.vout,
+            ...(holder === undefined ? {} : { owner: encodeAddress(api.params.addressPrefix, holder) }),
+          };
+        });
+        return {
+          bitmarks,
+          ...(found.length === limit ? { next: hashToHex(found[found.length - 1]!.id) } : {}),
+        };
+      },
+    },
   ];
+  return methods;
+
+  function assetJson(a: AssetRecord): Record<string, unknown> {
+    return {
+      id: hashToHex(a.id),
+      name: a.name,
+      fingerprint: toHex(a.fingerprint),
+      metadata: toHex(a.metadata),
+      registrant: encodeAddress(api.params.addressPrefix, a.registrant),
+      txid: hashToHex(a.txid),
+      height: a.height,
+    };
+  }
 }
