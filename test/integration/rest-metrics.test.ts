@@ -256,6 +256,7 @@ describe('REST, explorer and /metrics', { timeout: 240_000 }, () => {
     const js = (await get('/explorer/explorer.js')).body as string;
     assert.match(js, /fetch\('\/rest\/'/);
     assert.doesNotMatch(js, /innerHTML/);
+    assert.doesNotThrow(() => new Function(js), 'the script parses');
     assert.equal((await get('/explorer/nope.js')).status, 404);
   });
 
