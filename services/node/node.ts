@@ -6,6 +6,7 @@
 
 import {
   effectiveVerifyWorkers,
+  feedSubscriberKeys,
   mapSizeBytes,
   type NodeConfig,
   peerAllowList,
@@ -173,8 +174,18 @@ export class CairnNode {
       let feed: Feed | undefined;
       if (config.feed.listen.length > 0) {
         feed = new Feed(
-          { listen: [...config.feed.listen], topics: [...config.feed.topics] as FeedTopic[] },
-          { chain: state.chain, reservoir: state.reservoir, logger: logger.child({ module: 'feed' }) },
+          {
+            listen: [...config.feed.listen],
+            topics: [...config.feed.topics] as FeedTopic[],
+            subscribers: feedSubscriberKeys(config),
+          },
+          {
+            chain: state.chain,
+            reservoir: state.reservoir,
+            logger: logger.child({ module: 'feed' }),
+            identity,
+            zap,
+          },
         );
         await feed.start();
         started.push(() => feed!.stop());

@@ -215,6 +215,16 @@ export const NODE_SCHEMA = {
       ['hashblock', 'rawblock', 'hashtx', 'rawtx', 'sequence'],
       'Topics published on the feed.',
     ),
+    subscribers: field(
+      listType(keyType()),
+      [],
+      'Public keys (Z85) of subscribers allowed on the feed; with subscribers_dir. Any key here makes the feed CURVE (server key: the node’s peer key) so it may bind off loopback; none: plain, loopback only.',
+    ),
+    subscribers_dir: field(
+      nullableType(pathType()),
+      null,
+      'A directory of subscribers’ *.key public certificates, added to feed.subscribers.',
+    ),
   },
   discovery: {
     servers: field(
@@ -281,16 +291,22 @@ export function peerIdentityPaths(c: NodeConfig): { publicPath: string; secretPa
  */
 export function peerAllowList(c: NodeConfig): string[] | null {
   if (c.peering.allow === null && c.peering.allow_dir === null) return null;
-  const keys = new Set(c.peering.allow ?? []);
-  if (c.peering.allow_dir !== null) for (const k of loadPublicKeysFromDir(c.peering.allow_dir)) keys.add(k);
-  return [...keys];
+  return keysWithDir(c.peering.allow ?? [], c.peering.allow_dir);
 }
 
 /** The recorder allow-list: `proof.recorders` plus the keys of `proof.recorders_dir`. */
 export function proofRecorderKeys(c: NodeConfig): string[] {
-  const keys = new Set(c.proof.recorders);
-  if (c.proof.recorders_dir !== null)
-    for (const k of loadPublicKeysFromDir(c.proof.recorders_dir)) keys.add(k);
+  return keysWithDir(c.proof.recorders, c.proof.recorders_dir);
+}
+
+/** The feed's subscriber allow-list: `feed.subscribers` plus the keys of `feed.subscribers_dir`; empty: a plain loopback feed. */
+export function feedSubscriberKeys(c: NodeConfig): string[] {
+  return keysWithDir(c.feed.subscribers, c.feed.subscribers_dir);
+}
+
+function keysWithDir(listed: readonly string[], dir: string | null): string[] {
+  const keys = new Set(listed);
+  if (dir !== null) for (const k of loadPublicKeysFromDir(dir)) keys.add(k);
   return [...keys];
 }
 

@@ -29,6 +29,8 @@ export interface NodeSpec {
   /** Recorder keys allowed on the proof channel (a proof identity is generated when set). */
   readonly recorders?: readonly string[];
   readonly network?: 'local' | 'test';
+  /** Keys admitted to a CURVE feed (feed.subscribers). */
+  readonly feedSubscribers?: readonly string[];
   /** rpcauth entries (user:salt$hmac) for rpc.auth. */
   readonly rpcAuth?: readonly string[];
 }
@@ -176,6 +178,7 @@ export async function makeNode(spec: NodeSpec): Promise<NodeProcess> {
     ...(spec.rpcAuth === undefined ? [] : [`auth = ${JSON.stringify(spec.rpcAuth)}`]),
     '[feed]',
     `listen = ["127.0.0.1:${feedPort}"]`,
+    ...(spec.feedSubscribers === undefined ? [] : [`subscribers = ${JSON.stringify(spec.feedSubscribers)}`]),
     '[metrics]',
     `listen = ["127.0.0.1:${metricsPort}"]`,
     '[verify]',

@@ -4,38 +4,29 @@
  */
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { curveKeyPair, Subscriber } from 'zeromq';
 import { encodeAddress } from '../../shared/core/address.ts';
 import { hashFromHex, hashToHex, toHex } from '../../shared/core/bytes.ts';
 import { LOCAL } from '../../shared/core/params/networks.ts';
+import { clientOptions } from '../../shared/zmq/curve.ts';
 import { makeKey, out, signed, spend } from '../helpers/chain.ts';
 import { makeNode, type NodeProcess } from '../helpers/cluster.ts';
 import { tempDir } from '../helpers/node.ts';
+import { rpcResult } from '../helpers/rpc.ts';
 
 const PY = '/usr/bin/python3';
 const SUB = fileURLToPath(new URL('../fixtures/zmq/zmq_sub_feed.py', import.meta.url));
 const hasPyzmq = spawnSync(PY, ['-c', 'import zmq']).status === 0;
 const root = tempDir('cairn-it-feed-');
 let node: NodeProcess | undefined;
+const extra: NodeProcess[] = [];
 after(async () => {
   await node?.kill();
+  await Promise.all(extra.map((n) => n.kill()));
   root.remove();
 });
-
-async function rpc(n: NodeProcess, method: string, params: unknown[] = []): Promise<unknown> {
-  const auth = readFileSync(join(n.dir, '.cookie'), 'utf8').trim();
-  const res = await fetch(`http://127.0.0.1:${n.rpcPort}/`, {
-    method: 'POST',
-    headers: { authorization: `Basic ${Buffer.from(auth).toString('base64')}` },
-    body: JSON.stringify({ jsonrpc: '2.0', id: 1, method, params }),
-  });
-  const j = (await res.json()) as { result?: unknown; error?: { message: string } };
-  if (j.error) throw new Error(j.error.message);
-  return j.result;
-}
 
 describe('feed', {
   skip: hasPyzmq ? false : 'pyzmq not installed (apt-get install python3-zmq)',
@@ -56,8 +47,8 @@ describe('feed', {
     await new Promise((r) => setTimeout(r, 500)); // the subscription reaches the publisher
     const key = makeKey();
     const addr = encodeAddress(LOCAL.addressPrefix, key.owner);
-    const blocks = (await rpc(node, 'generatetoaddress', [12, addr])) as string[];
-    const first = (await rpc(node, 'getblock', [blocks[0], 2])) as {
+    const blocks = (await rpcResult(node, 'generatetoaddress', [12, addr])) as string[];
+    const first = (await rpcResult(node, 'getblock', [blocks[0], 2])) as {
       tx: { txid: string; vout: { value: number }[] }[];
     };
     const tx = signed({
@@ -66,8 +57,8 @@ describe('feed', {
       inputs: [spend(key, hashFromHex(first.tx[0]!.txid)!, 0)],
       outputs: [out(key.owner, first.tx[0]!.vout[0]!.value - 1000)],
     });
-    await rpc(node, 'sendrawtransaction', [toHex(tx.raw)]);
-    const last = (await rpc(node, 'generatetoaddress', [1, addr])) as string[];
+    await rpcResult(node, 'sendrawtransaction', [toHex(tx.raw)]);
+    const last = (await rpcResult(node, 'generatetoaddress', [1, addr])) as string[];
     await done;
     const lines = text.split('\n').filter((l) => /^(hashblock|hashtx|rawblock|rawtx|sequence) /.test(l));
     const byTopic = new Map<string, { seq: number; body: string }[]>();
@@ -89,5 +80,43 @@ describe('feed', {
     assert.equal(labels.filter((l) => l === 'C').length, 13);
     assert.equal(labels.filter((l) => l === 'A').length, 1);
     assert.equal(byTopic.get('rawblock')!.length, 13);
+  });
+
+  it('a CURVE feed admits the listed subscriber key and no other', async () => {
+    const allowed = curveKeyPair();
+    const stranger = curveKeyPair();
+    const n = await makeNode({ name: 'curve', root: root.path, feedSubscribers: [allowed.publicKey] });
+    await n.start();
+    extra.push(n);
+    const subscribe = async (keys: { publicKey: string; secretKey: string }) => {
+      const s = new Subscriber({
+        ...clientOptions(keys, n.key),
+        receiveTimeout: 3000,
+      });
+      s.connect(`tcp://127.0.0.1:${n.feedPort}`);
+      s.subscribe('hashblock');
+      return s;
+    };
+    const good = await subscribe(allowed);
+    const bad = await subscribe(stranger);
+    await new Promise((r) => setTimeout(r, 700)); // both handshakes reach ZAP
+    const [mined] = (await rpcResult(n, 'generatetoaddress', [
+      1,
+      encodeAddress(LOCAL.addressPrefix, makeKey().owner),
+    ])) as string[];
+    const [topic, body, seq] = await good.receive();
+    assert.equal(topic!.toString(), 'hashblock');
+    assert.equal(Buffer.from(body!).toString('hex'), mined);
+    assert.equal(Buffer.from(seq!).readUInt32LE(0), 0);
+    await assert.rejects(bad.receive(), (e: Error & { code?: string }) => e.code === 'EAGAIN');
+    good.close();
+    bad.close();
+    // a plain subscriber gets nothing either (the socket speaks CURVE only)
+    const plain = new Subscriber({ receiveTimeout: 1500 });
+    plain.connect(`tcp://127.0.0.1:${n.feedPort}`);
+    plain.subscribe('');
+    await rpcResult(n, 'generatetoaddress', [1, encodeAddress(LOCAL.addressPrefix, makeKey().owner)]);
+    await assert.rejects(plain.receive());
+    plain.close();
   });
 });

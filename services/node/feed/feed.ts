@@ -5,12 +5,16 @@
  * - hashtx / rawtx: each transaction entering the mempool, and each transaction of a connected block.
  * - sequence: `hash(32, display order) | label` with C (block connected), D (block disconnected),
  *   A (tx added to the mempool) and R (tx removed), A and R followed by a uint64 LE mempool sequence.
- * Plain sockets are refused off loopback by PubSocket (no CURVE here: keep the feed local).
+ * Plain (no `subscribers`): loopback only, for stock subscribers. With `subscribers`: CURVE with the
+ * node's peer key, and the ZAP handler admits only those keys, so the feed may face a network.
  */
 import type { DecodedBlock } from '../../../shared/core/block/types.ts';
+import { UsageError } from '../../../shared/core/errors.ts';
 import type { DecodedTx } from '../../../shared/core/tx/types.ts';
 import type { Logger } from '../../../shared/log.ts';
+import type { CurveKeys } from '../../../shared/zmq/curve.ts';
 import { PubSocket } from '../../../shared/zmq/publisher.ts';
+import type { ZapHandler } from '../../../shared/zmq/zap.ts';
 import type { Chain } from '../chain/chain.ts';
 import type { Reservoir, ReservoirEntry } from '../reservoir/reservoir.ts';
 
@@ -19,12 +23,19 @@ export type FeedTopic = 'hashblock' | 'rawblock' | 'hashtx' | 'rawtx' | 'sequenc
 export interface FeedOptions {
   readonly listen: readonly string[];
   readonly topics: readonly FeedTopic[];
+  /** Subscriber keys admitted over CURVE; empty: a plain socket (loopback only). */
+  readonly subscribers: readonly string[];
 }
+
+export const FEED_ZAP_DOMAIN = 'feed';
 
 export interface FeedModules {
   readonly chain: Chain;
   readonly reservoir: Reservoir;
   readonly logger: Logger;
+  /** Needed when `subscribers` is not empty: the server keys and the process's ZAP handler. */
+  readonly identity?: CurveKeys;
+  readonly zap?: ZapHandler;
 }
 
 function displayOrder(hash: Uint8Array): Buffer {
@@ -52,8 +63,17 @@ export class Feed {
   }
 
   async start(): Promise<void> {
+    const curve = this.#o.subscribers.length > 0;
+    if (curve) {
+      if (this.#m.identity === undefined || this.#m.zap === undefined)
+        throw new UsageError('a CURVE feed needs the node identity and the ZAP handler');
+      this.#m.zap.setPolicy(FEED_ZAP_DOMAIN, { allow: new Set(this.#o.subscribers) });
+    }
     this.#pub = new PubSocket(
-      { endpoints: this.#o.listen.map((a) => `tcp://${a}`) },
+      {
+        endpoints: this.#o.listen.map((a) => `tcp://${a}`),
+        ...(curve ? { curve: { keys: this.#m.identity!, zapDomain: FEED_ZAP_DOMAIN } } : {}),
+      },
       { logger: this.#m.logger },
     );
     await this.#pub.bind();
@@ -62,8 +82,8 @@ export class Feed {
     this.#m.reservoir.on('tx:added', this.#onAdded);
     this.#m.reservoir.on('tx:removed', this.#onRemoved);
     this.#m.logger.info(
-      { listen: this.#o.listen, topics: this.#o.topics },
-      `feed on tcp://${this.#o.listen.join(', tcp://')}`,
+      { listen: this.#o.listen, topics: this.#o.topics, subscribers: this.#o.subscribers.length },
+      `feed on tcp://${this.#o.listen.join(', tcp://')} (${curve ? `CURVE, ${this.#o.subscribers.length} subscriber keys` : 'plain'})`,
     );
   }
 
@@ -73,6 +93,7 @@ export class Feed {
     this.#m.reservoir.off('tx:added', this.#onAdded);
     this.#m.reservoir.off('tx:removed', this.#onRemoved);
     this.#pub?.close();
+    if (this.#o.subscribers.length > 0) this.#m.zap?.removePolicy(FEED_ZAP_DOMAIN);
   }
 
   #send(topic: FeedTopic, body: Uint8Array): void {
