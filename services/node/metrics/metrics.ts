@@ -144,7 +144,7 @@ export class NodeMetrics {
       });
     recorderGauge(
       'cairn_recorder_hashrate',
-      'Estimated hashes per second of each recorder: the work of its shares and blocks since it said hello, over that time.',
+      'Estimated hashes per second of each recorder: the work of its shares and blocks over the last 5 minutes.',
       (r) => r.hashrate,
     );
     recorderGauge(

@@ -26,6 +26,7 @@ import {
   PROOF_VERSION,
   type SubmitStatus,
 } from '../../../shared/proof/messages.ts';
+import { TokenBucket } from '../../../shared/token-bucket.ts';
 import type { CurveKeys } from '../../../shared/zmq/curve.ts';
 import { verifyKeyProof } from '../../../shared/zmq/curve.ts';
 import { PubSocket } from '../../../shared/zmq/publisher.ts';
@@ -33,7 +34,7 @@ import { RequestServer } from '../../../shared/zmq/server.ts';
 import type { ZapHandler } from '../../../shared/zmq/zap.ts';
 import type { ChainState } from '../chain-state.ts';
 import type { BlockTemplate } from '../mining/template.ts';
-import { TokenBucket } from '../../../shared/token-bucket.ts';
+import { WorkWindow } from './work-window.ts';
 
 export const PROOF_ZAP_DOMAIN = 'proof';
 
@@ -69,8 +70,8 @@ interface RecorderSession {
   shares: number;
   stale: number;
   invalid: number;
-  /** Work proven by shares and blocks since connectedAt (for the hash-rate estimate). */
-  work: bigint;
+  /** Work proven by shares and blocks over the last minutes (the hash-rate estimate). */
+  recent: WorkWindow;
   bucket: TokenBucket;
 }
 
@@ -90,7 +91,7 @@ export interface RecorderStats {
   readonly shares: number;
   readonly stale: number;
   readonly invalid: number;
-  /** Estimated hashes per second from the work of its shares. */
+  /** Estimated hashes per second: the work of its shares and blocks over the last 5 minutes. */
   readonly hashrate: number;
 }
 
@@ -173,7 +174,7 @@ export class ProofService {
       shares: r.shares,
       stale: r.stale,
       invalid: r.invalid,
-      hashrate: Number(r.work) / Math.max(1, now - r.connectedAt),
+      hashrate: r.recent.rate(now, now - r.connectedAt),
     }));
   }
 
@@ -234,7 +235,7 @@ export class ProofService {
         shares: 0,
         stale: 0,
         invalid: 0,
-        work: 0n,
+        recent: new WorkWindow(),
         bucket: new TokenBucket(
           this.#o.submitRate?.perSecond ?? 1000,
           this.#o.submitRate?.burst ?? 2000,
@@ -267,7 +268,7 @@ export class ProofService {
       const result = chain.processBlock(raw);
       if (result.status === 'connected' || result.status === 'side') {
         r.blocks++;
-        r.work += workFromTarget(live.job.target);
+        r.recent.add(workFromTarget(live.job.target), this.#m.clock());
         this.#log.info(
           { recorder: r.key, height: live.job.height, hash: hashToHex(hash) },
           `recorder ${r.key.slice(0, 8)}… found block ${live.job.height}`,
@@ -284,7 +285,7 @@ export class ProofService {
     }
     if (this.#o.shareBits > 0 && hashMeetsTargetBytes(hash, live.shareLe)) {
       r.shares++;
-      r.work += workFromTarget(live.job.shareTarget);
+      r.recent.add(workFromTarget(live.job.shareTarget), this.#m.clock());
       return { status: 'share' };
     }
     r.invalid++;
