@@ -273,6 +273,7 @@ describe('REST, explorer and /metrics', { timeout: 240_000 }, () => {
       'cairn_block_validation_seconds_count{stage="check"}',
       'cairn_blocks_connected_total',
       'cairn_reorgs_total',
+      'cairn_bans_total',
       'cairn_rpc_requests_total{method="generatetoaddress",status="ok"}',
       'cairn_feed_messages_total{topic="hashblock"}',
       'process_resident_memory_bytes',
@@ -297,6 +298,16 @@ describe('REST, explorer and /metrics', { timeout: 240_000 }, () => {
     assert.equal(s2.get('cairn_rpc_requests_total{method="getblock",status="-32602"}'), 1);
     assert.equal(diff('cairn_feed_messages_total{topic="hashblock"}'), 3);
     assert.ok(diff('cairn_feed_messages_total{topic="hashtx"}') >= 4); // 3 coinbases + the pending tx
+
+    // a ban (here by RPC; misbehaving peers take the same path through the peer book)
+    await rpcResult(node, 'setban', [recorderId.publicKey, 'add', 3600]);
+    const s3 = await scrape();
+    assert.equal(s3.get('cairn_bans_total')! - s2.get('cairn_bans_total')!, 1);
+    assert.equal(s3.get('cairn_peers_banned')! - s2.get('cairn_peers_banned')!, 1);
+    await rpcResult(node, 'setban', [recorderId.publicKey, 'remove']);
+    const s4 = await scrape();
+    assert.equal(s4.get('cairn_bans_total'), s3.get('cairn_bans_total'));
+    assert.equal(s4.get('cairn_peers_banned'), s2.get('cairn_peers_banned'));
 
     const other = await fetch(`http://127.0.0.1:${node.metricsPort}/other`);
     assert.equal(other.status, 404);

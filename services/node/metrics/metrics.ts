@@ -78,6 +78,25 @@ export class NodeMetrics {
         this.set(m.p2p.book.all().filter((r) => r.bannedUntil > now).length);
       },
     });
+    // bans are read from the peer book: a ban is counted when a (key, until) pair appears there
+    const counted = new Map<string, number>();
+    for (const r of m.p2p.book.all()) if (r.bannedUntil > 0) counted.set(r.key, r.bannedUntil); // from before start
+    new Counter({
+      name: 'cairn_bans_total',
+      help: 'Peers banned since start (misbehaviour or setban), as seen at scrape time.',
+      registers,
+      collect() {
+        const live = new Set<string>();
+        for (const r of m.p2p.book.all()) {
+          if (r.bannedUntil <= 0) continue;
+          live.add(r.key);
+          if (counted.get(r.key) === r.bannedUntil) continue;
+          counted.set(r.key, r.bannedUntil);
+          this.inc();
+        }
+        for (const key of counted.keys()) if (!live.has(key)) counted.delete(key);
+      },
+    });
     new Gauge({
       name: 'cairn_mempool_transactions',
       help: 'Transactions in the mempool.',
