@@ -271,7 +271,11 @@ export class DiscoveryService {
     } catch (e) {
       if (!(e instanceof DecodeError)) throw e;
       const reason: RefusalReason =
-        e.field === 'version' ? 'unsupported-version' : e.field === 'kind' ? 'unknown-kind' : 'malformed';
+        e.code === 'decode-bad-value' && e.field === 'version'
+          ? 'unsupported-version'
+          : e.code === 'decode-bad-value' && e.field === 'kind'
+            ? 'unknown-kind'
+            : 'malformed';
       return this.#refuse(reason, e.message, connHex);
     }
     switch (req.kind) {

@@ -5,9 +5,10 @@
  * service's join events; every peer heard of goes to the P2P peer book with source `discovery`.
  *
  * A service that is down never blocks or breaks the node: requests time out (Lazy Pirate client),
- * one warning per outage is logged, retries back off to a minute, and the node keeps its other
- * peer sources (static peers, the peers cache, gossip). The node connects with its peer identity,
- * so the key it proves in a registration is the key its peers will see.
+ * one warning per outage is logged, retries back off to 30 s (and the node registers again as soon
+ * as the service answers), and the node keeps its other peer sources (static peers, the peers
+ * cache, gossip). The node connects with its peer identity, so the key it proves in a
+ * registration is the key its peers will see.
  */
 import { Subscriber } from 'zeromq';
 import { DecodeError } from '../../../shared/core/errors.ts';
@@ -71,7 +72,7 @@ export interface LinkStatus {
 }
 
 const TICK_MS = 500;
-const MAX_BACKOFF_MS = 60_000;
+const MAX_BACKOFF_MS = 30_000;
 
 class Link {
   readonly #o: DiscoveryClientOptions;
@@ -166,6 +167,8 @@ class Link {
     this.#failures++;
     const delay = Math.min(MAX_BACKOFF_MS, 1000 * 2 ** Math.min(this.#failures - 1, 6));
     this.#retryAt = Date.now() + delay;
+    // register again as soon as it answers: a service that was down may have lost our entry
+    this.#nextRegister = 0;
     if (!this.#down) {
       this.#down = true;
       this.registered = false;

@@ -111,11 +111,11 @@ describe('discovery service requests', () => {
     assert.equal(reason(ask([Uint8Array.of(9, 1)])), 'unsupported-version');
     assert.equal(reason(ask([Uint8Array.of(1, 77)])), 'unknown-kind');
     assert.equal(reason(ask([encodeStatsRequest(), encodeStatsRequest()])), 'malformed');
-    assert.equal(reason(ask([new Uint8Array(0)])), 'unsupported-version');
-    assert.equal(s.counters.refused.malformed, 2);
+    assert.equal(reason(ask([new Uint8Array(0)])), 'malformed');
+    assert.equal(s.counters.refused.malformed, 3);
     const stats = ask([encodeStatsRequest()]);
     assert.ok(stats.kind === 'stats');
-    assert.equal((JSON.parse(stats.json) as { refused: { malformed: number } }).refused.malformed, 2);
+    assert.equal((JSON.parse(stats.json) as { refused: { malformed: number } }).refused.malformed, 3);
   });
 
   it('a leave must be proven too, and removes the entry', () => {
