@@ -317,6 +317,25 @@ describe('REST, explorer and /metrics', { timeout: 240_000 }, () => {
     await post.text();
   });
 
+  it('REST and the explorer are off by default outside local (rpc.rest), JSON-RPC is not', async () => {
+    const t = await makeNode({ name: 't', root: root.path, network: 'test' });
+    await t.start();
+    procs.push(t);
+    for (const path of ['/rest/chaininfo', '/explorer/']) {
+      const r = await fetch(`http://127.0.0.1:${t.rpcPort}${path}`);
+      assert.equal(r.status, 404, path);
+      await r.text();
+    }
+    const html = await fetch(`http://127.0.0.1:${t.rpcPort}/`, { headers: { accept: 'text/html' } });
+    assert.equal(html.status, 405);
+    await html.text();
+    assert.equal(await rpcResult(t, 'getblockcount'), 0);
+    const m = await fetch(`http://127.0.0.1:${t.metricsPort}/metrics`);
+    assert.equal(m.status, 200);
+    assert.match(await m.text(), /^cairn_chain_height 0$/m);
+    await t.kill();
+  });
+
   it('a recorder mining for the node makes its hash-rate metric non-zero', async () => {
     const rec = makeRecorder({
       name: 'rec',
