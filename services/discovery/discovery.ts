@@ -161,7 +161,6 @@ export class DiscoveryService {
         keys: this.#m.identity,
         zapDomain: DISCOVERY_ZAP_DOMAIN,
         maxMessageSize: MAX_FRAME_BYTES,
-        maxFrames: 4,
       },
       { logger: this.#log },
     );
