@@ -19,7 +19,8 @@ async function create(
 ): Promise<void> {
   const passphrase = await getNewPassphrase(ctx.args['passphrase-file']);
   const keychain = new Keychain(seedOf(mnemonic, bip39Passphrase), ctx.params);
-  let next = { receive: 0, change: 0 };
+  // a new wallet shows its first receive address, so the next one handed out is index 1
+  let next = { receive: restored ? 0 : 1, change: 0 };
   let scanned: number | undefined;
   if (restored) {
     // find what the chain knows about this seed; without a node, the wallet is still written

@@ -16,11 +16,30 @@ type Topic = (typeof TOPICS)[number];
 /** Largest message accepted from the feed (a raw block is at most 8 MB). */
 const MAX_MESSAGE = 16 << 20;
 
-function endpointOf(ctx: Context, feed: string | undefined): string {
-  if (feed === undefined) return `tcp://127.0.0.1:${ctx.params.ports.feed}`;
-  if (/^(tcp|ipc):\/\//.test(feed)) return feed;
-  if (/^[^/]+:\d+$/.test(feed)) return `tcp://${feed}`;
-  throw new CliUsageError(`--feed ${feed}: expected HOST:PORT or tcp://HOST:PORT`);
+/**
+ * The feed's endpoint: --feed, else what the node says it publishes (getzmqnotifications), else
+ * the network's default port on 127.0.0.1.
+ */
+async function endpointOf(ctx: Context, feed: string | undefined): Promise<string> {
+  if (feed !== undefined) {
+    if (/^(tcp|ipc):\/\//.test(feed)) return feed;
+    if (/^[^/]+:\d+$/.test(feed)) return `tcp://${feed}`;
+    throw new CliUsageError(`--feed ${feed}: expected HOST:PORT or tcp://HOST:PORT`);
+  }
+  const fallback = `tcp://127.0.0.1:${ctx.params.ports.feed}`;
+  try {
+    const n = await ctx.rpc.call<{ type: string; address: string }[]>('getzmqnotifications');
+    const hit = n.find((x) => x.type === 'pubhashblock') ?? n[0];
+    if (hit === undefined) {
+      ctx.out.warn(`the node publishes no feed (feed.listen is empty); trying ${fallback}`);
+      return fallback;
+    }
+    // a node listening on every interface is reached on loopback from here
+    return hit.address.replace('tcp://0.0.0.0:', 'tcp://127.0.0.1:').replace('tcp://[::]:', 'tcp://[::1]:');
+  } catch (e) {
+    ctx.out.warn(`cannot ask the node where its feed is (${(e as Error).message}); trying ${fallback}`);
+    return fallback;
+  }
 }
 
 /** What one message says, for humans and for JSON lines. */
@@ -76,7 +95,7 @@ export function watchCommand(y: Argv): Argv {
   return y
     .option('feed', {
       type: 'string',
-      describe: 'Feed address HOST:PORT (default 127.0.0.1:<feed port of --network>)',
+      describe: "Feed address HOST:PORT (default: the node's, from getzmqnotifications)",
     })
     .option('topics', {
       type: 'array',
@@ -95,13 +114,14 @@ export function watchCommand(y: Argv): Argv {
 
 export const watchHandler = (run: Runner) =>
   run(async (ctx, argv) => {
-    const endpoint = endpointOf(ctx, argv.feed as string | undefined);
+    const endpoint = await endpointOf(ctx, argv.feed as string | undefined);
     const topics = argv.topics as Topic[];
     const stopAfter = argv.blocks as number | undefined;
     const sub = new Subscriber({ maxMessageSize: MAX_MESSAGE, receiveHighWaterMark: 100_000 });
     sub.connect(endpoint);
     for (const t of topics) sub.subscribe(t);
-    ctx.out.note(`watching ${endpoint} (${topics.join(', ')}); Ctrl-C to stop`);
+    // on stderr in both modes: stdout carries only the messages
+    process.stderr.write(`watching ${endpoint} (${topics.join(', ')}); Ctrl-C to stop\n`);
     let stop = false;
     const onSignal = () => {
       stop = true;
