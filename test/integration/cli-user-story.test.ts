@@ -114,8 +114,8 @@ describe('cairn CLI: a user story against a real node', { timeout: 300_000 }, ()
         /* closed at the end */
       }
     })();
-    // and `cairn watch`, until the 17th block
-    const TOTAL_BLOCKS = 17;
+    // and `cairn watch`, until the last block
+    const TOTAL_BLOCKS = 18;
     const watch = start([
       'watch',
       '--json',
@@ -167,8 +167,16 @@ describe('cairn CLI: a user story against a real node', { timeout: 300_000 }, ()
     assert.equal(sendOut.txid, sendTxid);
     assert.equal(sendOut.confirmations, 1);
     assert.ok(sendOut.fee > 0);
+    // two payments in a row, before any block: the second must not pick the coins of the first
+    const p1 = await cairnJson<{ txid: string }>([...w1, 'wallet', 'send', b1, String(100_000_000)]);
+    const p2 = await cairnJson<{ txid: string }>([...w1, 'wallet', 'send', b1, String(100_000_000)]);
+    assert.deepEqual(
+      new Set(await cairnJson<string[]>(['rpc', 'getrawmempool'])),
+      new Set([p1.txid, p2.txid]),
+    );
+    await mine(1);
     const bal2 = await cairnJson<{ spendable: number }>([...w2, 'wallet', 'balance'], env2);
-    assert.equal(bal2.spendable, 5 * 100_000_000);
+    assert.equal(bal2.spendable, 7 * 100_000_000);
 
     // --- register an asset from a file ---
     const file = join(root.path, 'sunset.jpg');
@@ -234,7 +242,7 @@ describe('cairn CLI: a user story against a real node', { timeout: 300_000 }, ()
     );
     assert.deepEqual(
       prov.hops.map((h) => h.height),
-      [15, 16, 17],
+      [16, 17, 18],
     );
     const human = await cairn(['bitmark', 'provenance', bm]);
     assert.equal(human.code, 0);
@@ -264,7 +272,7 @@ describe('cairn CLI: a user story against a real node', { timeout: 300_000 }, ()
       mined,
       'every block once, in order',
     );
-    const userTxids = [sendOut.txid, reg.txid, iss.txid, t1.txid, t2.txid];
+    const userTxids = [sendOut.txid, p1.txid, p2.txid, reg.txid, iss.txid, t1.txid, t2.txid];
     const hashtx = byTopic.get('hashtx')!.map((m) => m.body);
     for (const txid of userTxids) {
       // once on entering the mempool, once in its block: and the block comes after
@@ -277,7 +285,7 @@ describe('cairn CLI: a user story against a real node', { timeout: 300_000 }, ()
       [...firstSeen].sort((x, y) => x - y),
       firstSeen,
     );
-    // 17 coinbases + 5 user txs in blocks, 5 in the mempool
+    // a coinbase per block, and each user tx twice (mempool, block)
     assert.equal(hashtx.length, TOTAL_BLOCKS + 2 * userTxids.length);
     const labels = byTopic
       .get('sequence')!
@@ -285,7 +293,7 @@ describe('cairn CLI: a user story against a real node', { timeout: 300_000 }, ()
     assert.equal(labels.filter((l) => l === 'C').length, TOTAL_BLOCKS);
     assert.equal(labels.filter((l) => l === 'A').length, userTxids.length);
 
-    // `cairn watch --json` saw the same blocks and exited after the 17th
+    // `cairn watch --json` saw the same blocks and exited after the last
     const w = await watch.done;
     assert.equal(w.code, 0, w.stderr);
     const lines = w.stdout

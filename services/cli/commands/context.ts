@@ -66,6 +66,7 @@ export class Context {
       { params: this.params, feeRate: this.args['fee-rate'] },
       { rpc: () => this.rpc, keychain },
       file.secrets.next,
+      file.secrets.pending,
     );
     return new OpenedWalletHandle(file, wallet, keychain);
   }
@@ -109,11 +110,22 @@ export class OpenedWalletHandle {
     readonly keychain: Keychain,
   ) {}
 
-  /** Saves only when the indexes moved (a read-only command never rewrites the file). */
+  /** Saves only when something moved (a read-only command never rewrites the file). */
   save(): void {
     const { receive, change } = this.wallet.next;
     const s = this.file.secrets;
-    if (receive === s.next.receive && change === s.next.change) return;
-    this.file = saveWalletFile(this.file, { ...s, next: { receive, change } });
+    const pending = this.wallet.pending;
+    if (
+      receive === s.next.receive &&
+      change === s.next.change &&
+      JSON.stringify(pending) === JSON.stringify(s.pending ?? [])
+    )
+      return;
+    const { pending: _old, ...rest } = s;
+    this.file = saveWalletFile(this.file, {
+      ...rest,
+      next: { receive, change },
+      ...(pending.length === 0 ? {} : { pending }),
+    });
   }
 }

@@ -55,7 +55,20 @@ export interface WalletSecrets {
   readonly createdAt: number;
   /** Next unused index on the receive (0) and change (1) chains, as far as this wallet knows. */
   readonly next: { readonly receive: number; readonly change: number };
+  /**
+   * Transactions this wallet sent that were not confirmed when it last looked, with the outputs
+   * they spend ("txid:vout"), so the next transaction does not pick the same coins.
+   */
+  readonly pending?: readonly PendingTx[];
 }
+
+export interface PendingTx {
+  readonly txid: string;
+  readonly spends: readonly string[];
+}
+
+/** Most pending transactions remembered (the oldest are forgotten first). */
+export const MAX_PENDING = 1000;
 
 interface KdfParams {
   readonly name: 'scrypt';
@@ -182,11 +195,29 @@ function parseSecrets(path: string, text: string): WalletSecrets {
     !idx(next.change)
   )
     throw damaged(path, 'decrypted contents lack mnemonic, bip39Passphrase, createdAt or next');
+  const pending = s.pending ?? [];
+  const outpoint = (o: unknown) => typeof o === 'string' && /^[0-9a-f]{64}:\d{1,10}$/.test(o);
+  if (
+    !Array.isArray(pending) ||
+    pending.length > MAX_PENDING ||
+    !pending.every(
+      (p: { txid?: unknown; spends?: unknown }) =>
+        typeof p === 'object' &&
+        p !== null &&
+        typeof p.txid === 'string' &&
+        /^[0-9a-f]{64}$/.test(p.txid) &&
+        Array.isArray(p.spends) &&
+        p.spends.length <= 10_000 &&
+        p.spends.every(outpoint),
+    )
+  )
+    throw damaged(path, 'decrypted contents have a malformed pending list');
   return {
     mnemonic: s.mnemonic,
     bip39Passphrase: s.bip39Passphrase,
     createdAt: s.createdAt,
     next: { receive: next.receive as number, change: next.change as number },
+    ...(pending.length === 0 ? {} : { pending: pending as PendingTx[] }),
   };
 }
 

@@ -26,6 +26,7 @@ import { CliUsageError, FundsError, RpcClientError } from '../errors.ts';
 import type { RpcClient } from '../rpc-client.ts';
 import { selectCoins, spendable, type Utxo } from './coin-select.ts';
 import { CHANGE, type Chain, type Keychain, RECEIVE, type WalletKey } from './keychain.ts';
+import { MAX_PENDING, type PendingTx } from './wallet-file.ts';
 
 /** Unused addresses in a row after which a scan stops (BIP44's gap limit). */
 export const GAP_LIMIT = 20;
@@ -93,11 +94,33 @@ export class Wallet {
   #used: AddressInfo[] | undefined;
   #feeRate: number | undefined;
 
-  constructor(opts: WalletOptions, modules: WalletModules, next: { receive: number; change: number }) {
+  /** Sent, not yet confirmed (see WalletSecrets.pending); updated by #build and #livePending. */
+  pending: PendingTx[];
+
+  constructor(
+    opts: WalletOptions,
+    modules: WalletModules,
+    next: { receive: number; change: number },
+    pending: readonly PendingTx[] = [],
+  ) {
     this.#o = opts;
     this.#rpc = modules.rpc;
     this.#keys = modules.keychain;
     this.next = { ...next };
+    this.pending = [...pending];
+  }
+
+  /**
+   * Forgets pending transactions that are no longer in the mempool (confirmed, or dropped) and
+   * returns the outputs the others spend.
+   */
+  async #livePending(): Promise<Set<string>> {
+    if (this.pending.length === 0) return new Set();
+    const replies = await this.#rpc().batch(
+      this.pending.map((p) => ({ method: 'getmempoolentry', params: [p.txid] })),
+    );
+    this.pending = this.pending.filter((_, i) => replies[i]!.ok);
+    return new Set(this.pending.flatMap((p) => p.spends));
   }
 
   get params(): NetworkParams {
@@ -264,10 +287,18 @@ export class Wallet {
       // + 2 bytes per input: a vout varint may be longer than the placeholder's
       return encodeTx({ ...args.shape([], outputs), inputs } as SpendingTx).length + 2 * n;
     };
+    const inFlight = await this.#livePending();
+    const taken = (u: Utxo) => inFlight.has(`${u.txid}:${u.vout}`);
+    const busy = (args.required ?? []).find(taken);
+    if (busy !== undefined)
+      throw new FundsError(
+        'funds-insufficient',
+        `output ${busy.txid}:${busy.vout} is already spent by a transaction of this wallet waiting in the mempool`,
+      );
     const sel = selectCoins({
       target: args.target,
       ...(args.required === undefined ? {} : { required: args.required }),
-      candidates: await this.unspent(),
+      candidates: (await this.unspent()).filter((u) => !taken(u)),
       feeFor: (n, withChange) => Math.ceil(rate * sizeOf(n, withChange)),
       coinbaseMaturity: this.#o.params.coinbaseMaturity,
       dust: DUST,
@@ -281,6 +312,10 @@ export class Wallet {
         ? [...args.outputs, { owner: changeKey.owner, amount: sel.change, bitmark: NO_BITMARK }]
         : args.outputs;
     const tx = toDecodedTx(signTx(args.shape(inputs, outputs), this.#o.params.genesisHash));
+    this.pending = [
+      ...this.pending,
+      { txid: hashToHex(tx.txid), spends: sel.inputs.map((u) => `${u.txid}:${u.vout}`) },
+    ].slice(-MAX_PENDING);
     return { tx, txid: hashToHex(tx.txid), fee: sel.fee, feeRate: rate, size: tx.raw.length };
   }
 

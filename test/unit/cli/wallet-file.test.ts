@@ -106,6 +106,14 @@ describe('wallet file', () => {
     }
   });
 
+  it('keeps the pending transactions list across saves', () => {
+    const path = fresh();
+    const w = createWalletFile(path, 'local', secrets, 'pw', FAST);
+    const pending = [{ txid: 'ab'.repeat(32), spends: [`${'cd'.repeat(32)}:0`, `${'ef'.repeat(32)}:12`] }];
+    saveWalletFile(w, { ...secrets, pending });
+    assert.deepEqual(openWalletFile(path, 'pw').secrets.pending, pending);
+  });
+
   it('reports a missing file', () => {
     assert.throws(() => openWalletFile(join(dir.path, 'nope.json'), 'pw'), isWalletError('wallet-missing'));
   });
