@@ -255,6 +255,16 @@ describe('cairnd with cairn-discovery', { timeout: 300_000 }, () => {
       async () => (await heightOf(late, id)) === 30,
       150_000,
     );
+    // a node stopping cleanly tells discovery it leaves
+    const n3 = nodes[2]!;
+    await eventually(
+      'n3 registered again',
+      () => d.logs.some((l) => /joined/.test(l.msg) && l.node === n3.key),
+      60_000,
+    );
+    assert.equal(await n3.stop(), 0);
+    await d.waitLog(/left/);
+    assert.ok(d.logs.some((l) => /left/.test(l.msg) && l.node === n3.key));
     for (const n of nodes.slice(0, 3))
       assert.equal(
         n.logs.filter((l) => /discovery .* unreachable/.test(l.msg)).length <= 1,
