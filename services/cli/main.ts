@@ -16,7 +16,7 @@ import { VERSION } from '../../shared/version.ts';
 import { assetCommands } from './commands/asset.ts';
 import { bitmarkCommands } from './commands/bitmark.ts';
 import { Context, type GlobalArgs } from './commands/context.ts';
-import { rpcCommand, rpcHandler } from './commands/rpc.ts';
+import { RPC_HELP_TOKEN, rpcCommand, rpcHandler } from './commands/rpc.ts';
 import type { Runner } from './commands/run.ts';
 import { walletCommands } from './commands/wallet.ts';
 import { watchCommand, watchHandler } from './commands/watch.ts';
@@ -82,6 +82,22 @@ const run: Runner = (handler) => async (argv) => {
   }
   ctx.close();
 };
+
+/** Global options that take a value (so their value is not mistaken for the command). */
+const VALUED = new Set([
+  '--network',
+  '-n',
+  '--datadir',
+  '--rpcconnect',
+  '--rpcport',
+  '--rpcuser',
+  '--rpcpassword',
+  '--rpccookiefile',
+  '--wallet',
+  '-w',
+  '--passphrase-file',
+  '--fee-rate',
+]);
 
 function cli(args: string[]): Argv {
   const envNetwork = process.env.CAIRN_NETWORK;
@@ -169,4 +185,13 @@ function cli(args: string[]): Argv {
     });
 }
 
-await cli(hideBin(process.argv)).parseAsync();
+/**
+ * yargs reads a last positional `help` as --help: `cairn rpc help` must call the node's `help`
+ * method instead (as `bitcoin-cli help` does), so that word is passed under another name.
+ */
+const argv = hideBin(process.argv);
+const command = argv.find((a, i) => !a.startsWith('-') && !VALUED.has(argv[i - 1] ?? ''));
+if (command === 'rpc' && argv.length > 1 && argv[argv.length - 1] === 'help')
+  argv[argv.length - 1] = RPC_HELP_TOKEN;
+
+await cli(argv).parseAsync();

@@ -8,6 +8,10 @@ import { CliUsageError } from '../errors.ts';
 import { rpcText } from '../output.ts';
 import type { Runner } from './run.ts';
 
+/** What main.ts passes instead of a last `help` (yargs would take that word for --help). */
+export const RPC_HELP_TOKEN = '\u0000help';
+const unhelp = (s: string) => (s === RPC_HELP_TOKEN ? 'help' : s);
+
 export function parseParam(s: string): unknown {
   try {
     return JSON.parse(s);
@@ -37,7 +41,10 @@ export function rpcCommand(y: Argv): Argv {
 
 export const rpcHandler = (run: Runner) =>
   run(async (ctx, argv) => {
-    const params = parseParams(((argv.params as unknown[]) ?? []).map(String), argv.named === true);
-    const result = await ctx.rpc.call(String(argv.method), params);
+    // main.ts renames a last `help` so that yargs does not take it for --help
+    const method = unhelp(String(argv.method));
+    const raw = ((argv.params as unknown[]) ?? []).map((p) => unhelp(String(p)));
+    const params = parseParams(raw, argv.named === true);
+    const result = await ctx.rpc.call(method, params);
     ctx.out.result(result, () => rpcText(result));
   });
