@@ -36,7 +36,7 @@ import { WalletError } from '../errors.ts';
 
 export const WALLET_FORMAT = 'cairn-wallet';
 export const WALLET_VERSION = 1;
-/** scrypt cost: N = 2^17, r = 8, p = 1 (128 MiB, about 0.3–0.5 s on these machines). */
+/** scrypt cost: N = 2^17, r = 8, p = 1 (128 MiB, ≈ 0.34 s on these 2-core machines). */
 export const DEFAULT_SCRYPT = Object.freeze({ n: 2 ** 17, r: 8, p: 1 });
 /**
  * TEST ONLY: a lower scrypt N for newly written wallets (integration tests spawn the CLI many
