@@ -249,6 +249,22 @@ describe('cairn CLI: a user story against a real node', { timeout: 300_000 }, ()
     assert.match(human.stdout, new RegExp(`issued to +${iss.owner}`));
     assert.equal((await cairnJson<{ id: string }[]>([...w2, 'bitmark', 'list'], env2)).length, 0);
     assert.equal((await cairnJson<{ id: string }[]>([...w1, 'bitmark', 'list'])).length, 3);
+    // wallet 1 restored from its mnemonic finds the same addresses and coins
+    writeFileSync(join(root.path, 'words'), `${c1.mnemonic}\n`);
+    const w3 = ['--wallet', join(root.path, 'w3.json'), '--passphrase-file', join(root.path, 'pp1')];
+    const restored = await cairnJson<{ usedaddresses: number }>([
+      ...w3,
+      'wallet',
+      'restore',
+      '--mnemonic-file',
+      join(root.path, 'words'),
+    ]);
+    assert.ok(restored.usedaddresses >= 4, `addresses found: ${restored.usedaddresses}`);
+    assert.deepEqual(
+      await cairnJson([...w3, 'wallet', 'balance']),
+      await cairnJson([...w1, 'wallet', 'balance']),
+    );
+
     // raw RPC, parameters by name
     const listed = await cairnJson<{ bitmarks: { id: string; owner: string }[] }>([
       'rpc',

@@ -1,7 +1,7 @@
 /** `cairn wallet create | restore | address | balance | send | info`. */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import type { Argv } from 'yargs';
-import { CliUsageError, RpcClientError } from '../errors.ts';
+import { CliUsageError, RpcClientError, WalletError } from '../errors.ts';
 import { coins } from '../output.ts';
 import { getNewPassphrase, promptHidden } from '../passphrase.ts';
 import { accountPath, Keychain, RECEIVE } from '../wallet/keychain.ts';
@@ -17,6 +17,13 @@ async function create(
   restored: boolean,
   bip39Passphrase: string,
 ): Promise<void> {
+  // refuse before asking anything (createWalletFile checks again, atomically)
+  if (existsSync(ctx.walletPath))
+    throw new WalletError(
+      'wallet-exists',
+      `${ctx.walletPath} already exists: refusing to overwrite a wallet (choose another --wallet)`,
+      ctx.walletPath,
+    );
   const passphrase = await getNewPassphrase(ctx.args['passphrase-file']);
   const keychain = new Keychain(seedOf(mnemonic, bip39Passphrase), ctx.params);
   // a new wallet shows its first receive address, so the next one handed out is index 1

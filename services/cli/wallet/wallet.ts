@@ -30,6 +30,8 @@ import { MAX_PENDING, type PendingTx } from './wallet-file.ts';
 
 /** Unused addresses in a row after which a scan stops (BIP44's gap limit). */
 export const GAP_LIMIT = 20;
+/** Most addresses a scan looks at per chain (a bound on the RPC calls one command makes). */
+export const MAX_SCAN = 100_000;
 /** Change smaller than this is left to the fee. */
 export const DUST = 1000;
 /** Base units per byte when neither --fee-rate nor the node's estimate gives one (the relay minimum). */
@@ -157,7 +159,8 @@ export class Wallet {
     for (const chain of [RECEIVE, CHANGE] as Chain[]) {
       const handedOut = chain === RECEIVE ? this.next.receive : this.next.change;
       let lastUsed = -1;
-      for (let start = 0; start < Math.max(lastUsed + 1 + gap, handedOut); start += gap) {
+      const end = () => Math.min(MAX_SCAN, Math.max(lastUsed + 1 + gap, handedOut));
+      for (let start = 0; start < end(); start += gap) {
         const keys = Array.from({ length: gap }, (_, i) => this.#keys.key(chain, start + i));
         const replies = await this.#rpc().batch(
           keys.map((k) => ({ method: 'getaddressinfo', params: [k.address] })),
