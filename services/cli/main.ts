@@ -174,7 +174,7 @@ function cli(args: string[]): Argv {
     .command('version', 'Print the version', {}, () => console.log(`cairn ${VERSION}`))
     .demandCommand(1, 'name a command (cairn --help)')
     .strict()
-    .version(false)
+    .version(`cairn ${VERSION}`)
     .help()
     .alias('h', 'help')
     .wrap(Math.min(110, process.stdout.columns ?? 100))
