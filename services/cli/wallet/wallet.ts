@@ -121,7 +121,11 @@ export class Wallet {
     const replies = await this.#rpc().batch(
       this.pending.map((p) => ({ method: 'getmempoolentry', params: [p.txid] })),
     );
-    this.pending = this.pending.filter((_, i) => replies[i]!.ok);
+    // -5: not in the mempool (mined, or dropped); any other failure keeps the entry
+    this.pending = this.pending.filter((_, i) => {
+      const r = replies[i]!;
+      return r.ok || r.error.rpcCode !== -5;
+    });
     return new Set(this.pending.flatMap((p) => p.spends));
   }
 
