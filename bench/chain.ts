@@ -54,7 +54,7 @@ export async function benchChain(blocks = 200, txsPerBlock = 1000, workers?: num
       chain.processBlock(b.raw);
       const cb = b.txs[0]!;
       if (i < blocks) funding.push({ txid: cb.txid, amounts: cb.tx.outputs.map((o) => o.amount) });
-      tip = tipOf(b, tip.height + 1);
+      tip = tipOf(b, tip.height + 1, tip);
     }
     collectGarbage();
     const mem = process.memoryUsage();
@@ -70,7 +70,7 @@ export async function benchChain(blocks = 200, txsPerBlock = 1000, workers?: num
       }
       const b = mineBlock(tip, splitSubsidy(tip.height + 1, [owners[0]!], 1000 * txsPerBlock), txs);
       measured.push(b);
-      tip = tipOf(b, tip.height + 1);
+      tip = tipOf(b, tip.height + 1, tip);
     }
 
     // single-core verify rate, same run, same kind of signatures

@@ -62,7 +62,7 @@ export function makeBlock(txs: DecodedTx[]): Uint8Array {
     prevHash: decodeBlock(p.genesisBlock).hash,
     merkleRoot: merkleRoot(all.map((t) => t.txid)),
     time: p.genesisTime + p.targetSpacing,
-    bits: requiredBits({ height: 0, time: p.genesisTime }, p),
+    bits: requiredBits({ height: 0, time: p.genesisTime, anchorTime: p.genesisTime }, p),
     nonce: 0n,
   };
   const le = targetToLeBytes(targetFromBits(header.bits, p.powLimit)!);

@@ -64,7 +64,7 @@ export function transfer(
 
 /** Mines a block on `parent` (instant on local) with `txs` after a coinbase paying `outputs`. */
 export function mineBlock(
-  parent: { hash: Uint8Array; height: number; time: number },
+  parent: { hash: Uint8Array; height: number; time: number; anchorTime: number },
   coinbaseOutputs: TxOutput[],
   txs: DecodedTx[],
 ): DecodedBlock {
@@ -103,4 +103,10 @@ export function splitSubsidy(height: number, owners: Uint8Array[], fees = 0): Tx
   return owners.map((owner) => ({ owner, amount: each, bitmark: NO_BITMARK }));
 }
 
-export const tipOf = (b: DecodedBlock, height: number) => ({ hash: b.hash, height, time: b.header.time });
+/** A block as the parent of the next: block 1 (or genesis) anchors the difficulty, later blocks inherit it. */
+export const tipOf = (b: DecodedBlock, height: number, parent?: { anchorTime: number }) => ({
+  hash: b.hash,
+  height,
+  time: b.header.time,
+  anchorTime: height <= 1 || parent === undefined ? b.header.time : parent.anchorTime,
+});

@@ -39,7 +39,7 @@ function buildChain(blocks: number, txsPerBlock: number): { raw: Uint8Array[]; t
     txs++;
     if (i < blocks)
       funding.push({ txid: b.txs[0]!.txid, amounts: b.txs[0]!.tx.outputs.map((o) => o.amount) });
-    tip = tipOf(b, tip.height + 1);
+    tip = tipOf(b, tip.height + 1, tip);
   }
   for (let i = 0; i < blocks; i++) {
     const f = funding[i]!;
@@ -49,7 +49,7 @@ function buildChain(blocks: number, txsPerBlock: number): { raw: Uint8Array[]; t
     const b = mineBlock(tip, splitSubsidy(tip.height + 1, [owners[0]!], 1000 * txsPerBlock), list);
     out.push(b.raw);
     txs += list.length + 1;
-    tip = tipOf(b, tip.height + 1);
+    tip = tipOf(b, tip.height + 1, tip);
   }
   return { raw: out, txs };
 }

@@ -137,28 +137,23 @@ export function buildVectors() {
       bits: `0x${bits.toString(16).padStart(8, '0')}`,
       target: decodeCompact(bits).target.toString(16),
     })),
+    // anchorTime: block 1's time; here the networks launch 30 days after their genesis
     asert: [
-      { network: 'test', parentHeight: 100, parentTime: TEST.genesisTime + 100 * TEST.targetSpacing },
-      {
-        network: 'test',
-        parentHeight: 100,
-        parentTime: TEST.genesisTime + 100 * TEST.targetSpacing - TEST.asertHalfLife,
-      },
-      {
-        network: 'test',
-        parentHeight: 100,
-        parentTime: TEST.genesisTime + 100 * TEST.targetSpacing - 2 * TEST.asertHalfLife - 17,
-      },
-      {
-        network: 'main',
-        parentHeight: 5000,
-        parentTime: MAIN.genesisTime + 5000 * MAIN.targetSpacing - 3600,
-      },
-    ].map((c) => {
-      const p = NETWORKS[c.network as 'test' | 'main'];
+      { network: 'test', parentHeight: 1, ahead: 0 },
+      { network: 'test', parentHeight: 100, ahead: 0 },
+      { network: 'test', parentHeight: 100, ahead: TEST.asertHalfLife },
+      { network: 'test', parentHeight: 100, ahead: 2 * TEST.asertHalfLife + 17 },
+      { network: 'main', parentHeight: 5000, ahead: 3600 },
+    ].map(({ network, parentHeight, ahead }) => {
+      const p = NETWORKS[network as 'test' | 'main'];
+      const anchorTime = p.genesisTime + 30 * 86_400;
+      const parentTime = anchorTime + (parentHeight - 1) * p.targetSpacing - ahead;
       return {
-        ...c,
-        bits: `0x${requiredBits({ height: c.parentHeight, time: c.parentTime }, p).toString(16)}`,
+        network,
+        parentHeight,
+        parentTime,
+        anchorTime,
+        bits: `0x${requiredBits({ height: parentHeight, time: parentTime, anchorTime }, p).toString(16)}`,
       };
     }),
   };

@@ -82,8 +82,16 @@ export function mineHeader(h: BlockHeader, p: NetworkParams = LOCAL): BlockHeade
   }
 }
 
+/** What a block needs of its parent: hash, height, time and the difficulty anchor (block 1's time). */
+export interface ParentFacts {
+  readonly hash: Uint8Array;
+  readonly height: number;
+  readonly time: number;
+  readonly anchorTime: number;
+}
+
 export function assembleBlock(
-  prev: { hash: Uint8Array; height: number; time: number },
+  prev: ParentFacts,
   txs: DecodedTx[],
   p: NetworkParams = LOCAL,
   time = prev.time + p.targetSpacing,
@@ -126,9 +134,10 @@ export class MemoryLedger implements LedgerView {
     return this.blocks.length - 1;
   }
 
-  get tip(): { hash: Uint8Array; height: number; time: number } {
+  get tip(): ParentFacts {
     const b = this.blocks[this.blocks.length - 1]!;
-    return { hash: b.hash, height: this.height, time: b.header.time };
+    const anchor = this.blocks[Math.min(1, this.height)]!;
+    return { hash: b.hash, height: this.height, time: b.header.time, anchorTime: anchor.header.time };
   }
 
   /** Builds (but does not connect) the next block: coinbase paying `payTo` subsidy + `fees`. */

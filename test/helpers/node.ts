@@ -63,7 +63,7 @@ export function blockOn(
   const h = parent.height + 1;
   const cb = coinbase(h, [out(payTo, blockSubsidy(h, p) + fees)], tag);
   return assembleBlock(
-    { hash: parent.hash, height: parent.height, time: parent.header.time },
+    { hash: parent.hash, height: parent.height, time: parent.header.time, anchorTime: parent.anchorTime },
     [cb, ...txs],
     p,
   );

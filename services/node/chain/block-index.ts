@@ -18,6 +18,8 @@ export interface IndexEntry {
   readonly parent: IndexEntry | null;
   /** Arrival order: among equal work, the first seen wins (no switching on ties). */
   readonly sequence: number;
+  /** Time of block 1 on this branch (the difficulty anchor); genesis: its own time. */
+  readonly anchorTime: number;
 }
 
 export function hashKey(hash: Uint8Array): string {
@@ -55,6 +57,7 @@ export class BlockIndex {
       status,
       parent,
       sequence: this.#sequence++,
+      anchorTime: parent === null || height <= 1 ? header.time : parent.anchorTime,
     };
     this.#entries.set(key, entry);
     if (parent !== null) {

@@ -169,12 +169,13 @@ export class Chain extends TypedEmitter<ChainEvents> {
   }
 
   /** Facts of the tip a block template needs. */
-  tipInfo(): { hash: Uint8Array; height: number; time: number; recentTimes: number[] } {
+  tipInfo(): { hash: Uint8Array; height: number; time: number; recentTimes: number[]; anchorTime: number } {
     const t = this.tip;
     return {
       hash: t.hash,
       height: t.height,
       time: t.header.time,
+      anchorTime: t.anchorTime,
       recentTimes: this.#index.recentTimes(t, this.params.medianTimeSpan),
     };
   }
@@ -310,6 +311,7 @@ export class Chain extends TypedEmitter<ChainEvents> {
         height: parent.height,
         time: parent.header.time,
         recentTimes: this.#index.recentTimes(parent, this.params.medianTimeSpan),
+        anchorTime: parent.anchorTime,
       },
       this.params,
       now,

@@ -31,7 +31,7 @@ export interface TemplateSource {
 /** What the template needs to know of the chain tip. */
 export interface TemplateChain {
   readonly params: NetworkParams;
-  tipInfo(): { hash: Uint8Array; height: number; time: number; recentTimes: number[] };
+  tipInfo(): { hash: Uint8Array; height: number; time: number; recentTimes: number[]; anchorTime: number };
   view(): LedgerView;
 }
 
@@ -82,7 +82,7 @@ export function buildTemplate(
   const tip = chain.tipInfo();
   const height = tip.height + 1;
   const time = Math.max(req.now, medianTimePast(tip.recentTimes) + 1);
-  const bits = requiredBits({ height: tip.height, time: tip.time }, p);
+  const bits = requiredBits(tip, p);
   const target = targetFromBits(bits, p.powLimit)!;
 
   const attempt = (txs: DecodedTx[]): BlockTemplate => {

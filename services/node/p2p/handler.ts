@@ -10,6 +10,7 @@ import { CairnError, DecodeError, ValidationError } from '../../../shared/core/e
 import { decodeTx } from '../../../shared/core/tx/codec.ts';
 import { z85Decode, z85Encode } from '../../../shared/identity/z85.ts';
 import type { Logger } from '../../../shared/log.ts';
+import { TokenBucket } from '../../../shared/token-bucket.ts';
 import type { CurveKeys } from '../../../shared/zmq/curve.ts';
 import type { Chain } from '../chain/chain.ts';
 import { PolicyError } from '../reservoir/errors.ts';
@@ -36,7 +37,6 @@ import {
   type PushStatus,
 } from './messages.ts';
 import type { PeerBook } from './peer-book.ts';
-import { TokenBucket } from '../../../shared/token-bucket.ts';
 
 export interface InboundSession {
   readonly key: string;

@@ -56,7 +56,18 @@ export class Sync {
       const missing = chain.missingBlocks(target, ROUND);
       if (missing.length === 0) return; // blocks stored but waiting for an invalid parent, or connected already
       const before = chain.tipHeight();
+      const started = Date.now();
       await this.#download(missing);
+      this.#m.logger.debug(
+        {
+          missing: missing.length,
+          from: before,
+          to: chain.tipHeight(),
+          target: target.height,
+          ms: Date.now() - started,
+        },
+        'sync round',
+      );
       if (chain.tipHeight() > before + 1000 || Date.now() - this.#lastReport > 5000) {
         this.#lastReport = Date.now();
         this.#m.logger.info(
@@ -142,6 +153,7 @@ export class Sync {
         const r = chain.processBlock(raw);
         if (r.status === 'invalid') {
           const e = r.error;
+          this.#m.logger.debug({ peer: peer.key, err: e?.message }, 'synced block invalid');
           const dos = e instanceof CairnError && 'dos' in e ? Number((e as { dos: number }).dos) : 0;
           if (dos > 0) this.#m.misbehaved(peer, dos, `sent invalid block: ${e?.message}`);
         }

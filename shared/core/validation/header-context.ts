@@ -11,7 +11,12 @@ export interface ParentInfo {
   readonly time: number;
   /** Times of the parent and up to medianTimeSpan-1 of its ancestors (any order). */
   readonly recentTimes: readonly number[];
+  /** Time of block 1 on the parent's branch, the difficulty anchor (unused when the parent is genesis). */
+  readonly anchorTime: number;
 }
+
+/** What requiredBits needs of the parent. */
+export type BitsParent = Pick<ParentInfo, 'height' | 'time' | 'anchorTime'>;
 
 export function medianTimePast(times: readonly number[]): number {
   if (times.length === 0) {
@@ -22,11 +27,20 @@ export function medianTimePast(times: readonly number[]): number {
 }
 
 /** Compact target required of the child of `parent`: ASERT anchored at genesis. */
-export function requiredBits(parent: { height: number; time: number }, p: NetworkParams): number {
+/**
+ * The compact target a block on `parent` must carry: ASERT anchored at block 1, which any miner
+ * may mine at the limit. Anchoring at block 1 rather than genesis starts the schedule when the
+ * chain really starts: a genesis made long before launch (always so on local) would otherwise
+ * keep the difficulty at the limit until the schedule caught up with the clock, i.e. for
+ * (launch − genesis time) / spacing blocks.
+ */
+export function requiredBits(parent: BitsParent, p: NetworkParams): number {
+  if (parent.height === 0) return p.powLimitBits;
   return nextBitsAsert({
     anchorTarget: p.powLimit,
-    anchorParentTime: p.genesisTime - p.targetSpacing,
-    anchorHeight: 0,
+    // block 1 is taken as on time, so the block after it stays at the limit
+    anchorParentTime: parent.anchorTime - p.targetSpacing,
+    anchorHeight: 1,
     parentTime: parent.time,
     parentHeight: parent.height,
     targetSpacing: p.targetSpacing,

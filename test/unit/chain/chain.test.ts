@@ -80,7 +80,17 @@ function branch(
     out_.push(b);
     byHeight.set(h, b);
     // a detached entry is enough to build on: blockOn only reads hash, height and header
-    parent = { hash: b.hash, key: '', header: b.header, height: h, work: 0n, status: 0, parent, sequence: 0 };
+    parent = {
+      hash: b.hash,
+      key: '',
+      header: b.header,
+      height: h,
+      work: 0n,
+      status: 0,
+      parent,
+      sequence: 0,
+      anchorTime: h <= 1 ? b.header.time : parent.anchorTime,
+    };
   }
   return out_;
 }
@@ -257,6 +267,7 @@ describe('chain on LMDB', () => {
         key: '',
         header: b.header,
         height: parent.height + 1,
+        anchorTime: parent.anchorTime,
         work: 0n,
         status: 0,
         parent,

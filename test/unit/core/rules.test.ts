@@ -408,6 +408,7 @@ describe('block rules', () => {
         height: tip().height,
         time: tip().time,
         recentTimes: ledger.blocks.slice(-11).map((x) => x.header.time),
+        anchorTime: tip().anchorTime,
       },
       p,
       NOW,
@@ -507,7 +508,12 @@ describe('block rules', () => {
 
   it('header context: bad-diffbits (not the ASERT target), time-too-old, time-too-new', () => {
     const times = ledger.blocks.slice(-11).map((x) => x.header.time);
-    const parent = { height: tip().height, time: tip().time, recentTimes: times };
+    const parent = {
+      height: tip().height,
+      time: tip().time,
+      recentTimes: times,
+      anchorTime: tip().anchorTime,
+    };
     const h = valid().header;
     rejects('bad-diffbits', () => checkHeaderContext({ ...h, bits: 0x2000ffff }, parent, p, NOW));
     const mtp = medianTimePast(times);
@@ -520,12 +526,27 @@ describe('block rules', () => {
   });
 
   it('required bits follow ASERT: on schedule stays at the limit, ahead of schedule gets harder', () => {
-    assert.equal(requiredBits({ height: 10, time: p.genesisTime + 10 * p.targetSpacing }, p), p.powLimitBits);
-    const ahead = requiredBits(
-      { height: 10, time: p.genesisTime + 10 * p.targetSpacing - p.asertHalfLife },
-      p,
+    const s = p.targetSpacing;
+    // block 1 may be mined whenever the chain starts, at the limit
+    assert.equal(
+      requiredBits({ height: 0, time: p.genesisTime, anchorTime: p.genesisTime }, p),
+      p.powLimitBits,
     );
-    assert.equal(targetFromBits(ahead, p.powLimit)! * 2n <= p.powLimit, true);
+    // a chain launched long after its genesis (a devnet, or a network whose genesis was made
+    // months before): the schedule starts at block 1, so blocks on schedule stay at the limit
+    const launch = p.genesisTime + 10_000_000;
+    for (const anchor of [p.genesisTime + s, launch])
+      assert.equal(requiredBits({ height: 10, time: anchor + 9 * s, anchorTime: anchor }, p), p.powLimitBits);
+    const ahead = requiredBits({ height: 10, time: launch + 9 * s - p.asertHalfLife, anchorTime: launch }, p);
+    // one half-life ahead of schedule: half the target (within compact rounding)
+    const halved = Number((targetFromBits(ahead, p.powLimit)! * 1000n) / p.powLimit);
+    assert.ok(
+      halved >= 495 && halved <= 500,
+      `target after one half-life ahead: ${halved / 1000} of the limit`,
+    );
+    // ten blocks in the first second after launch: already harder than the limit
+    const rushed = requiredBits({ height: 10, time: launch + 1, anchorTime: launch }, p);
+    assert.ok(targetFromBits(rushed, p.powLimit)! < p.powLimit);
   });
 });
 
