@@ -77,6 +77,8 @@ export class P2P {
   readonly #connecting = new Set<string>();
   readonly #retryAt = new Map<string, number>();
   readonly #failures = new Map<string, number>();
+  /** When we last re-asked a peer's hello because it showed us a block ahead of us (ms). */
+  readonly #helloAt = new Map<string, number>();
   readonly #sync: Sync;
   readonly #relay: Relay;
   #server: RequestServer | undefined;
@@ -110,7 +112,7 @@ export class P2P {
           const peer = this.#outbound.get(key);
           if (peer !== undefined) for (const h of hashes) peer.known.add(h);
         },
-        onNewBlockFrom: () => void this.#sync.run(),
+        onNewBlockFrom: (key) => void this.#peerAhead(key),
         onBan: (key) => void this.#disconnect(key, 'banned'),
       },
     );
@@ -286,6 +288,25 @@ export class P2P {
     return true;
   }
 
+  /**
+   * A peer showed us a block we cannot place yet. Sync picks peers by the work their hello
+   * claimed, and that hello may be old (a peer that mined since would never be chosen, until the
+   * next ping): ask it again, at most once a second, then sync.
+   */
+  async #peerAhead(key: string): Promise<void> {
+    const peer = this.#outbound.get(key);
+    const now = Date.now();
+    if (peer !== undefined && now - (this.#helloAt.get(key) ?? 0) >= 1000) {
+      this.#helloAt.set(key, now);
+      try {
+        await peer.handshake();
+      } catch {
+        /* counted as a stall by the peer object */
+      }
+    }
+    void this.#sync.run();
+  }
+
   #wantOutbound(key: string): void {
     if (!this.#outbound.has(key) && !this.#stopping) void this.#maintain();
   }
@@ -380,6 +401,7 @@ export class P2P {
     const p = this.#outbound.get(key);
     if (p === undefined) return;
     this.#outbound.delete(key);
+    this.#helloAt.delete(key);
     this.#retryAt.set(key, Date.now() + 10_000);
     this.#log.info({ peer: key, reason }, `disconnected peer ${key.slice(0, 8)}…: ${reason}`);
     await p.close().catch(() => undefined);

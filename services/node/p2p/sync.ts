@@ -29,6 +29,7 @@ export class Sync {
   readonly #m: SyncModules;
   #running: Promise<void> | undefined;
   #lastReport = 0;
+  #turn = 0;
 
   constructor(modules: SyncModules) {
     this.#m = modules;
@@ -49,7 +50,10 @@ export class Sync {
   async #pass(): Promise<void> {
     const chain = this.#m.chain;
     for (let round = 0; round < 1000; round++) {
-      const best = this.#bestPeer();
+      // with no peer claiming more work, still ask one (in turn): the work a hello claimed may be
+      // old, and relays may have been dropped, so a peer ahead of us would otherwise go unseen
+      // until the next ping; an up-to-date peer answers with an empty list
+      const best = this.#bestPeer() ?? (round === 0 ? this.#nextPeer() : undefined);
       if (best !== undefined) await this.#headers(best);
       const target = chain.bestHeader();
       if (target === chain.tip) return;
@@ -77,6 +81,14 @@ export class Sync {
       }
       if (chain.tipHeight() === before) return; // no progress: try again on the next pass
     }
+  }
+
+  /** The connected peers in turn, one per call. */
+  #nextPeer(): OutboundPeer | undefined {
+    const peers = this.#m.peers().filter((p) => p.remote !== undefined);
+    if (peers.length === 0) return undefined;
+    this.#turn = (this.#turn + 1) % peers.length;
+    return peers[this.#turn];
   }
 
   /** The connected peer claiming the most work beyond our best header. */
