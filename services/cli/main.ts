@@ -12,6 +12,7 @@ import yargs, { type Argv } from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { EXIT_COMMON, exitWithError } from '../../shared/cli/exit.ts';
 import { CairnError, DecodeError } from '../../shared/core/errors.ts';
+import { IdentityError } from '../../shared/identity/certificate.ts';
 import { VERSION } from '../../shared/version.ts';
 import { assetCommands } from './commands/asset.ts';
 import { bitmarkCommands } from './commands/bitmark.ts';
@@ -33,6 +34,7 @@ function exitCodeOf(e: unknown): number {
         : EXIT.rpc;
   if (e instanceof WalletError) return EXIT.wallet;
   if (e instanceof FundsError) return EXIT.funds;
+  if (e instanceof IdentityError) return EXIT.identity;
   if (e instanceof CliUsageError || e instanceof DecodeError) return EXIT.usage;
   return EXIT.failure;
 }
@@ -52,6 +54,7 @@ function fail(e: unknown, json: boolean): never {
     [DecodeError, EXIT.usage],
     [WalletError, EXIT.wallet],
     [FundsError, EXIT.funds],
+    [IdentityError, EXIT.identity],
   ]);
 }
 

@@ -4,12 +4,14 @@
  */
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
+import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { curveKeyPair, Subscriber } from 'zeromq';
 import { encodeAddress } from '../../shared/core/address.ts';
 import { hashFromHex, hashToHex, toHex } from '../../shared/core/bytes.ts';
 import { LOCAL } from '../../shared/core/params/networks.ts';
+import { generateIdentity } from '../../shared/identity/certificate.ts';
 import { clientOptions } from '../../shared/zmq/curve.ts';
 import { makeKey, out, signed, spend } from '../helpers/chain.ts';
 import { makeNode, type NodeProcess } from '../helpers/cluster.ts';
@@ -17,6 +19,7 @@ import { tempDir } from '../helpers/node.ts';
 import { rpcResult } from '../helpers/rpc.ts';
 
 const PY = '/usr/bin/python3';
+const CLI = fileURLToPath(new URL('../../services/cli/main.ts', import.meta.url));
 const SUB = fileURLToPath(new URL('../fixtures/zmq/zmq_sub_feed.py', import.meta.url));
 const hasPyzmq = spawnSync(PY, ['-c', 'import zmq']).status === 0;
 const root = tempDir('cairn-it-feed-');
@@ -82,40 +85,79 @@ describe('feed', {
     assert.equal(byTopic.get('rawblock')!.length, 13);
   });
 
-  it('a CURVE feed admits the listed subscriber key and no other', async () => {
+  it('a CURVE feed admits the listed subscriber keys and no other; cairn watch reads it', async () => {
     const allowed = curveKeyPair();
     const stranger = curveKeyPair();
-    const n = await makeNode({ name: 'curve', root: root.path, feedSubscribers: [allowed.publicKey] });
+    const watcher = generateIdentity(join(root.path, 'watcher'), 'subscriber');
+    const n = await makeNode({
+      name: 'curve',
+      root: root.path,
+      feedSubscribers: [allowed.publicKey, watcher.publicKey],
+    });
     await n.start();
     extra.push(n);
-    const subscribe = async (keys: { publicKey: string; secretKey: string }) => {
-      const s = new Subscriber({
-        ...clientOptions(keys, n.key),
-        receiveTimeout: 3000,
-      });
+    const subscribe = (keys: { publicKey: string; secretKey: string }) => {
+      const s = new Subscriber({ ...clientOptions(keys, n.key), receiveTimeout: 3000 });
       s.connect(`tcp://127.0.0.1:${n.feedPort}`);
       s.subscribe('hashblock');
       return s;
     };
-    const good = await subscribe(allowed);
-    const bad = await subscribe(stranger);
-    await new Promise((r) => setTimeout(r, 700)); // both handshakes reach ZAP
-    const [mined] = (await rpcResult(n, 'generatetoaddress', [
-      1,
-      encodeAddress(LOCAL.addressPrefix, makeKey().owner),
-    ])) as string[];
+    const good = subscribe(allowed);
+    const bad = subscribe(stranger);
+    // `cairn watch` with a listed identity, the node's peer key as the server key
+    const cli = spawn(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        CLI,
+        '--network',
+        'local',
+        '--datadir',
+        n.dir,
+        '--rpcport',
+        String(n.rpcPort),
+        '--json',
+        'watch',
+        '--curve-secret',
+        watcher.secretPath,
+        '--feed-key',
+        n.key,
+        '--blocks',
+        '1',
+      ],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    let watched = '';
+    cli.stdout.on('data', (d: Buffer) => {
+      watched += d.toString();
+    });
+    let watchErr = '';
+    cli.stderr.on('data', (d: Buffer) => {
+      watchErr += d.toString();
+    });
+    const cliExit = new Promise<number | null>((r) => cli.on('exit', r));
+    // every subscriber's handshake reaches ZAP and its subscription the publisher
+    while (!watchErr.includes('watching')) await new Promise((r) => setTimeout(r, 100));
+    await new Promise((r) => setTimeout(r, 1000));
+    const addr = encodeAddress(LOCAL.addressPrefix, makeKey().owner);
+    const [mined] = (await rpcResult(n, 'generatetoaddress', [1, addr])) as string[];
     const [topic, body, seq] = await good.receive();
     assert.equal(topic!.toString(), 'hashblock');
     assert.equal(Buffer.from(body!).toString('hex'), mined);
     assert.equal(Buffer.from(seq!).readUInt32LE(0), 0);
     await assert.rejects(bad.receive(), (e: Error & { code?: string }) => e.code === 'EAGAIN');
+    assert.equal(await cliExit, 0, watchErr);
+    const line = watched.split('\n').find((l) => l.includes('"hashblock"'));
+    assert.ok(line, `cairn watch printed no block: ${watched}${watchErr}`);
+    assert.equal(JSON.parse(line).hash, mined);
     good.close();
     bad.close();
-    // a plain subscriber gets nothing either (the socket speaks CURVE only)
+    // a plain subscriber gets nothing (the socket speaks CURVE only)
     const plain = new Subscriber({ receiveTimeout: 1500 });
     plain.connect(`tcp://127.0.0.1:${n.feedPort}`);
     plain.subscribe('');
-    await rpcResult(n, 'generatetoaddress', [1, encodeAddress(LOCAL.addressPrefix, makeKey().owner)]);
+    await rpcResult(n, 'generatetoaddress', [1, addr]);
     await assert.rejects(plain.receive());
     plain.close();
   });

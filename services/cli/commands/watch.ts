@@ -7,6 +7,9 @@ import type { Argv } from 'yargs';
 import { Subscriber } from 'zeromq';
 import { decodeBlock } from '../../../shared/core/block/codec.ts';
 import { decodeTx } from '../../../shared/core/tx/codec.ts';
+import { loadIdentity, loadPublicKey } from '../../../shared/identity/certificate.ts';
+import { isZ85Key } from '../../../shared/identity/z85.ts';
+import { clientOptions } from '../../../shared/zmq/curve.ts';
 import { CliUsageError } from '../errors.ts';
 import type { Context } from './context.ts';
 import type { Runner } from './run.ts';
@@ -40,6 +43,19 @@ async function endpointOf(ctx: Context, feed: string | undefined): Promise<strin
     ctx.out.warn(`cannot ask the node where its feed is (${(e as Error).message}); trying ${fallback}`);
     return fallback;
   }
+}
+
+/** CURVE client options for a feed with an allow-list; none for the plain loopback feed. */
+function curveOf(
+  secretFile: string | undefined,
+  feedKey: string | undefined,
+): ReturnType<typeof clientOptions> | object {
+  if (secretFile === undefined && feedKey === undefined) return {};
+  if (secretFile === undefined || feedKey === undefined)
+    throw new CliUsageError('--curve-secret and --feed-key go together (a CURVE feed needs both)');
+  const server = isZ85Key(feedKey) ? feedKey : loadPublicKey(feedKey);
+  const me = loadIdentity(secretFile);
+  return clientOptions({ publicKey: me.publicKey, secretKey: me.secretKey }, server);
 }
 
 /** What one message says, for humans and for JSON lines. */
@@ -104,6 +120,15 @@ export function watchCommand(y: Argv): Argv {
       describe: `Topics: ${TOPICS.join(', ')}`,
     })
     .option('blocks', { type: 'number', describe: 'Exit after this many blocks' })
+    .option('curve-secret', {
+      type: 'string',
+      describe:
+        "For a CURVE feed (the node's feed.subscribers): your identity's .key_secret file (make one with `cairnd gen-peer-identity DIR --name subscriber`)",
+    })
+    .option('feed-key', {
+      type: 'string',
+      describe: "For a CURVE feed: the node's peer public key (Z85), or its peer.key file",
+    })
     .check((a) => {
       for (const t of a.topics as string[])
         if (!TOPICS.includes(t as Topic))
@@ -117,7 +142,11 @@ export const watchHandler = (run: Runner) =>
     const endpoint = await endpointOf(ctx, argv.feed as string | undefined);
     const topics = argv.topics as Topic[];
     const stopAfter = argv.blocks as number | undefined;
-    const sub = new Subscriber({ maxMessageSize: MAX_MESSAGE, receiveHighWaterMark: 100_000 });
+    const sub = new Subscriber({
+      maxMessageSize: MAX_MESSAGE,
+      receiveHighWaterMark: 100_000,
+      ...curveOf(argv['curve-secret'] as string | undefined, argv['feed-key'] as string | undefined),
+    });
     sub.connect(endpoint);
     for (const t of topics) sub.subscribe(t);
     // on stderr in both modes: stdout carries only the messages
