@@ -47,7 +47,7 @@ describe('docker-compose.yml', () => {
     // the env files reach the services with the keys intact (Z85 has $, # and @)
     const nodeEnv = readFileSync(join(root.path, 'keys', 'cluster', 'env', 'node-2.env'), 'utf8');
     const servers = /CAIRN_DISCOVERY_SERVERS=(.*)/.exec(nodeEnv)![1]!;
-        // (`config` prints a literal $ as $$ so its output is itself a valid compose file)
+    // (`config` prints a literal $ as $$ so its output is itself a valid compose file)
     assert.ok(r.stdout.includes(servers.replaceAll('$', '$$$$')), `compose output lacks ${servers}`);
   });
 });
