@@ -110,6 +110,12 @@ class Link {
       },
       { logger: this.#log },
     );
+    // The connection dropped (service restarted?): it may have lost our entry (a service killed
+    // before it saved), and a request queued meanwhile may still succeed without us noticing the
+    // outage, so register again at the next tick.
+    this.#client.on('disconnect', () => {
+      this.#nextRegister = 0;
+    });
     this.#client.on('refused', () => {
       if (this.#limiter.allow('zap'))
         this.#log.error(

@@ -130,16 +130,28 @@ export class Sync {
     }
   }
 
-  /** Fetches `hashes` from every peer that may have them, each peer pipelining its batches. */
+  /**
+   * Fetches `hashes` from every peer that may have them, each peer pipelining its batches; peers
+   * claiming the most work start first. A peer that fails or has none of a batch gives its batches
+   * back and is out for this round; the others run again while batches are left, so batches given
+   * back after the peers that have them found the queue empty are still fetched.
+   */
   async #download(hashes: Uint8Array[]): Promise<void> {
     const queue: Uint8Array[][] = [];
     for (let i = 0; i < hashes.length; i += BATCH) queue.push(hashes.slice(i, i + BATCH));
-    const peers = this.#m.peers().filter((p) => p.remote !== undefined);
-    if (peers.length === 0) return;
-    await Promise.all(peers.map((p) => this.#worker(p, queue)));
+    let peers = this.#m
+      .peers()
+      .filter((p) => p.remote !== undefined)
+      .sort((a, b) => (b.remote!.work > a.remote!.work ? 1 : b.remote!.work < a.remote!.work ? -1 : 0));
+    const out = new Set<OutboundPeer>();
+    // each pass that ends with batches left has put at least one peer out: this ends
+    while (queue.length > 0 && peers.length > 0) {
+      await Promise.all(peers.map((p) => this.#worker(p, queue, out)));
+      peers = peers.filter((p) => !out.has(p));
+    }
   }
 
-  async #worker(peer: OutboundPeer, queue: Uint8Array[][]): Promise<void> {
+  async #worker(peer: OutboundPeer, queue: Uint8Array[][], out: Set<OutboundPeer>): Promise<void> {
     const chain = this.#m.chain;
     let next = queue.shift();
     let pending = next === undefined ? undefined : { hashes: next, reply: peer.getBlocks(next) };
@@ -159,6 +171,7 @@ export class Sync {
           pending.reply.catch(() => undefined);
         }
         this.#m.logger.debug({ peer: peer.key, err: (e as Error).message }, 'getblocks failed');
+        out.add(peer);
         return;
       }
       for (const raw of blocks) {
@@ -177,6 +190,7 @@ export class Sync {
           queue.unshift(pending.hashes);
           pending.reply.catch(() => undefined);
         }
+        out.add(peer);
         return;
       }
     }
