@@ -92,6 +92,11 @@ async function start(argv: Record<string, unknown>): Promise<void> {
     );
   } catch (e) {
     await zap.stop().catch(() => undefined);
+    if (e instanceof IdentityError && e.code === 'identity-not-found')
+      log.error(
+        `create the service identity first: cairn-discovery generate-identity ${c.identity.dir}` +
+          (c.identity.name === 'discovery' ? '' : ` --name ${c.identity.name}`),
+      );
     fail(e, log);
   }
   let stopping = false;
