@@ -6,6 +6,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from '../../../shared/log.ts';
+import { respond } from '../http/respond.ts';
 import { parseListenAddress } from '../rpc/server.ts';
 import type { NodeMetrics } from './metrics.ts';
 
@@ -50,7 +51,7 @@ export class MetricsServer {
         const server = createServer({ requestTimeout: 10_000, headersTimeout: 5_000 }, (req, res) => {
           this.#handle(req, res).catch((err: unknown) => {
             this.#m.logger.error({ err }, 'metrics scrape failed');
-            if (!res.headersSent) this.#send(res, 500, 'text/plain', 'internal error\n');
+            if (!res.headersSent) respond(res, 500, 'text/plain', 'internal error\n');
             else res.destroy();
           });
         });
@@ -91,40 +92,25 @@ export class MetricsServer {
     this.#bound = [];
   }
 
-  #send(
-    res: ServerResponse,
-    status: number,
-    type: string,
-    body: string,
-    headers: Record<string, string> = {},
-  ): void {
-    res.writeHead(status, {
-      ...headers,
-      'Content-Type': type,
-      'Content-Length': String(Buffer.byteLength(body)),
-    });
-    res.end(res.req.method === 'HEAD' ? undefined : body);
-  }
-
   async #handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     req.resume();
     const path = (req.url ?? '/').split('?')[0];
     if (path !== '/metrics') {
-      this.#send(res, 404, 'text/plain', 'not found (try /metrics)\n');
+      respond(res, 404, 'text/plain', 'not found (try /metrics)\n');
       return;
     }
     if (req.method !== 'GET' && req.method !== 'HEAD') {
-      this.#send(res, 405, 'text/plain', 'method not allowed\n', { Allow: 'GET, HEAD' });
+      respond(res, 405, 'text/plain', 'method not allowed\n', { Allow: 'GET, HEAD' });
       return;
     }
     if (this.#running >= (this.#o.maxConcurrent ?? 4)) {
-      this.#send(res, 503, 'text/plain', 'busy\n', { 'Retry-After': '1' });
+      respond(res, 503, 'text/plain', 'busy\n', { 'Retry-After': '1' });
       return;
     }
     this.#running++;
     try {
       const { contentType, body } = await this.#m.metrics.scrape();
-      this.#send(res, 200, contentType, body);
+      respond(res, 200, contentType, body);
     } finally {
       this.#running--;
     }

@@ -31,6 +31,7 @@ import { decodeAddress } from '../../../shared/core/address.ts';
 import { CairnError, DecodeError } from '../../../shared/core/errors.ts';
 import type { NetworkParams } from '../../../shared/core/params/types.ts';
 import type { Logger } from '../../../shared/log.ts';
+import { respond } from '../http/respond.ts';
 import { jsonReplacer } from '../rpc/jsonrpc.ts';
 import { type MethodRegistry, RPC, RpcError, validateParams } from '../rpc/method.ts';
 import type { HttpRoutes } from '../rpc/server.ts';
@@ -218,14 +219,14 @@ export class RestApi implements HttpRoutes {
     };
     const file = files[path];
     if (req.method !== 'GET' && req.method !== 'HEAD') {
-      this.#send(req, res, 405, 'text/plain', 'method not allowed\n', { Allow: 'GET, HEAD' });
+      respond(res, 405, 'text/plain', 'method not allowed\n', { Allow: 'GET, HEAD' });
       return;
     }
     if (file === undefined) {
-      this.#send(req, res, 404, 'text/plain', 'not found\n');
+      respond(res, 404, 'text/plain', 'not found\n');
       return;
     }
-    this.#send(req, res, 200, file[0], file[1], {
+    respond(res, 200, file[0], file[1], {
       'Content-Security-Policy': CSP,
       'Cache-Control': 'no-cache',
     });
@@ -236,7 +237,6 @@ export class RestApi implements HttpRoutes {
     const url = new URL(req.url ?? '/', 'http://localhost');
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       this.#json(
-        req,
         res,
         405,
         { error: `method ${req.method} not allowed: the REST API is read-only` },
@@ -259,23 +259,22 @@ export class RestApi implements HttpRoutes {
         .split('/')
         .map((s) => decodeURIComponent(s));
     } catch {
-      this.#json(req, res, 400, { error: 'path: not valid percent-encoding', param: 'path' });
+      this.#json(res, 400, { error: 'path: not valid percent-encoding', param: 'path' });
       return;
     }
     const last = seg.length - 1;
     if (seg[last]!.endsWith('.json')) seg[last] = seg[last]!.slice(0, -'.json'.length);
     try {
       const body = await route(seg, url.searchParams, call, this.#m.params);
-      this.#json(req, res, 200, body);
+      this.#json(res, 200, body);
     } catch (e) {
       const err = e instanceof RpcError ? fromRpc(e) : e;
       if (!(err instanceof RestError) || err.status === 500) {
         this.#m.logger.error({ err: e, path: url.pathname }, 'rest request failed');
-        this.#json(req, res, 500, { error: 'internal error' });
+        this.#json(res, 500, { error: 'internal error' });
         return;
       }
       this.#json(
-        req,
         res,
         err.status,
         err.param === undefined ? { error: err.message } : { error: err.message, param: err.param },
@@ -283,40 +282,10 @@ export class RestApi implements HttpRoutes {
     }
   }
 
-  #json(
-    req: IncomingMessage,
-    res: ServerResponse,
-    status: number,
-    body: unknown,
-    headers: Record<string, string> = {},
-  ): void {
-    this.#send(
-      req,
-      res,
-      status,
-      'application/json; charset=utf-8',
-      `${JSON.stringify(body, jsonReplacer)}\n`,
-      {
-        'Cache-Control': 'no-store',
-        ...headers,
-      },
-    );
-  }
-
-  #send(
-    req: IncomingMessage,
-    res: ServerResponse,
-    status: number,
-    type: string,
-    body: string,
-    headers: Record<string, string> = {},
-  ): void {
-    res.writeHead(status, {
+  #json(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+    respond(res, status, 'application/json; charset=utf-8', `${JSON.stringify(body, jsonReplacer)}\n`, {
+      'Cache-Control': 'no-store',
       ...headers,
-      'Content-Type': type,
-      'Content-Length': String(Buffer.byteLength(body)),
-      'X-Content-Type-Options': 'nosniff',
     });
-    res.end(req.method === 'HEAD' ? undefined : body);
   }
 }

@@ -28,6 +28,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { isIPv6 } from 'node:net';
 import type { Logger } from '../../../shared/log.ts';
+import { respond } from '../http/respond.ts';
 import { Authenticator, CookieFile } from './auth.ts';
 import { errorResponse, handleJsonRpc, type OnCall } from './jsonrpc.ts';
 import { type MethodRegistry, RPC, type RpcContext } from './method.ts';
@@ -230,7 +231,7 @@ export class RpcServer {
           (req, res) => {
             this.#handle(req, res).catch((err: unknown) => {
               this.#log.error({ err }, 'rpc request handler failed');
-              if (!res.headersSent) this.#send(res, 500, 'text/plain', 'internal error\n');
+              if (!res.headersSent) respond(res, 500, 'text/plain', 'internal error\n');
               else res.destroy();
             });
           },
@@ -273,27 +274,12 @@ export class RpcServer {
     this.#cookie = undefined;
   }
 
-  #send(
-    res: ServerResponse,
-    status: number,
-    type: string,
-    body: string,
-    headers: Record<string, string> = {},
-  ): void {
-    res.writeHead(status, {
-      ...headers,
-      'Content-Type': type,
-      'Content-Length': String(Buffer.byteLength(body)),
-    });
-    res.end(body);
-  }
-
   async #handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const ip = clientIp(req);
     if (this.#buckets !== undefined && !this.#buckets.take(ip, performance.now())) {
       // drop the body unread; the connection may stay open
       req.resume();
-      this.#send(res, 429, 'application/json', `${errorResponse(null, RPC.RATE_LIMITED, 'rate limited')}\n`, {
+      respond(res, 429, 'application/json', `${errorResponse(null, RPC.RATE_LIMITED, 'rate limited')}\n`, {
         'Retry-After': '1',
       });
       return;
@@ -301,8 +287,8 @@ export class RpcServer {
     const path = (req.url ?? '/').split('?')[0];
     if (path === '/health') {
       req.resume();
-      if (req.method === 'GET' || req.method === 'HEAD') this.#send(res, 200, 'text/plain', 'ok\n');
-      else this.#send(res, 405, 'text/plain', 'method not allowed\n', { Allow: 'GET, HEAD' });
+      if (req.method === 'GET' || req.method === 'HEAD') respond(res, 200, 'text/plain', 'ok\n');
+      else respond(res, 405, 'text/plain', 'method not allowed\n', { Allow: 'GET, HEAD' });
       return;
     }
     if (this.#routes !== undefined && (path !== '/' || req.method === 'GET' || req.method === 'HEAD')) {
@@ -310,12 +296,12 @@ export class RpcServer {
     }
     if (path !== '/') {
       req.resume();
-      this.#send(res, 404, 'text/plain', 'not found\n');
+      respond(res, 404, 'text/plain', 'not found\n');
       return;
     }
     if (req.method !== 'POST') {
       req.resume();
-      this.#send(res, 405, 'text/plain', 'method not allowed\n', { Allow: 'POST' });
+      respond(res, 405, 'text/plain', 'method not allowed\n', { Allow: 'POST' });
       return;
     }
     const user = this.#auth?.check(req.headers.authorization, ip);
@@ -323,13 +309,13 @@ export class RpcServer {
       req.resume();
       this.#log.warn({ ip, failures: this.authFailures(ip) }, 'rpc: incorrect credentials');
       await sleep(this.#opts.authFailDelayMs);
-      this.#send(res, 401, 'text/plain', 'unauthorized\n', { 'WWW-Authenticate': 'Basic realm="jsonrpc"' });
+      respond(res, 401, 'text/plain', 'unauthorized\n', { 'WWW-Authenticate': 'Basic realm="jsonrpc"' });
       return;
     }
     const type = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
     if (!ACCEPTED_TYPES.has(type)) {
       req.resume();
-      this.#send(res, 415, 'text/plain', 'content type must be application/json\n');
+      respond(res, 415, 'text/plain', 'content type must be application/json\n');
       return;
     }
     const declared = Number(req.headers['content-length'] ?? 0);
@@ -339,7 +325,7 @@ export class RpcServer {
       body = await readBody(req, this.#opts.maxBodyBytes);
     } catch (err) {
       if (err instanceof BodyTooLarge) {
-        this.#send(res, 413, 'text/plain', 'request body too large\n', { Connection: 'close' });
+        respond(res, 413, 'text/plain', 'request body too large\n', { Connection: 'close' });
         return;
       }
       throw err;
@@ -355,6 +341,6 @@ export class RpcServer {
       res.end();
       return;
     }
-    this.#send(res, 200, 'application/json', `${out}\n`);
+    respond(res, 200, 'application/json', `${out}\n`);
   }
 }

@@ -55,6 +55,7 @@ it('every schema key is in the sample, live or commented, and the commented valu
     'peering.allow_dir',
     'peering.connect',
     'proof.recorders_dir',
+    'feed.subscribers_dir',
     'discovery.servers',
   ]);
   for (const { key } of keys) {
