@@ -4,9 +4,16 @@
  * `cairn-discovery --help`, `cairn-discovery COMMAND --help`.
  * Exit codes (shared/cli/exit.ts): 0 ok, 1 failure, 2 config, 4 identity, 64 usage.
  */
-import yargs, { type Argv } from 'yargs';
+import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { EXIT_COMMON as EXIT, exitWithError } from '../../shared/cli/exit.ts';
+import {
+  configFromArgv,
+  identityCommand,
+  runCommands,
+  stopOnSignals,
+  withConfig as withConfigOption,
+} from '../../shared/cli/program.ts';
 import {
   DISCOVERY_SCHEMA,
   type DiscoveryConfig,
@@ -15,10 +22,9 @@ import {
   discoveryStatePath,
   loadDiscoveryConfig,
 } from '../../shared/config/discovery-config.ts';
-import { flagsFromArgv } from '../../shared/config/load.ts';
 import { ConfigError } from '../../shared/config/schema.ts';
 import { NETWORKS } from '../../shared/core/params/networks.ts';
-import { generateIdentity, IdentityError, loadIdentity } from '../../shared/identity/certificate.ts';
+import { IdentityError, loadIdentity } from '../../shared/identity/certificate.ts';
 import { createLogger, type Logger, type LogLevel } from '../../shared/log.ts';
 import { VERSION } from '../../shared/version.ts';
 import { ZapHandler } from '../../shared/zmq/zap.ts';
@@ -36,24 +42,10 @@ function fail(e: unknown, log?: Logger): never {
   );
 }
 
-function config(argv: Record<string, unknown>): DiscoveryConfig {
-  const file = typeof argv.config === 'string' ? argv.config : undefined;
-  const loaded = loadDiscoveryConfig({
-    ...(file === undefined ? {} : { file }),
-    flags: flagsFromArgv(DISCOVERY_SCHEMA, argv),
-  });
-  for (const w of loaded.warnings) console.error(`cairn-discovery: warning: ${w}`);
-  return loaded.config;
-}
+const config = (argv: Record<string, unknown>): DiscoveryConfig =>
+  configFromArgv('cairn-discovery', DISCOVERY_SCHEMA, loadDiscoveryConfig, argv);
 
-const withConfig = (y: Argv) =>
-  y
-    .option('config', {
-      alias: 'c',
-      type: 'string',
-      describe: 'TOML config file (see config/cairn-discovery.sample.toml)',
-    })
-    .strict(false);
+const withConfig = withConfigOption('config/cairn-discovery.sample.toml');
 
 async function start(argv: Record<string, unknown>): Promise<void> {
   let c: DiscoveryConfig;
@@ -99,82 +91,47 @@ async function start(argv: Record<string, unknown>): Promise<void> {
       );
     fail(e, log);
   }
-  let stopping = false;
-  const stop = async (signal: string) => {
-    if (stopping) {
-      log.warn(`${signal} again: exiting without a clean stop`);
-      process.exit(EXIT.failure);
-    }
-    stopping = true;
-    log.info({ signal }, `${signal}: shutting down`);
-    const watchdog = setTimeout(() => {
-      log.error('clean stop took more than 10 s: exiting');
-      process.exit(EXIT.failure);
-    }, 10_000);
-    watchdog.unref();
-    try {
+  stopOnSignals({
+    log,
+    graceMs: 10_000,
+    stop: async () => {
       await service.stop();
       await zap.stop();
-    } catch (e) {
-      fail(e, log);
-    }
-    log.info('stopped');
-    process.exit(EXIT.ok);
-  };
-  process.on('SIGINT', () => void stop('SIGINT'));
-  process.on('SIGTERM', () => void stop('SIGTERM'));
+      log.info('stopped');
+    },
+    fail,
+  });
 }
 
-function genIdentity(argv: Record<string, unknown>): void {
-  try {
-    const id = generateIdentity(String(argv.dir), String(argv.name), {
-      force: argv.force === true,
-      metadata: { role: 'discovery' },
-    });
-    console.log(`public key: ${id.publicKey}`);
-    console.log(`wrote ${id.publicPath} (give the key to the nodes: their [[discovery.servers]] key)`);
-    console.log(`wrote ${id.secretPath} (mode 0600: keep it on this machine)`);
-  } catch (e) {
-    fail(e);
-  }
-}
-
-await yargs(hideBin(process.argv))
-  .scriptName('cairn-discovery')
-  .usage(
-    '$0 COMMAND [options]\n\nThe Cairn peer discovery service: nodes register where they can be reached and ask for peers.',
-  )
-  .command('start', 'serve (stops cleanly on SIGINT/SIGTERM, saving the registry)', withConfig, (a) =>
-    start(a),
-  )
-  .command(
-    'generate-identity <dir>',
-    'create the service’s identity (CURVE key pair) in DIR',
-    (y) =>
-      y
-        .positional('dir', { type: 'string', demandOption: true })
-        .option('name', { type: 'string', default: 'discovery' })
-        .option('force', { type: 'boolean', default: false, describe: 'overwrite an existing identity' }),
-    (a) => genIdentity(a),
-  )
-  .command('config-check', 'validate the configuration and print the result', withConfig, (a) => {
-    try {
-      const c = config(a);
-      discoveryAllowList(c);
-      console.log(JSON.stringify(c, null, 2));
-    } catch (e) {
-      fail(e);
-    }
-  })
-  .command('version', 'print the version', {}, () => console.log(`cairn-discovery ${VERSION}`))
-  .demandCommand(1, 'name a command (cairn-discovery --help lists them)')
-  .recommendCommands()
-  .strictCommands()
-  .fail((msg, err) => {
-    if (err !== undefined && err !== null) fail(err);
-    console.error(`cairn-discovery: ${msg}\nrun 'cairn-discovery --help' for usage`);
-    process.exit(EXIT.usage);
-  })
-  .version(false)
-  .help()
-  .parseAsync();
+await runCommands(
+  yargs(hideBin(process.argv))
+    .scriptName('cairn-discovery')
+    .usage(
+      '$0 COMMAND [options]\n\nThe Cairn peer discovery service: nodes register where they can be reached and ask for peers.',
+    )
+    .command('start', 'serve (stops cleanly on SIGINT/SIGTERM, saving the registry)', withConfig, (a) =>
+      start(a),
+    )
+    .command(
+      identityCommand({
+        command: 'generate-identity',
+        describe: 'create the service’s identity (CURVE key pair) in DIR',
+        name: 'discovery',
+        role: 'discovery',
+        share: 'give the key to the nodes: their [[discovery.servers]] key',
+        fail,
+      }),
+    )
+    .command('config-check', 'validate the configuration and print the result', withConfig, (a) => {
+      try {
+        const c = config(a);
+        discoveryAllowList(c);
+        console.log(JSON.stringify(c, null, 2));
+      } catch (e) {
+        fail(e);
+      }
+    })
+    .command('version', 'print the version', {}, () => console.log(`cairn-discovery ${VERSION}`)),
+  'cairn-discovery',
+  fail,
+);
