@@ -6,9 +6,9 @@
  */
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
-import { EXIT_COMMON as EXIT, exitWithError } from '../../shared/cli/exit.ts';
 import {
   configFromArgv,
+  failFor,
   identityCommand,
   runCommands,
   stopOnSignals,
@@ -22,7 +22,6 @@ import {
   discoveryStatePath,
   loadDiscoveryConfig,
 } from '../../shared/config/discovery-config.ts';
-import { ConfigError } from '../../shared/config/schema.ts';
 import { NETWORKS } from '../../shared/core/params/networks.ts';
 import { IdentityError, loadIdentity } from '../../shared/identity/certificate.ts';
 import { createLogger, type Logger, type LogLevel } from '../../shared/log.ts';
@@ -30,17 +29,7 @@ import { VERSION } from '../../shared/version.ts';
 import { ZapHandler } from '../../shared/zmq/zap.ts';
 import { DiscoveryService } from './discovery.ts';
 
-function fail(e: unknown, log?: Logger): never {
-  return exitWithError(
-    'cairn-discovery',
-    e,
-    [
-      [ConfigError, EXIT.config],
-      [IdentityError, EXIT.identity],
-    ],
-    log,
-  );
-}
+const fail: (e: unknown, log?: Logger) => never = failFor('cairn-discovery');
 
 const config = (argv: Record<string, unknown>): DiscoveryConfig =>
   configFromArgv('cairn-discovery', DISCOVERY_SCHEMA, loadDiscoveryConfig, argv);

@@ -6,18 +6,16 @@
 import { join } from 'node:path';
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
-import { exitWithError } from '../../shared/cli/exit.ts';
 import {
   configFromArgv,
+  failFor,
   identityCommand,
   runCommands,
   stopOnSignals,
   withConfig as withConfigOption,
 } from '../../shared/cli/program.ts';
 import { loadNodeConfig, NODE_SCHEMA, type NodeConfig } from '../../shared/config/node-config.ts';
-import { ConfigError } from '../../shared/config/schema.ts';
 import { NETWORKS } from '../../shared/core/params/networks.ts';
-import { IdentityError } from '../../shared/identity/certificate.ts';
 import { createLogger, type Logger, type LogLevel } from '../../shared/log.ts';
 import { VERSION } from '../../shared/version.ts';
 import { ChainState } from './chain-state.ts';
@@ -29,19 +27,10 @@ import { blockJson } from './render.ts';
 import { generateRpcAuth } from './rpc/auth.ts';
 
 /** Maps an error to an exit code (exit-codes.ts) and prints what to do about it. */
-function fail(e: unknown, log?: Logger): never {
-  return exitWithError(
-    'cairnd',
-    e,
-    [
-      [ConfigError, EXIT.config],
-      [IdentityError, EXIT.identity],
-      [StorageError, EXIT.storage],
-      [AlreadyRunningError, EXIT.alreadyRunning],
-    ],
-    log,
-  );
-}
+const fail: (e: unknown, log?: Logger) => never = failFor('cairnd', [
+  [StorageError, EXIT.storage],
+  [AlreadyRunningError, EXIT.alreadyRunning],
+]);
 
 const config = (argv: Record<string, unknown>): NodeConfig =>
   configFromArgv('cairnd', NODE_SCHEMA, loadNodeConfig, argv);

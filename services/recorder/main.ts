@@ -1,13 +1,13 @@
 #!/usr/bin/env node
 /**
  * cairn-recorder: the standalone miner. `cairn-recorder --help`, `cairn-recorder COMMAND --help`.
- * Exit codes: see exit-codes.ts (0 ok, 1 failure, 2 config, 4 identity, 64 usage).
+ * Exit codes (shared/cli/exit.ts): 0 ok, 1 failure, 2 config, 4 identity, 64 usage.
  */
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
-import { exitWithError } from '../../shared/cli/exit.ts';
 import {
   configFromArgv,
+  failFor,
   identityCommand,
   runCommands,
   stopOnSignals,
@@ -20,26 +20,13 @@ import {
   recorderIdentityPaths,
   recorderNodes,
 } from '../../shared/config/recorder-config.ts';
-import { ConfigError } from '../../shared/config/schema.ts';
 import { NETWORKS } from '../../shared/core/params/networks.ts';
-import { IdentityError, loadIdentity } from '../../shared/identity/certificate.ts';
+import { loadIdentity } from '../../shared/identity/certificate.ts';
 import { createLogger, type Logger, type LogLevel } from '../../shared/log.ts';
 import { VERSION } from '../../shared/version.ts';
-import { EXIT } from './exit-codes.ts';
 import { Recorder } from './recorder.ts';
 
-/** Maps an error to an exit code and prints what to do about it. */
-function fail(e: unknown, log?: Logger): never {
-  return exitWithError(
-    'cairn-recorder',
-    e,
-    [
-      [ConfigError, EXIT.config],
-      [IdentityError, EXIT.identity],
-    ],
-    log,
-  );
-}
+const fail: (e: unknown, log?: Logger) => never = failFor('cairn-recorder');
 
 const config = (argv: Record<string, unknown>): RecorderConfig =>
   configFromArgv('cairn-recorder', RECORDER_SCHEMA, loadRecorderConfig, argv);

@@ -6,9 +6,27 @@
 import type { Argv, CommandModule } from 'yargs';
 import { flagsFromArgv, type Loaded, type LoadOptions } from '../config/load.ts';
 import type { ConfigOf, Schema } from '../config/schema.ts';
-import { generateIdentity } from '../identity/certificate.ts';
+import { ConfigError } from '../config/schema.ts';
+import { generateIdentity, IdentityError } from '../identity/certificate.ts';
 import type { Logger } from '../log.ts';
-import { EXIT_COMMON } from './exit.ts';
+import { type ErrorClass, EXIT_COMMON, exitWithError } from './exit.ts';
+
+/**
+ * The error exit of a daemon: config errors exit 2, identity errors 4, the program's own classes
+ * their codes, anything else 1 (shared/cli/exit.ts).
+ */
+export function failFor(
+  program: string,
+  own: readonly (readonly [ErrorClass, number])[] = [],
+): (e: unknown, log?: Logger) => never {
+  return (e, log) =>
+    exitWithError(
+      program,
+      e,
+      [[ConfigError, EXIT_COMMON.config], [IdentityError, EXIT_COMMON.identity], ...own],
+      log,
+    );
+}
 
 /** The `--config FILE` option; other flags (dotted setting names) pass through to the loader. */
 export function withConfig(sample: string): (y: Argv) => Argv {

@@ -6,7 +6,7 @@
 import { join } from 'node:path';
 import { NETWORKS } from '../core/params/networks.ts';
 import type { NetworkName } from '../core/params/types.ts';
-import { identityPaths, loadPublicKeysFromDir } from '../identity/certificate.ts';
+import { identityPaths, keysWithDir } from '../identity/certificate.ts';
 import { type Loaded, type LoadOptions, loadConfig } from './load.ts';
 import { LOG_LEVELS, NETWORK_NAMES } from './node-config.ts';
 import {
@@ -116,9 +116,7 @@ export function discoveryIdentityPaths(c: DiscoveryConfig): { publicPath: string
 /** `allow` plus the keys of `allow_dir`, or null (any key) when neither is set. */
 export function discoveryAllowList(c: DiscoveryConfig): string[] | null {
   if (c.allow === null && c.allow_dir === null) return null;
-  const keys = new Set(c.allow ?? []);
-  if (c.allow_dir !== null) for (const k of loadPublicKeysFromDir(c.allow_dir)) keys.add(k);
-  return [...keys];
+  return keysWithDir(c.allow ?? [], c.allow_dir);
 }
 
 /** The state file: `<data_dir>/discovery-state.json`. */

@@ -9,7 +9,7 @@ import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { NETWORKS } from '../core/params/networks.ts';
 import type { NetworkName } from '../core/params/types.ts';
-import { identityPaths, loadPublicKeysFromDir } from '../identity/certificate.ts';
+import { identityPaths, keysWithDir } from '../identity/certificate.ts';
 import { type Loaded, type LoadOptions, loadConfig } from './load.ts';
 import {
   addressType,
@@ -302,12 +302,6 @@ export function proofRecorderKeys(c: NodeConfig): string[] {
 /** The feed's subscriber allow-list: `feed.subscribers` plus the keys of `feed.subscribers_dir`; empty: a plain loopback feed. */
 export function feedSubscriberKeys(c: NodeConfig): string[] {
   return keysWithDir(c.feed.subscribers, c.feed.subscribers_dir);
-}
-
-function keysWithDir(listed: readonly string[], dir: string | null): string[] {
-  const keys = new Set(listed);
-  if (dir !== null) for (const k of loadPublicKeysFromDir(dir)) keys.add(k);
-  return [...keys];
 }
 
 /** Files of the node's proof identity. */

@@ -489,3 +489,10 @@ function ioError(err: unknown, path: string, what: string): IdentityError {
     return new IdentityError('identity-not-found', `${path}: no such file or directory`, path);
   return new IdentityError('identity-io', `cannot ${what} ${path}: ${e.message}`, path);
 }
+
+/** Keys listed inline plus the keys of a directory's `*.key` files (an allow-list setting and its `_dir`). */
+export function keysWithDir(listed: readonly string[], dir: string | null): string[] {
+  const keys = new Set(listed);
+  if (dir !== null) for (const k of loadPublicKeysFromDir(dir)) keys.add(k);
+  return [...keys];
+}
