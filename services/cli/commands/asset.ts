@@ -34,19 +34,8 @@ export function assetCommands(y: Argv, run: Runner): Argv {
           .options(waitOptions),
       run(async (ctx, argv) => {
         const { fingerprint, text } = await fileFingerprint(String(argv.file));
-        const h = await ctx.openWallet();
-        await h.wallet.checkNode();
-        const b = await h.wallet.registerAsset(
-          String(argv.name),
-          fingerprint,
-          new TextEncoder().encode(String(argv.metadata)),
-        );
-        h.save();
-        await h.wallet.broadcast(b);
-        const confirmations = await ctx.waitConfirmations(
-          b.txid,
-          Number(argv.wait),
-          Number(argv['wait-timeout']),
+        const { built: b, confirmations } = await ctx.spend(argv, (w) =>
+          w.registerAsset(String(argv.name), fingerprint, new TextEncoder().encode(String(argv.metadata))),
         );
         ctx.out.result(
           {

@@ -25,19 +25,12 @@ export function bitmarkCommands(y: Argv, run: Runner): Argv {
           })
           .options(waitOptions),
       run(async (ctx, argv) => {
-        const h = await ctx.openWallet();
-        await h.wallet.checkNode();
-        const b = await h.wallet.issue(
-          String(argv.assetid),
-          Number(argv.count),
-          argv.to === undefined ? undefined : String(argv.to),
-        );
-        h.save();
-        await h.wallet.broadcast(b);
-        const confirmations = await ctx.waitConfirmations(
-          b.txid,
-          Number(argv.wait),
-          Number(argv['wait-timeout']),
+        const { built: b, confirmations } = await ctx.spend(argv, (w) =>
+          w.issue(
+            String(argv.assetid),
+            Number(argv.count),
+            argv.to === undefined ? undefined : String(argv.to),
+          ),
         );
         ctx.out.result({ txid: b.txid, bitmarks: b.bitmarks, owner: b.to, fee: b.fee, confirmations }, () =>
           [`issued in ${b.txid} to ${b.to} (fee ${coins(b.fee)}):`, ...b.bitmarks.map((m) => `  ${m}`)].join(
@@ -55,15 +48,8 @@ export function bitmarkCommands(y: Argv, run: Runner): Argv {
           .positional('address', { type: 'string', demandOption: true })
           .options(waitOptions),
       run(async (ctx, argv) => {
-        const h = await ctx.openWallet();
-        await h.wallet.checkNode();
-        const b = await h.wallet.transferBitmark(String(argv.bitmarkid), String(argv.address));
-        h.save();
-        await h.wallet.broadcast(b);
-        const confirmations = await ctx.waitConfirmations(
-          b.txid,
-          Number(argv.wait),
-          Number(argv['wait-timeout']),
+        const { built: b, confirmations } = await ctx.spend(argv, (w) =>
+          w.transferBitmark(String(argv.bitmarkid), String(argv.address)),
         );
         ctx.out.result(
           {

@@ -12,7 +12,7 @@ import { ProgressBar } from '../progress.ts';
 import { defaultDataDir, RpcClient, resolveRpcOptions } from '../rpc-client.ts';
 import { Keychain } from '../wallet/keychain.ts';
 import { seedOf } from '../wallet/mnemonic.ts';
-import { Wallet } from '../wallet/wallet.ts';
+import { type Built, Wallet } from '../wallet/wallet.ts';
 import { type OpenedWallet, openWalletFile, saveWalletFile } from '../wallet/wallet-file.ts';
 
 export interface GlobalArgs {
@@ -69,6 +69,30 @@ export class Context {
       file.secrets.pending,
     );
     return new OpenedWalletHandle(file, wallet, keychain);
+  }
+
+  /**
+   * What every spending command does: open the wallet, check the node, build and sign with
+   * `build`, save the wallet (its address indexes and pending spends) before anything leaves,
+   * send (unless `dryRun`), and wait for `--wait` confirmations.
+   */
+  async spend<B extends Built>(
+    argv: Record<string, unknown>,
+    build: (w: Wallet) => Promise<B>,
+    opts: { dryRun?: boolean } = {},
+  ): Promise<{ built: B; sent: boolean; confirmations: number }> {
+    const h = await this.openWallet();
+    await h.wallet.checkNode();
+    const built = await build(h.wallet);
+    h.save();
+    const sent = opts.dryRun !== true;
+    if (sent) await h.wallet.broadcast(built);
+    const confirmations = await this.waitConfirmations(
+      built.txid,
+      Number(argv.wait),
+      Number(argv['wait-timeout']),
+    );
+    return { built, sent, confirmations };
   }
 
   /** Polls until `txid` has `n` confirmations, with a progress bar on a terminal. */

@@ -159,27 +159,24 @@ export function walletCommands(y: Argv, run: Runner): Argv {
           .options(waitOptions)
           .option('dry-run', { type: 'boolean', default: false, describe: 'Build and sign, do not send' }),
       run(async (ctx, argv) => {
-        const h = await ctx.openWallet();
-        await h.wallet.checkNode();
-        const b = await h.wallet.send(String(argv.address), Number(argv.amount));
-        h.save();
-        const sent = argv['dry-run'] === true ? undefined : await h.wallet.broadcast(b);
-        const confirmations = await ctx.waitConfirmations(
-          b.txid,
-          Number(argv.wait),
-          Number(argv['wait-timeout']),
-        );
+        const {
+          built: b,
+          sent,
+          confirmations,
+        } = await ctx.spend(argv, (w) => w.send(String(argv.address), Number(argv.amount)), {
+          dryRun: argv['dry-run'] === true,
+        });
         ctx.out.result(
           {
             txid: b.txid,
-            sent: sent !== undefined,
+            sent,
             fee: b.fee,
             feerate: b.feeRate,
             size: b.size,
             confirmations,
           },
           () =>
-            `${sent === undefined ? 'built (not sent)' : 'sent'} ${b.txid}\nfee ${coins(b.fee)}, ${b.size} bytes` +
+            `${sent ? 'sent' : 'built (not sent)'} ${b.txid}\nfee ${coins(b.fee)}, ${b.size} bytes` +
             (confirmations > 0 ? `\nconfirmations: ${confirmations}` : ''),
         );
       }),
