@@ -36,6 +36,22 @@ describe('peer book', () => {
     dir.remove();
   });
 
+  it('misbehaviour points fade: slips far apart never ban, a burst does', () => {
+    const dir = tempDir();
+    const me = makeProbeIdentity(dir.path, 'me').publicKey;
+    const them = makeProbeIdentity(dir.path, 'them').publicKey;
+    const book = new PeerBook(me);
+    // 60 points an hour apart: the first has faded by the time of the second
+    let t = 10_000;
+    for (let i = 0; i < 5; i++, t += 3600) assert.equal(book.misbehaved(them, 60, 'slip', t, 3600), false);
+    assert.ok(!book.isBanned(them, t));
+        // half an hour after 60 points, 10 of them are left (100 fade per hour): 89 more are not a ban, 90 are
+    const later = t - 3600 + 1800;
+    assert.equal(book.misbehaved(them, 89, 'again', later, 3600), false);
+    assert.equal(book.misbehaved(them, 1, 'once more', later, 3600), true);
+    dir.remove();
+  });
+
   it('ring targets follow bitmarkd’s offsets and never include ourselves', () => {
     const keys = Array.from({ length: 32 }, (_, i) => `k${String(i).padStart(2, '0')}`);
     const t = ringTargets('k00', keys, 8);

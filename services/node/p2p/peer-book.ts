@@ -5,7 +5,7 @@
  * keeps its bans.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { mkdir, open, readFile, rename } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { isZ85Key } from '../../../shared/identity/z85.ts';
 
@@ -19,12 +19,16 @@ export interface PeerRecord {
   /** An address of it answered a CURVE handshake under this key (only then is it gossiped). */
   verified: boolean;
   lastSeen: number;
+  /** Misbehaviour points, as of `scoreAt`; they fade at SCORE_FADE_PER_HOUR. */
   score: number;
+  scoreAt: number;
   bannedUntil: number;
   banReason?: string;
 }
 
 const FILE_VERSION = 1;
+/** Misbehaviour points forgiven per hour (a ban takes 100 points). */
+export const SCORE_FADE_PER_HOUR = 100;
 const MAX_PEERS = 2000;
 
 export class PeerBook {
@@ -53,7 +57,16 @@ export class PeerBook {
     let r = this.#peers.get(key);
     if (r === undefined) {
       if (this.#peers.size >= MAX_PEERS) this.#evictOne();
-      r = { key, addresses: [], source, verified: false, lastSeen: now, score: 0, bannedUntil: 0 };
+      r = {
+        key,
+        addresses: [],
+        source,
+        verified: false,
+        lastSeen: now,
+        score: 0,
+        scoreAt: now,
+        bannedUntil: 0,
+      };
       this.#peers.set(key, r);
     }
     for (const a of addresses)
@@ -95,7 +108,10 @@ export class PeerBook {
   misbehaved(key: string, points: number, reason: string, now: number, banSeconds: number): boolean {
     const r = this.#peers.get(key) ?? this.add(key, [], 'inbound', now);
     if (r === undefined) return false;
-    r.score += points;
+    // points fade: an honest peer's rare slips (a stale block, one bad tx) never add up to a ban
+    const faded = (Math.max(0, now - r.scoreAt) * SCORE_FADE_PER_HOUR) / 3600;
+    r.score = Math.max(0, r.score - faded) + points;
+    r.scoreAt = now;
     if (r.score >= 100 && r.bannedUntil <= now) {
       r.bannedUntil = now + banSeconds;
       r.banReason = reason;
@@ -118,9 +134,14 @@ export class PeerBook {
   async save(path: string): Promise<void> {
     await mkdir(dirname(path), { recursive: true });
     const tmp = `${path}.${process.pid}.tmp`;
-    await writeFile(tmp, `${JSON.stringify({ version: FILE_VERSION, peers: this.all() }, null, 1)}\n`, {
-      mode: 0o600,
-    });
+    // written, synced, then renamed: a crash leaves the old file or the new one, never half of one
+    const f = await open(tmp, 'w', 0o600);
+    try {
+      await f.writeFile(`${JSON.stringify({ version: FILE_VERSION, peers: this.all() }, null, 1)}\n`);
+      await f.sync();
+    } finally {
+      await f.close();
+    }
     await rename(tmp, path);
   }
 
