@@ -22,7 +22,7 @@ export async function benchRpc(): Promise<BenchResult[]> {
   const root = tempDir('cairn-bench-rpc-');
   const nodes: NodeProcess[] = [];
   try {
-        // no per-IP limit: the benchmark is one client IP on purpose
+    // no per-IP limit: the benchmark is one client IP on purpose
     const a = await makeNode({ name: 'a', root: root.path, rpcMaxPerSecond: 0 });
     await a.start();
     nodes.push(a);

@@ -31,7 +31,7 @@ export interface NodeSpec {
   readonly network?: 'local' | 'test';
   /** Keys admitted to a CURVE feed (feed.subscribers). */
   readonly feedSubscribers?: readonly string[];
-    /** rpc.max_requests_per_second (0: no limit, for benchmarks). */
+  /** rpc.max_requests_per_second (0: no limit, for benchmarks). */
   readonly rpcMaxPerSecond?: number;
   /** rpcauth entries (user:salt$hmac) for rpc.auth. */
   readonly rpcAuth?: readonly string[];
@@ -177,7 +177,7 @@ export async function makeNode(spec: NodeSpec): Promise<NodeProcess> {
     'level = "info"',
     '[rpc]',
     `listen = ["127.0.0.1:${rpcPort}"]`,
-        ...(spec.rpcAuth === undefined ? [] : [`auth = ${JSON.stringify(spec.rpcAuth)}`]),
+    ...(spec.rpcAuth === undefined ? [] : [`auth = ${JSON.stringify(spec.rpcAuth)}`]),
     ...(spec.rpcMaxPerSecond === undefined ? [] : [`max_requests_per_second = ${spec.rpcMaxPerSecond}`]),
     '[feed]',
     `listen = ["127.0.0.1:${feedPort}"]`,

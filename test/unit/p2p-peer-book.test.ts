@@ -45,7 +45,7 @@ describe('peer book', () => {
     let t = 10_000;
     for (let i = 0; i < 5; i++, t += 3600) assert.equal(book.misbehaved(them, 60, 'slip', t, 3600), false);
     assert.ok(!book.isBanned(them, t));
-        // half an hour after 60 points, 10 of them are left (100 fade per hour): 89 more are not a ban, 90 are
+    // half an hour after 60 points, 10 of them are left (100 fade per hour): 89 more are not a ban, 90 are
     const later = t - 3600 + 1800;
     assert.equal(book.misbehaved(them, 89, 'again', later, 3600), false);
     assert.equal(book.misbehaved(them, 1, 'once more', later, 3600), true);
