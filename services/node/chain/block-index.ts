@@ -14,7 +14,8 @@ export interface IndexEntry {
   readonly header: BlockHeader;
   readonly height: number;
   readonly work: bigint;
-  status: BlockStatusValue;
+  /** Changed only through BlockIndex.setStatus. */
+  readonly status: BlockStatusValue;
   readonly parent: IndexEntry | null;
   /** Arrival order: among equal work, the first seen wins (no switching on ties). */
   readonly sequence: number;
@@ -26,9 +27,21 @@ export function hashKey(hash: Uint8Array): string {
   return Buffer.from(hash.buffer, hash.byteOffset, 32).toString('hex');
 }
 
+/** Orders entries by work, then by arrival (the first seen is "larger": it wins ties). */
+function before(a: IndexEntry, b: IndexEntry): boolean {
+  return a.work < b.work || (a.work === b.work && a.sequence > b.sequence);
+}
+
 export class BlockIndex {
   readonly #entries = new Map<string, IndexEntry>();
   readonly #children = new Map<string, IndexEntry[]>();
+  /**
+   * Entries with block data and not invalid, ordered by `before` (ascending): fork choice looks
+   * only at the top of it, down to the current tip's work, instead of at every header.
+   */
+  readonly #withData: IndexEntry[] = [];
+  /** The not-invalid entry with the most work (the first seen among equals); headers included. */
+  #top: IndexEntry | undefined;
   #sequence = 0;
 
   get size(): number {
@@ -60,12 +73,61 @@ export class BlockIndex {
       anchorTime: parent === null || height <= 1 ? header.time : parent.anchorTime,
     };
     this.#entries.set(key, entry);
+    this.#track(entry);
     if (parent !== null) {
       const siblings = this.#children.get(parent.key);
       if (siblings === undefined) this.#children.set(parent.key, [entry]);
       else siblings.push(entry);
     }
     return entry;
+  }
+
+  /** Changes an entry's status (the only way to: fork choice keeps its sets in step). */
+  setStatus(e: IndexEntry, status: BlockStatusValue): void {
+    if (e.status === status) return;
+    const had = hasData(e.status);
+    (e as { status: BlockStatusValue }).status = status;
+    if (had && !hasData(status)) this.#withData.splice(this.#position(e), 1);
+    else if (!had && hasData(status)) this.#withData.splice(this.#insertionPoint(e), 0, e);
+    if (status === BlockStatus.invalid && e === this.#top) this.#top = this.#scanTop();
+  }
+
+  /** The not-invalid header with the most work (the first seen among equals). */
+  topHeader(): IndexEntry | undefined {
+    return this.#top;
+  }
+
+  #track(e: IndexEntry): void {
+    if (e.status === BlockStatus.invalid) return;
+    if (this.#top === undefined || before(this.#top, e)) this.#top = e;
+    if (hasData(e.status)) this.#withData.splice(this.#insertionPoint(e), 0, e);
+  }
+
+  #scanTop(): IndexEntry | undefined {
+    let top: IndexEntry | undefined;
+    for (const e of this.#entries.values())
+      if (e.status !== BlockStatus.invalid && (top === undefined || before(top, e))) top = e;
+    return top;
+  }
+
+  /** Index before which `e` keeps #withData ordered (new entries usually go last: O(1)). */
+  #insertionPoint(e: IndexEntry): number {
+    const list = this.#withData;
+    if (list.length === 0 || before(list[list.length - 1]!, e)) return list.length;
+    let lo = 0;
+    let hi = list.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (before(list[mid]!, e)) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+
+  #position(e: IndexEntry): number {
+    const i = this.#insertionPoint(e);
+    if (this.#withData[i] !== e) throw new Error(`index entry ${e.key} missing from the candidate list`);
+    return i;
   }
 
   children(e: IndexEntry): readonly IndexEntry[] {
@@ -120,13 +182,15 @@ export class BlockIndex {
    * chain we can switch to). `current` wins ties, then the first seen.
    */
   bestCandidate(current: IndexEntry): IndexEntry {
-    let best = current;
-    for (const e of this.#entries.values()) {
-      if (e.work < best.work) continue;
-      if (e.work === best.work && (e === best || best === current || e.sequence >= best.sequence)) continue;
-      if (this.#connectable(e)) best = e;
+    // from the most work down (among equal work, the first seen first); nothing with no more
+    // work than `current` can replace it
+    const list = this.#withData;
+    for (let i = list.length - 1; i >= 0; i--) {
+      const e = list[i]!;
+      if (e.work <= current.work) break;
+      if (this.#connectable(e)) return e;
     }
-    return best;
+    return current;
   }
 
   #connectable(e: IndexEntry): boolean {
@@ -140,4 +204,8 @@ export class BlockIndex {
   *values(): IterableIterator<IndexEntry> {
     yield* this.#entries.values();
   }
+}
+
+function hasData(s: BlockStatusValue): boolean {
+  return s === BlockStatus.haveData || s === BlockStatus.valid;
 }

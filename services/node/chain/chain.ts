@@ -212,13 +212,9 @@ export class Chain extends TypedEmitter<ChainEvents> {
 
   /** The header with the most work that is not invalid (it may lack block data: sync fetches it). */
   bestHeader(): IndexEntry {
-    let best = this.tip;
-    for (const e of this.#index.values()) {
-      if (e.status === BlockStatus.invalid) continue;
-      if (e.work > best.work || (e.work === best.work && e.sequence < best.sequence && !this.isActive(best)))
-        best = e;
-    }
-    return best;
+    // the tip keeps its place against headers of equal work
+    const top = this.#index.topHeader();
+    return top !== undefined && top.work > this.tip.work ? top : this.tip;
   }
 
   /** Block locator of the chain ending at `e` (its header chain, data or not). */
@@ -379,7 +375,7 @@ export class Chain extends TypedEmitter<ChainEvents> {
         this.#blocks.putBlock(hash, block.raw);
         this.#blocks.putHeader(hash, block.header, parent.height + 1, work, BlockStatus.haveData);
       });
-      if (known !== undefined) known.status = BlockStatus.haveData;
+      if (known !== undefined) this.#index.setStatus(known, BlockStatus.haveData);
       entry =
         known ?? this.#index.add(hash, block.header, parent.height + 1, work, BlockStatus.haveData, parent);
     } catch (e) {
@@ -442,7 +438,7 @@ export class Chain extends TypedEmitter<ChainEvents> {
     const all = this.#index.descendants(e);
     this.#db.write(() => {
       for (const x of all) {
-        x.status = BlockStatus.invalid;
+        this.#index.setStatus(x, BlockStatus.invalid);
         this.#blocks.putHeader(x.hash, x.header, x.height, x.work, BlockStatus.invalid);
       }
     });
@@ -503,7 +499,7 @@ export class Chain extends TypedEmitter<ChainEvents> {
       if (e.status !== BlockStatus.valid)
         this.#blocks.putHeader(e.hash, e.header, e.height, e.work, BlockStatus.valid);
     });
-    e.status = BlockStatus.valid;
+    this.#index.setStatus(e, BlockStatus.valid);
     this.#active.push(e);
     this.emit('block:validated', 'connect', (performance.now() - started) / 1000);
     this.emit('block:connected', block, e, fx);
