@@ -6,6 +6,7 @@
 
 import {
   effectiveVerifyWorkers,
+  feedEndpoints,
   feedSubscriberKeys,
   mapSizeBytes,
   type NodeConfig,
@@ -22,7 +23,7 @@ import { VERSION } from '../../shared/version.ts';
 import { ZapHandler } from '../../shared/zmq/zap.ts';
 import { ChainState } from './chain-state.ts';
 import { DiscoveryClient } from './discovery/discovery-client.ts';
-import { Feed, type FeedTopic } from './feed/feed.ts';
+import { Feed } from './feed/feed.ts';
 import { NodeMetrics } from './metrics/metrics.ts';
 import { MetricsServer } from './metrics/server.ts';
 import { advertised, P2P } from './p2p/p2p.ts';
@@ -172,11 +173,11 @@ export class CairnNode {
       }
       if (proof !== undefined) started.push(() => proof!.stop());
       let feed: Feed | undefined;
-      if (config.feed.listen.length > 0) {
+      const feedAt = feedEndpoints(config);
+      if (feedAt.length > 0) {
         feed = new Feed(
           {
-            listen: [...config.feed.listen],
-            topics: [...config.feed.topics] as FeedTopic[],
+            endpoints: feedAt,
             subscribers: feedSubscriberKeys(config),
           },
           {
@@ -206,10 +207,7 @@ export class CairnNode {
           p2p,
           proof,
           banSeconds: config.peering.ban_seconds,
-          feed: {
-            listen: feed === undefined ? [] : [...config.feed.listen],
-            topics: [...config.feed.topics],
-          },
+          feed: feed === undefined ? [] : feedAt,
           startedAt: clock(),
           clock,
           requestStop,

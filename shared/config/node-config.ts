@@ -34,6 +34,35 @@ const network = (c: DefaultContext) => c.get('network') as NetworkName;
 const ports = (c: DefaultContext) => NETWORKS[network(c)].ports;
 
 /** `KEY@ADDRESS` (the key may contain '@'; the address never does): the text form of a connect entry. */
+/** The feed's topics (Bitcoin Core's ZMQ notification names without `pub`). */
+export const FEED_TOPICS = ['hashblock', 'rawblock', 'hashtx', 'rawtx', 'sequence'] as const;
+export type FeedTopic = (typeof FEED_TOPICS)[number];
+
+function splitPublish(item: string): Record<string, string> | undefined {
+  const at = item.indexOf('@');
+  if (at <= 0 || at === item.length - 1) return undefined;
+  return { topic: item.slice(0, at), address: item.slice(at + 1) };
+}
+
+/**
+ * Where each feed topic is published: every `feed.topics` on every `feed.listen` address, plus
+ * each `[[feed.publish]]`; one entry per address with its topics (one socket each).
+ */
+export function feedEndpoints(c: NodeConfig): { address: string; topics: FeedTopic[] }[] {
+  const byAddress = new Map<string, Set<FeedTopic>>();
+  const add = (address: string, topic: FeedTopic) => {
+    const set = byAddress.get(address) ?? new Set<FeedTopic>();
+    set.add(topic);
+    byAddress.set(address, set);
+  };
+  for (const address of c.feed.listen) for (const t of c.feed.topics) add(address, t);
+  for (const p of c.feed.publish) add(p.address, p.topic);
+  return [...byAddress].map(([address, topics]) => ({
+    address,
+    topics: FEED_TOPICS.filter((t) => topics.has(t)),
+  }));
+}
+
 function splitConnect(item: string): Record<string, string> | undefined {
   const at = item.lastIndexOf('@');
   if (at <= 0 || at === item.length - 1) return undefined;
@@ -210,10 +239,14 @@ export const NODE_SCHEMA = {
       'Addresses of the public feed (ZMQ PUB, Bitcoin Core format); plain on loopback; empty = no feed.',
       { defaultDoc: '["127.0.0.1:<feed port>"] (2135 main, 12135 test, 22135 local)' },
     ),
-    topics: field(
-      listType(enumType(['hashblock', 'rawblock', 'hashtx', 'rawtx', 'sequence'] as const)),
-      ['hashblock', 'rawblock', 'hashtx', 'rawtx', 'sequence'],
-      'Topics published on the feed.',
+    topics: field(listType(enumType(FEED_TOPICS)), [...FEED_TOPICS], 'Topics published on feed.listen.'),
+    publish: field(
+      tablesType(
+        { topic: enumType(FEED_TOPICS), address: addressType() },
+        { describe: 'TOPIC@ADDRESS', split: splitPublish },
+      ),
+      [],
+      'More feed endpoints, one topic each, as Bitcoin Core’s -zmqpub<topic>=<address>: [[feed.publish]] tables of topic and address (env/flag: TOPIC@ADDRESS,...). Topics sharing an address share its socket.',
     ),
     subscribers: field(
       listType(keyType()),

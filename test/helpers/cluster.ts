@@ -29,6 +29,8 @@ export interface NodeSpec {
   /** Recorder keys allowed on the proof channel (a proof identity is generated when set). */
   readonly recorders?: readonly string[];
   readonly network?: 'local' | 'test';
+  /** Extra feed endpoints ([[feed.publish]]). */
+  readonly feedPublish?: readonly { topic: string; address: string }[];
   /** Keys admitted to a CURVE feed (feed.subscribers). */
   readonly feedSubscribers?: readonly string[];
   /** rpc.max_requests_per_second (0: no limit, for benchmarks). */
@@ -182,6 +184,11 @@ export async function makeNode(spec: NodeSpec): Promise<NodeProcess> {
     '[feed]',
     `listen = ["127.0.0.1:${feedPort}"]`,
     ...(spec.feedSubscribers === undefined ? [] : [`subscribers = ${JSON.stringify(spec.feedSubscribers)}`]),
+    ...(spec.feedPublish ?? []).flatMap((p) => [
+      '[[feed.publish]]',
+      `topic = ${JSON.stringify(p.topic)}`,
+      `address = ${JSON.stringify(p.address)}`,
+    ]),
     '[metrics]',
     `listen = ["127.0.0.1:${metricsPort}"]`,
     '[verify]',

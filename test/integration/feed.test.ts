@@ -17,6 +17,7 @@ import { makeKey, out, signed, spend } from '../helpers/chain.ts';
 import { makeNode, type NodeProcess } from '../helpers/cluster.ts';
 import { tempDir } from '../helpers/node.ts';
 import { rpcResult } from '../helpers/rpc.ts';
+import { freePorts } from '../unit/zmq/ports.ts';
 
 const PY = '/usr/bin/python3';
 const CLI = fileURLToPath(new URL('../../services/cli/main.ts', import.meta.url));
@@ -160,5 +161,34 @@ describe('feed', {
     await rpcResult(n, 'generatetoaddress', [1, addr]);
     await assert.rejects(plain.receive());
     plain.close();
+  });
+
+  it('publishes a topic on its own address too ([[feed.publish]], like -zmqpubhashblock)', async () => {
+    const [own] = await freePorts(1);
+    const n = await makeNode({
+      name: 'publish',
+      root: root.path,
+      feedPublish: [{ topic: 'hashblock', address: `127.0.0.1:${own}` }],
+    });
+    await n.start();
+    extra.push(n);
+    const notes = (await rpcResult(n, 'getzmqnotifications')) as { type: string; address: string }[];
+    assert.ok(notes.some((x) => x.type === 'pubhashblock' && x.address === `tcp://127.0.0.1:${own}`));
+    assert.equal(notes.filter((x) => x.address === `tcp://127.0.0.1:${own}`).length, 1, 'one topic there');
+    const sub = new Subscriber({ receiveTimeout: 3000 });
+    sub.connect(`tcp://127.0.0.1:${own}`);
+    sub.subscribe('');
+    await new Promise((r) => setTimeout(r, 500));
+    const [mined] = (await rpcResult(n, 'generatetoaddress', [
+      1,
+      encodeAddress(LOCAL.addressPrefix, makeKey().owner),
+    ])) as string[];
+    // only hashblock comes on that address (the coinbase's hashtx/rawtx and the sequence do not)
+    const [topic, body] = await sub.receive();
+    assert.equal(topic!.toString(), 'hashblock');
+    assert.equal(Buffer.from(body!).toString('hex'), mined);
+    sub.receiveTimeout = 700;
+    await assert.rejects(sub.receive());
+    sub.close();
   });
 });

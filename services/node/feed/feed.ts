@@ -8,6 +8,8 @@
  * Plain (no `subscribers`): loopback only, for stock subscribers. With `subscribers`: CURVE with the
  * node's peer key, and the ZAP handler admits only those keys, so the feed may face a network.
  */
+
+import type { FeedTopic } from '../../../shared/config/node-config.ts';
 import type { DecodedBlock } from '../../../shared/core/block/types.ts';
 import { UsageError } from '../../../shared/core/errors.ts';
 import type { DecodedTx } from '../../../shared/core/tx/types.ts';
@@ -18,11 +20,17 @@ import type { ZapHandler } from '../../../shared/zmq/zap.ts';
 import type { Chain } from '../chain/chain.ts';
 import type { Reservoir, ReservoirEntry } from '../reservoir/reservoir.ts';
 
-export type FeedTopic = 'hashblock' | 'rawblock' | 'hashtx' | 'rawtx' | 'sequence';
+export type { FeedTopic };
+
+export interface FeedEndpoint {
+  /** host:port */
+  readonly address: string;
+  readonly topics: readonly FeedTopic[];
+}
 
 export interface FeedOptions {
-  readonly listen: readonly string[];
-  readonly topics: readonly FeedTopic[];
+  /** One PUB socket per address, publishing its topics. */
+  readonly endpoints: readonly FeedEndpoint[];
   /** Subscriber keys admitted over CURVE; empty: a plain socket (loopback only). */
   readonly subscribers: readonly string[];
 }
@@ -47,7 +55,9 @@ export class Feed {
   readonly #m: FeedModules;
   readonly #counters = new Map<FeedTopic, number>();
   #mempoolSequence = 0n;
-  #pub: PubSocket | undefined;
+  /** One socket per endpoint, with the topics it carries. */
+  #pubs: { socket: PubSocket; topics: ReadonlySet<FeedTopic> }[] = [];
+  #stopped = false;
   /** Messages published per topic (for /metrics). */
   readonly published = new Map<FeedTopic, number>();
   readonly #onBlock = (block: DecodedBlock) => this.#blockConnected(block);
@@ -69,21 +79,31 @@ export class Feed {
         throw new UsageError('a CURVE feed needs the node identity and the ZAP handler');
       this.#m.zap.setPolicy(FEED_ZAP_DOMAIN, { allow: new Set(this.#o.subscribers) });
     }
-    this.#pub = new PubSocket(
-      {
-        endpoints: this.#o.listen.map((a) => `tcp://${a}`),
-        ...(curve ? { curve: { keys: this.#m.identity!, zapDomain: FEED_ZAP_DOMAIN } } : {}),
-      },
-      { logger: this.#m.logger },
-    );
-    await this.#pub.bind();
+    try {
+      for (const e of this.#o.endpoints) {
+        const socket = new PubSocket(
+          {
+            endpoints: [`tcp://${e.address}`],
+            ...(curve ? { curve: { keys: this.#m.identity!, zapDomain: FEED_ZAP_DOMAIN } } : {}),
+          },
+          { logger: this.#m.logger },
+        );
+        this.#pubs.push({ socket, topics: new Set(e.topics) });
+        await socket.bind();
+      }
+    } catch (err) {
+      for (const p of this.#pubs) p.socket.close();
+      this.#pubs = [];
+      throw err;
+    }
     this.#m.chain.on('block:connected', this.#onBlock);
     this.#m.chain.on('block:disconnected', this.#onDisconnect);
     this.#m.reservoir.on('tx:added', this.#onAdded);
     this.#m.reservoir.on('tx:removed', this.#onRemoved);
+    const where = this.#o.endpoints.map((e) => `tcp://${e.address} (${e.topics.join(', ')})`).join('; ');
     this.#m.logger.info(
-      { listen: this.#o.listen, topics: this.#o.topics, subscribers: this.#o.subscribers.length },
-      `feed on tcp://${this.#o.listen.join(', tcp://')} (${curve ? `CURVE, ${this.#o.subscribers.length} subscriber keys` : 'plain'})`,
+      { endpoints: this.#o.endpoints, subscribers: this.#o.subscribers.length },
+      `feed on ${where}, ${curve ? `CURVE, ${this.#o.subscribers.length} subscriber keys` : 'plain'}`,
     );
   }
 
@@ -92,20 +112,26 @@ export class Feed {
     this.#m.chain.off('block:disconnected', this.#onDisconnect);
     this.#m.reservoir.off('tx:added', this.#onAdded);
     this.#m.reservoir.off('tx:removed', this.#onRemoved);
-    this.#pub?.close();
+    this.#stopped = true;
+    for (const p of this.#pubs) p.socket.close();
+    this.#pubs = [];
     if (this.#o.subscribers.length > 0) this.#m.zap?.removePolicy(FEED_ZAP_DOMAIN);
   }
 
   #send(topic: FeedTopic, body: Uint8Array): void {
-    if (this.#pub === undefined || !this.#o.topics.includes(topic)) return;
+    if (this.#stopped) return;
+    const to = this.#pubs.filter((p) => p.topics.has(topic));
+    if (to.length === 0) return;
+    // one counter per topic: a topic on two addresses carries the same numbers on both
     const n = this.#counters.get(topic) ?? 0;
     this.#counters.set(topic, (n + 1) % 2 ** 32);
     const seq = Buffer.alloc(4);
     seq.writeUInt32LE(n, 0);
     this.published.set(topic, (this.published.get(topic) ?? 0) + 1);
-    void this.#pub
-      .publish(topic, body, seq)
-      .catch((e) => this.#m.logger.debug({ err: (e as Error).message }, 'feed publish failed'));
+    for (const p of to)
+      void p.socket
+        .publish(topic, body, seq)
+        .catch((e) => this.#m.logger.debug({ err: (e as Error).message }, 'feed publish failed'));
   }
 
   #tx(d: DecodedTx): void {

@@ -56,6 +56,7 @@ it('every schema key is in the sample, live or commented, and the commented valu
     'peering.connect',
     'proof.recorders_dir',
     'feed.subscribers_dir',
+    'feed.publish',
     'discovery.servers',
   ]);
   for (const { key } of keys) {

@@ -11,8 +11,8 @@ export interface NodeApi {
   readonly proof: ProofService | undefined;
   /** Default ban length (setban without a time). */
   readonly banSeconds: number;
-  /** The feed's endpoints and topics (getzmqnotifications); empty when the feed is off. */
-  readonly feed: { readonly listen: readonly string[]; readonly topics: readonly string[] };
+  /** The feed's endpoints and their topics (getzmqnotifications); empty when the feed is off. */
+  readonly feed: readonly { readonly address: string; readonly topics: readonly string[] }[];
   /** Seconds since the epoch when the node started. */
   readonly startedAt: number;
   readonly clock: () => number;

@@ -10,10 +10,10 @@ export function zmqMethods(api: NodeApi): MethodDef[] {
       help: 'The active feed notifications: type (pubhashblock, pubrawtx, …), address and high-water mark.',
       params: [],
       run: () =>
-        api.feed.listen.flatMap((listen) =>
-          api.feed.topics.map((topic) => ({
+        api.feed.flatMap((e) =>
+          e.topics.map((topic) => ({
             type: `pub${topic}`,
-            address: `tcp://${listen}`,
+            address: `tcp://${e.address}`,
             hwm: DEFAULT_SEND_HWM,
           })),
         ),
