@@ -42,10 +42,10 @@ async function start(argv: Record<string, unknown>): Promise<void> {
   const log = createLogger({ level: c.log.level as LogLevel, name: 'cairnd' });
   let release: () => void = () => undefined;
   let node: CairnNode | undefined;
-  let requestStop: (reason: string) => void = () => undefined;
+  let requestStop: (reason: string, exitCode?: number) => void = () => undefined;
   try {
     release = acquirePidFile(join(c.data_dir, 'cairnd.pid'));
-    node = await CairnNode.start(c, log, undefined, () => requestStop('rpc stop'));
+    node = await CairnNode.start(c, log, undefined, (reason, code) => requestStop(reason, code));
   } catch (e) {
     release();
     fail(e, log);

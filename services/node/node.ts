@@ -23,6 +23,7 @@ import { VERSION } from '../../shared/version.ts';
 import { ZapHandler } from '../../shared/zmq/zap.ts';
 import { ChainState } from './chain-state.ts';
 import { DiscoveryClient } from './discovery/discovery-client.ts';
+import { EXIT } from './exit-codes.ts';
 import { Feed } from './feed/feed.ts';
 import { NodeMetrics } from './metrics/metrics.ts';
 import { MetricsServer } from './metrics/server.ts';
@@ -78,7 +79,7 @@ export class CairnNode {
     config: NodeConfig,
     logger: Logger,
     clock = () => Math.floor(Date.now() / 1000),
-    requestStop: () => void = () => undefined,
+    requestStop: (reason: string, exitCode?: number) => void = () => undefined,
   ): Promise<CairnNode> {
     const params = NETWORKS[config.network];
     const identity = loadIdentity(peerIdentityPaths(config).secretPath);
@@ -102,6 +103,11 @@ export class CairnNode {
         },
         { logger, clock },
       );
+      // a failed write (disk full, I/O error) stops the node: nothing more can be committed
+      state.db.onFailure = (e) => {
+        logger.fatal({ code: e.code }, `storage failed, stopping: ${e.message}`);
+        requestStop('storage failure', EXIT.storage);
+      };
       const listen = [...config.peering.listen];
       const p2p = new P2P(
         {
@@ -210,7 +216,7 @@ export class CairnNode {
           feed: feed === undefined ? [] : feedAt,
           startedAt: clock(),
           clock,
-          requestStop,
+          requestStop: () => requestStop('RPC stop'),
         });
         const perSecond = config.rpc.max_requests_per_second;
         rpc = new RpcServer(

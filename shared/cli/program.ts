@@ -86,16 +86,16 @@ export function identityCommand(o: {
 /**
  * SIGINT, SIGTERM and SIGHUP run `stop` once and exit 0; a second signal exits at once (1), and
  * so does a stop that takes longer than `graceMs` (a service manager then sees the failure).
- * Returns the same stop for other reasons (RPC `stop`).
+ * Returns the same stop for other reasons (RPC `stop`; a storage failure, with its exit code).
  */
 export function stopOnSignals(o: {
   log: Logger;
   graceMs: number;
   stop: () => Promise<void>;
   fail: (e: unknown, log?: Logger) => never;
-}): (reason: string) => void {
+}): (reason: string, exitCode?: number) => void {
   let stopping = false;
-  const stop = async (signal: string) => {
+  const stop = async (signal: string, exitCode: number = EXIT_COMMON.ok) => {
     if (stopping) {
       o.log.warn(`${signal} again: exiting without a clean stop`);
       process.exit(EXIT_COMMON.failure);
@@ -112,10 +112,10 @@ export function stopOnSignals(o: {
     } catch (e) {
       o.fail(e, o.log);
     }
-    process.exit(EXIT_COMMON.ok);
+    process.exit(exitCode);
   };
   for (const s of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(s, () => void stop(s));
-  return (reason) => void stop(reason);
+  return (reason, exitCode) => void stop(reason, exitCode);
 }
 
 /** The end of every program's yargs chain: one command required, usage errors exit 64 with a hint. */

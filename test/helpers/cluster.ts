@@ -147,6 +147,11 @@ export class NodeProcess {
   }
 
   /** SIGTERM and wait for the exit code. */
+  /** Resolves with the exit code once the process has ended by itself. */
+  exited(): Promise<number | null> {
+    return this.#exited;
+  }
+
   async stop(): Promise<number | null> {
     if (this.proc === undefined || this.exitCode !== null) return this.exitCode;
     this.proc.kill('SIGTERM');

@@ -58,6 +58,7 @@ export class ChainDb {
   readonly #env: RootDatabase;
   readonly #dbs: Record<DbName, BinaryDb>;
   #closed = false;
+  #failed: StorageError | undefined;
 
   private constructor(path: string, env: RootDatabase, dbs: Record<DbName, BinaryDb>) {
     this.path = path;
@@ -141,6 +142,9 @@ export class ChainDb {
 
   /** Runs `fn` as ONE write transaction: all of it is committed, or (on any throw) none of it. */
   write<T>(fn: () => T): T {
+    // after a failed write (disk full, I/O error) lmdb is not touched again: its native side may
+    // not survive more writes (lmdb-js has crashed after ENOSPC), and the node is stopping anyway
+    if (this.#failed !== undefined) throw this.#failed;
     try {
       return this.#env.transactionSync(fn);
     } catch (e) {
@@ -153,9 +157,20 @@ export class ChainDb {
         e instanceof ReferenceError
       )
         throw e;
-      throw storageErrorFrom(e, this.path);
+      const err = storageErrorFrom(e, this.path);
+      this.#failed = err;
+      this.onFailure(err);
+      throw err;
     }
   }
+
+  /** The write failure that stopped this database, if any (every later write throws it again). */
+  get failed(): StorageError | undefined {
+    return this.#failed;
+  }
+
+  /** Told once, at the first failed write (the node stops on it). */
+  onFailure: (e: StorageError) => void = () => undefined;
 
   get closed(): boolean {
     return this.#closed;

@@ -1,0 +1,80 @@
+/**
+ * A real cairnd whose data directory fills up: the failed write is logged as fatal and the node
+ * stops cleanly with exit code 3 (storage), the way service managers are told not to restart it
+ * blindly (docs/operations.md); it starts again at its last committed block once space is free.
+ * Needs root to mount a tmpfs; skipped with the reason otherwise.
+ */
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { after, describe, it } from 'node:test';
+import { encodeAddress } from '../../shared/core/address.ts';
+import { LOCAL } from '../../shared/core/params/networks.ts';
+import { makeKey } from '../helpers/chain.ts';
+import { makeNode, type NodeProcess } from '../helpers/cluster.ts';
+import { tempDir } from '../helpers/node.ts';
+import { rpc } from '../helpers/rpc.ts';
+
+function canMount(): string | undefined {
+  if (process.getuid?.() !== 0) return 'needs root to mount a tmpfs';
+  const probe = tempDir();
+  try {
+    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=64k', 'tmpfs', probe.path], { stdio: 'pipe' });
+    execFileSync('umount', [probe.path]);
+    return undefined;
+  } catch (e) {
+    return `cannot mount a tmpfs here: ${(e as Error).message.split('\n')[0]}`;
+  } finally {
+    probe.remove();
+  }
+}
+
+const skip = canMount();
+const root = tempDir('cairn-it-storage-');
+let node: NodeProcess | undefined;
+after(async () => {
+  await node?.kill();
+  if (skip === undefined) spawnUmount(root.path);
+  root.remove();
+});
+
+function spawnUmount(path: string): void {
+  try {
+    execFileSync('umount', ['-l', path], { stdio: 'pipe' });
+  } catch {
+    /* not mounted */
+  }
+}
+
+describe('cairnd on a full disk', { skip, timeout: 120_000 }, () => {
+  it('stops with exit code 3 after a failed write, and restarts at its last block once space is free', async () => {
+    // small: a few hundred blocks fill it (more would get slow to mine as ASERT hardens)
+    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=600k', 'tmpfs', root.path]);
+    node = await makeNode({ name: 'n', root: root.path });
+    await node.start();
+    const addr = encodeAddress(LOCAL.addressPrefix, makeKey().owner);
+    let lastHeight = 0;
+    for (let i = 0; i < 400 && node.exitCode === null; i++) {
+      const r = await rpc(node, 'generatetoaddress', [10, addr]).catch(() => undefined);
+      if (r?.body?.error != null || r === undefined) break;
+      lastHeight += (r.body!.result as string[]).length;
+    }
+    assert.equal(await node.exited(), 3, `exit code (stderr: ${node.stderr.slice(-300)})`);
+    const fatal = node.logs.find((l) => /storage failed, stopping/.test(l.msg));
+    assert.ok(fatal, 'the fatal line names the failure');
+    assert.match(fatal.msg, /disk may be full/);
+    assert.ok(
+      node.logs.some((l) => l.msg === 'stopped'),
+      'the stop was clean',
+    );
+
+    execFileSync('mount', ['-o', 'remount,size=32m', root.path]);
+    node.logs.length = 0; // wait for this start's own "started" line
+    await node.start();
+    const r = await rpc(node, 'getblockcount');
+    const height = r.body!.result as number;
+    assert.ok(
+      height >= lastHeight && height <= lastHeight + 10,
+      `restarted at ${height}, last answered ${lastHeight}`,
+    );
+  });
+});
