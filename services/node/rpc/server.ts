@@ -20,7 +20,7 @@
  *   body over `maxBodyBytes` (1 MB) → 413, connection closed
  *
  * Slow clients: `headersTimeout` (min(10 s, requestTimeoutMs)) and `requestTimeout`
- * (requestTimeoutMs, default 30 s) of node:http. Keep-alive is on (`keepAliveTimeout`, 5 s).
+ * (requestTimeoutMs, default 30 s) of node:http, checked every second. Keep-alive is on (`keepAliveTimeout`, 5 s).
  * `stop()` stops listening, closes idle keep-alive connections at once, gives in-flight requests
  * up to `stopGraceMs` (1 s), then closes every connection, and removes the cookie file.
  */
@@ -227,6 +227,9 @@ export class RpcServer {
             requestTimeout: this.#opts.requestTimeoutMs,
             headersTimeout: Math.min(10_000, this.#opts.requestTimeoutMs),
             keepAliveTimeout: this.#opts.keepAliveTimeoutMs,
+            // node:http enforces the two timeouts above only when it checks (30 s by default): a
+            // slow client would hold its socket that much longer
+            connectionsCheckingInterval: Math.min(1_000, this.#opts.requestTimeoutMs),
           },
           (req, res) => {
             this.#handle(req, res).catch((err: unknown) => {
