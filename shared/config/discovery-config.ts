@@ -6,7 +6,7 @@
 import { join } from 'node:path';
 import { NETWORKS } from '../core/params/networks.ts';
 import type { NetworkName } from '../core/params/types.ts';
-import { identityPaths, keysWithDir } from '../identity/certificate.ts';
+import { identityPaths, optionalKeysWithDir } from '../identity/certificate.ts';
 import { type Loaded, type LoadOptions, loadConfig } from './load.ts';
 import { LOG_LEVELS, NETWORK_NAMES } from './node-config.ts';
 import {
@@ -115,8 +115,7 @@ export function discoveryIdentityPaths(c: DiscoveryConfig): { publicPath: string
 
 /** `allow` plus the keys of `allow_dir`, or null (any key) when neither is set. */
 export function discoveryAllowList(c: DiscoveryConfig): string[] | null {
-  if (c.allow === null && c.allow_dir === null) return null;
-  return keysWithDir(c.allow ?? [], c.allow_dir);
+  return optionalKeysWithDir(c.allow, c.allow_dir);
 }
 
 /** The state file: `<data_dir>/discovery-state.json`. */

@@ -9,7 +9,7 @@ import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { NETWORKS } from '../core/params/networks.ts';
 import type { NetworkName } from '../core/params/types.ts';
-import { identityPaths, keysWithDir } from '../identity/certificate.ts';
+import { identityPaths, keysWithDir, optionalKeysWithDir } from '../identity/certificate.ts';
 import { type Loaded, type LoadOptions, loadConfig } from './load.ts';
 import {
   addressType,
@@ -323,8 +323,7 @@ export function peerIdentityPaths(c: NodeConfig): { publicPath: string; secretPa
  * (any key may connect) when neither is set.
  */
 export function peerAllowList(c: NodeConfig): string[] | null {
-  if (c.peering.allow === null && c.peering.allow_dir === null) return null;
-  return keysWithDir(c.peering.allow ?? [], c.peering.allow_dir);
+  return optionalKeysWithDir(c.peering.allow, c.peering.allow_dir);
 }
 
 /** The recorder allow-list: `proof.recorders` plus the keys of `proof.recorders_dir`. */

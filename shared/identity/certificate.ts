@@ -490,6 +490,14 @@ function ioError(err: unknown, path: string, what: string): IdentityError {
   return new IdentityError('identity-io', `cannot ${what} ${path}: ${e.message}`, path);
 }
 
+/**
+ * An optional allow-list setting and its `_dir`: null (anyone) when neither is set, else the
+ * listed keys plus those of the directory.
+ */
+export function optionalKeysWithDir(listed: readonly string[] | null, dir: string | null): string[] | null {
+  return listed === null && dir === null ? null : keysWithDir(listed ?? [], dir);
+}
+
 /** Keys listed inline plus the keys of a directory's `*.key` files (an allow-list setting and its `_dir`). */
 export function keysWithDir(listed: readonly string[], dir: string | null): string[] {
   const keys = new Set(listed);

@@ -81,3 +81,34 @@ export async function bindWithRetry(socket: Socket, endpoint: string, retryMs: n
     }
   }
 }
+
+/**
+ * Binds every endpoint (with bindWithRetry) and returns what was bound, `:*` resolved to the
+ * port the system chose. On a failure the socket is closed at once (linger 0) and a
+ * `transport-bind` error names `what` and the endpoints.
+ */
+export async function bindAll(
+  socket: Socket,
+  endpoints: readonly string[],
+  retryMs: number,
+  what: string,
+): Promise<string[]> {
+  const bound: string[] = [];
+  try {
+    for (const endpoint of endpoints) {
+      await bindWithRetry(socket, endpoint, retryMs);
+      bound.push(endpoint.endsWith(':*') ? (socket.lastEndpoint ?? endpoint) : endpoint);
+    }
+  } catch (cause) {
+    socket.linger = 0;
+    socket.close();
+    throw new TransportError(
+      'transport-bind',
+      `${what}: cannot bind ${endpoints.join(', ')}: ${String(cause)}`,
+      {
+        cause,
+      },
+    );
+  }
+  return bound;
+}

@@ -14,7 +14,7 @@ import type { Logger } from '../log.ts';
 import { type CurveKeys, serverOptions } from './curve.ts';
 import { TransportError } from './errors.ts';
 import {
-  bindWithRetry,
+  bindAll,
   checkEndpoints,
   type HeartbeatOptions,
   heartbeatSocketOptions,
@@ -94,23 +94,7 @@ export class PubSocket {
       sendHighWaterMark: o.sendHighWaterMark ?? DEFAULT_SEND_HWM,
       linger: o.lingerMs ?? 500,
     });
-    const bound: string[] = [];
-    try {
-      for (const endpoint of o.endpoints) {
-        await bindWithRetry(socket, endpoint, o.bindRetryMs ?? 1_000);
-        bound.push(endpoint.endsWith(':*') ? (socket.lastEndpoint ?? endpoint) : endpoint);
-      }
-    } catch (cause) {
-      socket.linger = 0;
-      socket.close();
-      throw new TransportError(
-        'transport-bind',
-        `PubSocket: cannot bind ${o.endpoints.join(', ')}: ${String(cause)}`,
-        {
-          cause,
-        },
-      );
-    }
+    const bound = await bindAll(socket, o.endpoints, o.bindRetryMs ?? 1_000, 'PubSocket');
     this.#socket = socket;
     this.#bound = bound;
     this.#logger.info({ endpoints: bound, curve: this.curve }, 'publisher bound');

@@ -29,7 +29,7 @@ import { CURVE_MESSAGE_OVERHEAD, type CurveKeys, serverOptions } from './curve.t
 import { TransportError } from './errors.ts';
 import { LogLimiter } from './log-limit.ts';
 import {
-  bindWithRetry,
+  bindAll,
   checkEndpoints,
   type HeartbeatOptions,
   heartbeatSocketOptions,
@@ -177,23 +177,7 @@ export class RequestServer {
       receiveHighWaterMark: o.receiveHighWaterMark,
       linger: o.lingerMs,
     });
-    const bound: string[] = [];
-    try {
-      for (const endpoint of o.endpoints) {
-        await bindWithRetry(socket, endpoint, o.bindRetryMs);
-        bound.push(endpoint.endsWith(':*') ? (socket.lastEndpoint ?? endpoint) : endpoint);
-      }
-    } catch (cause) {
-      socket.linger = 0;
-      socket.close();
-      throw new TransportError(
-        'transport-bind',
-        `RequestServer: cannot bind ${o.endpoints.join(', ')}: ${String(cause)}`,
-        {
-          cause,
-        },
-      );
-    }
+    const bound = await bindAll(socket, o.endpoints, o.bindRetryMs, 'RequestServer');
     this.#bound = bound;
     this.#socket = socket;
     this.#handler = handler;

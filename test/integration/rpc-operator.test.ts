@@ -100,8 +100,13 @@ describe('cairnd operator RPCs', { timeout: 120_000 }, () => {
       coinbasetxn: { data: string };
       transactions: { data: string }[];
       coinbasevalue: number;
+      curtime: number;
+      mintime: number;
     }>(a, 'getblocktemplate', [{ payout, coinbasedata: toHex(new TextEncoder().encode('outside miner')) }]);
     assert.equal(t.height, 1);
+    // after genesis alone, the earliest time is genesis + 1 (median time past + 1), not "now"
+    assert.equal(t.mintime, LOCAL.genesisTime + 1);
+    assert.ok(t.curtime >= t.mintime);
     assert.ok(t.coinbasevalue > 0);
     const header = mineHeader(decodeHeader(hexToBytes(t.header)));
     const txs = [t.coinbasetxn, ...t.transactions].map((x) => decodeTx(hexToBytes(x.data)));

@@ -5,7 +5,6 @@
  * Needs root to mount a tmpfs; skipped with the reason otherwise.
  */
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { after, describe, it } from 'node:test';
 import { encodeAddress } from '../../shared/core/address.ts';
 import { LOCAL } from '../../shared/core/params/networks.ts';
@@ -13,42 +12,21 @@ import { makeKey } from '../helpers/chain.ts';
 import { makeNode, type NodeProcess } from '../helpers/cluster.ts';
 import { tempDir } from '../helpers/node.ts';
 import { rpc } from '../helpers/rpc.ts';
+import { mountTmpfs, resizeTmpfs, unmount, whyNoTmpfs } from '../helpers/tmpfs.ts';
 
-function canMount(): string | undefined {
-  if (process.getuid?.() !== 0) return 'needs root to mount a tmpfs';
-  const probe = tempDir();
-  try {
-    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=64k', 'tmpfs', probe.path], { stdio: 'pipe' });
-    execFileSync('umount', [probe.path]);
-    return undefined;
-  } catch (e) {
-    return `cannot mount a tmpfs here: ${(e as Error).message.split('\n')[0]}`;
-  } finally {
-    probe.remove();
-  }
-}
-
-const skip = canMount();
+const skip = whyNoTmpfs();
 const root = tempDir('cairn-it-storage-');
 let node: NodeProcess | undefined;
 after(async () => {
   await node?.kill();
-  if (skip === undefined) spawnUmount(root.path);
+  if (skip === undefined) unmount(root.path);
   root.remove();
 });
-
-function spawnUmount(path: string): void {
-  try {
-    execFileSync('umount', ['-l', path], { stdio: 'pipe' });
-  } catch {
-    /* not mounted */
-  }
-}
 
 describe('cairnd on a full disk', { skip, timeout: 120_000 }, () => {
   it('stops with exit code 3 after a failed write, and restarts at its last block once space is free', async () => {
     // small: a few hundred blocks fill it (more would get slow to mine as ASERT hardens)
-    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=600k', 'tmpfs', root.path]);
+    mountTmpfs(root.path, '600k');
     node = await makeNode({ name: 'n', root: root.path });
     await node.start();
     const addr = encodeAddress(LOCAL.addressPrefix, makeKey().owner);
@@ -67,7 +45,7 @@ describe('cairnd on a full disk', { skip, timeout: 120_000 }, () => {
       'the stop was clean',
     );
 
-    execFileSync('mount', ['-o', 'remount,size=32m', root.path]);
+    resizeTmpfs(root.path, '32m');
     node.logs.length = 0; // wait for this start's own "started" line
     await node.start();
     const r = await rpc(node, 'getblockcount');

@@ -42,6 +42,7 @@ export class BlockIndex {
   readonly #withData: IndexEntry[] = [];
   /** The not-invalid entry with the most work (the first seen among equals); headers included. */
   #top: IndexEntry | undefined;
+  #topStale = false;
   #sequence = 0;
 
   get size(): number {
@@ -89,17 +90,22 @@ export class BlockIndex {
     (e as { status: BlockStatusValue }).status = status;
     if (had && !hasData(status)) this.#withData.splice(this.#position(e), 1);
     else if (!had && hasData(status)) this.#withData.splice(this.#insertionPoint(e), 0, e);
-    if (status === BlockStatus.invalid && e === this.#top) this.#top = this.#scanTop();
+    // found again on the next read: a whole invalid subtree then costs one scan, not one per entry
+    if (status === BlockStatus.invalid && e === this.#top) this.#topStale = true;
   }
 
   /** The not-invalid header with the most work (the first seen among equals). */
   topHeader(): IndexEntry | undefined {
+    if (this.#topStale) {
+      this.#top = this.#scanTop();
+      this.#topStale = false;
+    }
     return this.#top;
   }
 
   #track(e: IndexEntry): void {
     if (e.status === BlockStatus.invalid) return;
-    if (this.#top === undefined || before(this.#top, e)) this.#top = e;
+    if (!this.#topStale && (this.#top === undefined || before(this.#top, e))) this.#top = e;
     if (hasData(e.status)) this.#withData.splice(this.#insertionPoint(e), 0, e);
   }
 

@@ -55,8 +55,9 @@ export class Feed {
   readonly #m: FeedModules;
   readonly #counters = new Map<FeedTopic, number>();
   #mempoolSequence = 0n;
-  /** One socket per endpoint, with the topics it carries. */
-  #pubs: { socket: PubSocket; topics: ReadonlySet<FeedTopic> }[] = [];
+  #pubs: PubSocket[] = [];
+  /** The sockets each topic goes out on (built at start: publishing looks it up per message). */
+  #routes = new Map<FeedTopic, PubSocket[]>();
   #stopped = false;
   /** Messages published per topic (for /metrics). */
   readonly published = new Map<FeedTopic, number>();
@@ -88,12 +89,14 @@ export class Feed {
           },
           { logger: this.#m.logger },
         );
-        this.#pubs.push({ socket, topics: new Set(e.topics) });
+        this.#pubs.push(socket);
+        for (const t of e.topics) this.#routes.set(t, [...(this.#routes.get(t) ?? []), socket]);
         await socket.bind();
       }
     } catch (err) {
-      for (const p of this.#pubs) p.socket.close();
+      for (const p of this.#pubs) p.close();
       this.#pubs = [];
+      this.#routes.clear();
       throw err;
     }
     this.#m.chain.on('block:connected', this.#onBlock);
@@ -113,15 +116,16 @@ export class Feed {
     this.#m.reservoir.off('tx:added', this.#onAdded);
     this.#m.reservoir.off('tx:removed', this.#onRemoved);
     this.#stopped = true;
-    for (const p of this.#pubs) p.socket.close();
+    for (const p of this.#pubs) p.close();
     this.#pubs = [];
+    this.#routes.clear();
     if (this.#o.subscribers.length > 0) this.#m.zap?.removePolicy(FEED_ZAP_DOMAIN);
   }
 
   #send(topic: FeedTopic, body: Uint8Array): void {
     if (this.#stopped) return;
-    const to = this.#pubs.filter((p) => p.topics.has(topic));
-    if (to.length === 0) return;
+    const to = this.#routes.get(topic);
+    if (to === undefined) return;
     // one counter per topic: a topic on two addresses carries the same numbers on both
     const n = this.#counters.get(topic) ?? 0;
     this.#counters.set(topic, (n + 1) % 2 ** 32);
@@ -129,7 +133,7 @@ export class Feed {
     seq.writeUInt32LE(n, 0);
     this.published.set(topic, (this.published.get(topic) ?? 0) + 1);
     for (const p of to)
-      void p.socket
+      void p
         .publish(topic, body, seq)
         .catch((e) => this.#m.logger.debug({ err: (e as Error).message }, 'feed publish failed'));
   }

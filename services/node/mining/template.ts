@@ -54,6 +54,8 @@ export interface BlockTemplate {
   /** Header with nonce 0; a miner varies the nonce (and may raise time up to the future limit). */
   readonly header: BlockHeader;
   readonly target: bigint;
+  /** The earliest time a block here may carry (the parent's median time past + 1). */
+  readonly minTime: number;
   /** Coinbase first. */
   readonly txs: readonly DecodedTx[];
   readonly fees: number;
@@ -81,7 +83,8 @@ export function buildTemplate(
     throw new UsageError(`coinbase data is limited to ${MAX_COINBASE_DATA} bytes`);
   const tip = chain.tipInfo();
   const height = tip.height + 1;
-  const time = Math.max(req.now, medianTimePast(tip.recentTimes) + 1);
+  const minTime = medianTimePast(tip.recentTimes) + 1;
+  const time = Math.max(req.now, minTime);
   const bits = requiredBits(tip, p);
   const target = targetFromBits(bits, p.powLimit)!;
 
@@ -104,7 +107,7 @@ export function buildTemplate(
       bits,
       nonce: 0n,
     };
-    return { height, header, target, txs: all, fees, reward };
+    return { height, header, target, minTime, txs: all, fees, reward };
   };
 
   const selected = source.selectForBlock(p.maxBlockSize - HEADER_SIZE - COINBASE_RESERVE);

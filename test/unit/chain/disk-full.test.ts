@@ -4,36 +4,23 @@
  * state of its last committed block. Needs root to mount a tmpfs; skipped with the reason otherwise.
  */
 import assert from 'node:assert/strict';
-import { execFileSync, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { hexToBytes } from '../../../shared/core/bytes.ts';
 import { digestHex, openChain, tempDir } from '../../helpers/node.ts';
+import { mountTmpfs, resizeTmpfs, unmount, whyNoTmpfs } from '../../helpers/tmpfs.ts';
 
 const WRITER = fileURLToPath(new URL('../../fixtures/disk-full-writer.ts', import.meta.url));
 
-function canMount(): string | undefined {
-  if (process.getuid?.() !== 0) return 'needs root to mount a tmpfs';
-  const probe = tempDir();
-  try {
-    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=64k', 'tmpfs', probe.path], { stdio: 'pipe' });
-    execFileSync('umount', [probe.path]);
-    return undefined;
-  } catch (e) {
-    return `cannot mount a tmpfs here: ${(e as Error).message.split('\n')[0]}`;
-  } finally {
-    probe.remove();
-  }
-}
-
-const skip = canMount();
+const skip = whyNoTmpfs();
 
 describe('disk full', () => {
   it('surfaces as a StorageError, stops all writes, and leaves the state of the last committed block', {
     skip,
   }, () => {
     const dir = tempDir();
-    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=512k', 'tmpfs', dir.path]);
+    mountTmpfs(dir.path, '512k');
     try {
       const child = spawnSync(process.execPath, ['--import', 'tsx', WRITER, dir.path], {
         encoding: 'utf8',
@@ -60,7 +47,7 @@ describe('disk full', () => {
       assert.ok(r.failed && r.refusedAgain, 'after the failure every write is refused without touching lmdb');
       assert.equal(r.height, r.blocks.length - 1, 'memory agrees with the last committed block');
 
-      execFileSync('mount', ['-o', 'remount,size=16m', dir.path]);
+      resizeTmpfs(dir.path, '16m');
       const again = openChain(dir.path);
       // the block that failed to connect may have been stored before the failure: then the
       // restart connects it; either way the state is that of a block boundary
@@ -78,7 +65,7 @@ describe('disk full', () => {
       replay.close();
       replayDir.remove();
     } finally {
-      execFileSync('umount', ['-l', dir.path]);
+      unmount(dir.path);
       dir.remove();
     }
   });

@@ -67,7 +67,7 @@ export function miningMethods(api: NodeApi): MethodDef[] {
           previousblockhash: tipHash,
           height: t.height,
           curtime: t.header.time,
-          mintime: t.header.time,
+          mintime: t.minTime,
           bits: t.header.bits.toString(16).padStart(8, '0'),
           target: t.target.toString(16).padStart(64, '0'),
           noncerange: '0000000000000000ffffffffffffffff',
