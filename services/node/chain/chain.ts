@@ -233,13 +233,23 @@ export class Chain extends TypedEmitter<ChainEvents> {
 
   /**
    * Hashes of the blocks on the way to `target` that have no data yet, oldest first, at most
-   * `limit`: what sync downloads next.
+   * `limit`: what sync downloads next. The whole path down to the active chain is walked: blocks
+   * relayed while we were behind have data above blocks that still lack it, and stopping at the
+   * first of them left the ones below never asked for (the stall of issue 11).
    */
   missingBlocks(target: IndexEntry, limit: number): Uint8Array[] {
-    const path: Uint8Array[] = [];
-    for (let e: IndexEntry | null = target; e !== null && e.status === BlockStatus.headerOnly; e = e.parent)
-      path.push(e.hash);
-    return path.reverse().slice(0, limit);
+    if (limit <= 0) return [];
+    // walking down finds the newest first: keep the last `limit` found in a ring
+    const ring: Uint8Array[] = [];
+    let found = 0;
+    for (let e: IndexEntry | null = target; e !== null && !this.isActive(e); e = e.parent) {
+      if (e.status !== BlockStatus.headerOnly) continue;
+      ring[found % limit] = e.hash;
+      found++;
+    }
+    const out: Uint8Array[] = [];
+    for (let i = found - 1; i >= Math.max(0, found - limit); i--) out.push(ring[i % limit]!);
+    return out;
   }
 
   /**
