@@ -140,6 +140,15 @@ export class P2P {
     return this.#sync.running;
   }
 
+  /** Sync's counters and back-off, for status reports. */
+  syncStatus(): { running: boolean; backoffMs: number; counters: Sync['counters'] } {
+    return {
+      running: this.#sync.running,
+      backoffMs: this.#sync.backoffMs,
+      counters: { ...this.#sync.counters },
+    };
+  }
+
   /** Connected outbound peers (handshake done). */
   peers(): OutboundPeer[] {
     return [...this.#outbound.values()].filter((p) => p.remote !== undefined);
@@ -192,7 +201,7 @@ export class P2P {
       this.#timers.push(t);
     };
     every(MAINTAIN_MS, () => this.#maintain());
-    every(SYNC_MS, () => this.#sync.run());
+    every(SYNC_MS, () => this.#sync.tick());
     every(PING_MS, () => this.#pingAll());
     let lastPex = 0;
     every(PEX_HUNGRY_MS, () => {

@@ -4,14 +4,28 @@
  * per peer (the next batch is asked for before the current one is processed, so the network and
  * validation overlap). Blocks may arrive in any order: their headers are known, the chain connects
  * them when the path is complete.
+ *
+ * Liveness (issue 11): a batch held too long by a slow or stalled peer is asked of an idle peer
+ * too (the first answer wins); a pass never throws; passes that make no progress while more work
+ * is known back off (1 s doubling to 32 s) instead of hammering, and any new peer or announced
+ * block ends the back-off.
  */
 import { decodeHeader } from '../../../shared/core/block/header.ts';
 import { CairnError, DecodeError, ValidationError } from '../../../shared/core/errors.ts';
 import type { Logger } from '../../../shared/log.ts';
 import type { Chain } from '../chain/chain.ts';
 import { ChainError } from '../chain/errors.ts';
+import { StorageError } from '../db/errors.ts';
 import { LIMITS } from './messages.ts';
 import type { OutboundPeer } from './outbound.ts';
+import { SyncProgress } from './sync-progress.ts';
+
+export interface SyncOptions {
+  /** A batch in flight this long is also asked of an idle peer (ms). Default 3,000. */
+  readonly stealAfterMs?: number;
+  /** Longest pause between passes that made no progress (ms). Default 32,000. */
+  readonly maxBackoffMs?: number;
+}
 
 export interface SyncModules {
   readonly chain: Chain;
@@ -25,26 +39,99 @@ const BATCH = LIMITS.blocksPerRequest;
 /** Blocks queued per sync round (the round repeats until the best header is reached). */
 const ROUND = 4096;
 
+interface Batch {
+  readonly hashes: Uint8Array[];
+  /** When it was last asked for (ms), and of whom; undefined while queued. */
+  sentAt: number | undefined;
+  owner: OutboundPeer | undefined;
+  stolen: boolean;
+  done: boolean;
+}
+
+interface Round {
+  readonly all: Batch[];
+  readonly queue: Batch[];
+  readonly out: Set<OutboundPeer>;
+  /** Called when every batch is in. */
+  readonly allIn: () => void;
+  /** Resolves after `ms`, or sooner when every batch is in. */
+  readonly idle: (ms: number) => Promise<void>;
+}
+
 export class Sync {
   readonly #m: SyncModules;
+  readonly #stealAfterMs: number;
+  readonly #maxBackoffMs: number;
+  readonly #progress: SyncProgress;
   #running: Promise<void> | undefined;
-  #lastReport = 0;
   #turn = 0;
+  /** Passes in a row that ended with more work known and no progress. */
+  #fruitless = 0;
+  #notBefore = 0;
+  /** Counters for status reports and metrics. */
+  readonly counters = { passes: 0, batches: 0, stolen: 0, failedRequests: 0, errors: 0 };
 
-  constructor(modules: SyncModules) {
+  constructor(modules: SyncModules, opts: SyncOptions = {}) {
     this.#m = modules;
+    this.#stealAfterMs = opts.stealAfterMs ?? 3_000;
+    this.#maxBackoffMs = opts.maxBackoffMs ?? 32_000;
+    this.#progress = new SyncProgress(modules.chain, modules.logger);
   }
 
   get running(): boolean {
     return this.#running !== undefined;
   }
 
-  /** Runs one sync pass unless one is running (then waits for it). */
+  /** ms until the next periodic pass may start (0 when not backing off). */
+  get backoffMs(): number {
+    return Math.max(0, this.#notBefore - Date.now());
+  }
+
+  /** Runs one sync pass unless one is running (then waits for it); ends any back-off. Never rejects. */
   run(): Promise<void> {
-    this.#running ??= this.#pass().finally(() => {
+    this.#notBefore = 0;
+    return this.#start();
+  }
+
+  /** The periodic pass: skipped while backing off after fruitless passes. Never rejects. */
+  tick(): Promise<void> {
+    if (Date.now() < this.#notBefore) return this.#running ?? Promise.resolve();
+    return this.#start();
+  }
+
+  #start(): Promise<void> {
+    this.#running ??= this.#guardedPass().finally(() => {
       this.#running = undefined;
     });
     return this.#running;
+  }
+
+  async #guardedPass(): Promise<void> {
+    const chain = this.#m.chain;
+    const before = chain.tipHeight();
+    this.counters.passes++;
+    try {
+      await this.#pass();
+    } catch (e) {
+      this.counters.errors++;
+      // a storage failure is the node's to report (it stops); anything else is a bug to see
+      if (!(e instanceof StorageError))
+        this.#m.logger.error({ err: e }, `sync pass failed: ${(e as Error).message}`);
+    }
+    const behind = chain.bestHeader().work > chain.tip.work;
+    if (!behind || chain.tipHeight() !== before) {
+      this.#fruitless = 0;
+      this.#notBefore = 0;
+      return;
+    }
+    this.#fruitless++;
+    const wait = Math.min(this.#maxBackoffMs, 1000 * 2 ** Math.min(this.#fruitless - 1, 10));
+    this.#notBefore = Date.now() + wait;
+    if (this.#fruitless >= 3)
+      this.#m.logger.debug(
+        { fruitless: this.#fruitless, waitMs: wait },
+        'sync made no progress; backing off',
+      );
   }
 
   async #pass(): Promise<void> {
@@ -58,7 +145,12 @@ export class Sync {
       const target = chain.bestHeader();
       if (target === chain.tip) return;
       const missing = chain.missingBlocks(target, ROUND);
-      if (missing.length === 0) return; // blocks stored but waiting for an invalid parent, or connected already
+      if (missing.length === 0) {
+        // every block on the way has data: connect what can be (an earlier attempt may have
+        // stopped short); what still cannot is waiting for an invalid parent
+        chain.activateBestChain();
+        return;
+      }
       const before = chain.tipHeight();
       const started = Date.now();
       await this.#download(missing);
@@ -72,14 +164,8 @@ export class Sync {
         },
         'sync round',
       );
-      if (chain.tipHeight() > before + 1000 || Date.now() - this.#lastReport > 5000) {
-        this.#lastReport = Date.now();
-        this.#m.logger.info(
-          { height: chain.tipHeight(), target: target.height },
-          `syncing: height ${chain.tipHeight()} of ${target.height}`,
-        );
-      }
-      if (chain.tipHeight() === before) return; // no progress: try again on the next pass
+      this.#progress.report();
+      if (chain.tipHeight() === before) return; // no progress: the next pass tries again
     }
   }
 
@@ -109,6 +195,7 @@ export class Sync {
       try {
         raws = await peer.getHeaders(chain.locatorFrom(chain.bestHeader()));
       } catch (e) {
+        this.counters.failedRequests++;
         this.#m.logger.debug({ peer: peer.key, err: (e as Error).message }, 'getheaders failed');
         return;
       }
@@ -133,66 +220,133 @@ export class Sync {
   /**
    * Fetches `hashes` from every peer that may have them, each peer pipelining its batches; peers
    * claiming the most work start first. A peer that fails or has none of a batch gives its batches
-   * back and is out for this round; the others run again while batches are left, so batches given
-   * back after the peers that have them found the queue empty are still fetched.
+   * back and is out for this round; the others run again while batches are left. A batch in
+   * flight longer than `stealAfterMs` is asked of an idle peer too, and the round ends when every
+   * batch is in, without waiting for a slow peer's late answer (processed when it comes).
    */
   async #download(hashes: Uint8Array[]): Promise<void> {
-    const queue: Uint8Array[][] = [];
-    for (let i = 0; i < hashes.length; i += BATCH) queue.push(hashes.slice(i, i + BATCH));
+    const all: Batch[] = [];
+    for (let i = 0; i < hashes.length; i += BATCH)
+      all.push({
+        hashes: hashes.slice(i, i + BATCH),
+        sentAt: undefined,
+        owner: undefined,
+        stolen: false,
+        done: false,
+      });
+    const queue = [...all];
     let peers = this.#m
       .peers()
       .filter((p) => p.remote !== undefined)
       .sort((a, b) => (b.remote!.work > a.remote!.work ? 1 : b.remote!.work < a.remote!.work ? -1 : 0));
     const out = new Set<OutboundPeer>();
+    let allIn!: () => void;
+    const finished = new Promise<void>((resolve) => {
+      allIn = resolve;
+    });
+    const idle = (ms: number) =>
+      new Promise<void>((resolve) => {
+        const t = setTimeout(resolve, ms);
+        void finished.then(() => {
+          clearTimeout(t);
+          resolve();
+        });
+      });
+    const round: Round = { all, queue, out, allIn, idle };
     // each pass that ends with batches left has put at least one peer out: this ends
-    while (queue.length > 0 && peers.length > 0) {
-      await Promise.all(peers.map((p) => this.#worker(p, queue, out)));
+    while (all.some((b) => !b.done) && peers.length > 0) {
+      await Promise.race([finished, Promise.all(peers.map((p) => this.#worker(p, round)))]);
+      if (all.every((b) => b.done)) break;
       peers = peers.filter((p) => !out.has(p));
+      // batches still in flight with a peer that is out go back to the queue
+      for (const b of all)
+        if (!b.done && b.owner !== undefined && out.has(b.owner) && !queue.includes(b)) queue.push(b);
     }
   }
 
-  async #worker(peer: OutboundPeer, queue: Uint8Array[][], out: Set<OutboundPeer>): Promise<void> {
+  /** The next batch for `peer`: a queued one, or one another peer has held too long. */
+  #take(peer: OutboundPeer, r: Round): Batch | undefined {
+    for (let b = r.queue.shift(); b !== undefined; b = r.queue.shift()) if (!b.done) return b;
+    const now = Date.now();
+    for (const b of r.all) {
+      if (b.done || b.stolen || b.owner === peer || b.sentAt === undefined) continue;
+      if (now - b.sentAt < this.#stealAfterMs) continue;
+      b.stolen = true;
+      this.counters.stolen++;
+      this.#m.logger.debug(
+        { from: b.owner?.key, to: peer.key, heldMs: now - b.sentAt },
+        'slow batch asked of another peer',
+      );
+      return b;
+    }
+    return undefined;
+  }
+
+  /** ms until a batch another peer holds may be asked of `peer`; undefined when none can be. */
+  #nextStealIn(peer: OutboundPeer, all: Batch[]): number | undefined {
+    let soonest: number | undefined;
+    const now = Date.now();
+    for (const b of all) {
+      if (b.done || b.stolen || b.owner === peer || b.sentAt === undefined) continue;
+      const wait = Math.max(1, b.sentAt + this.#stealAfterMs - now);
+      if (soonest === undefined || wait < soonest) soonest = wait;
+    }
+    return soonest;
+  }
+
+  async #worker(peer: OutboundPeer, r: Round): Promise<void> {
     const chain = this.#m.chain;
-    let next = queue.shift();
-    let pending = next === undefined ? undefined : { hashes: next, reply: peer.getBlocks(next) };
-    while (pending !== undefined) {
+    const ask = (b: Batch | undefined) => {
+      if (b === undefined) return undefined;
+      b.sentAt = Date.now();
+      b.owner = peer;
+      this.counters.batches++;
+      return { batch: b, reply: peer.getBlocks(b.hashes) };
+    };
+    let pending = ask(this.#take(peer, r));
+    for (;;) {
+      if (pending === undefined) {
+        // idle: wait until a batch another peer holds may be asked for, or the round is over
+        const wait = this.#nextStealIn(peer, r.all);
+        if (wait === undefined || r.all.every((b) => b.done)) return;
+        await r.idle(wait);
+        pending = ask(this.#take(peer, r));
+        continue;
+      }
       const current = pending;
-      next = queue.shift();
       // ask for the next batch before processing this one: the transfer overlaps validation
-      pending = next === undefined ? undefined : { hashes: next, reply: peer.getBlocks(next) };
+      pending = ask(this.#take(peer, r));
       let blocks: Uint8Array[];
       try {
         blocks = await current.reply;
       } catch (e) {
         // give its batches to the other peers and stop using this one for this round
-        queue.unshift(current.hashes);
-        if (pending !== undefined) {
-          queue.unshift(pending.hashes);
-          pending.reply.catch(() => undefined);
-        }
+        this.counters.failedRequests++;
+        for (const b of [current.batch, pending?.batch]) if (b !== undefined && !b.done) r.queue.unshift(b);
+        pending?.reply.catch(() => undefined);
         this.#m.logger.debug({ peer: peer.key, err: (e as Error).message }, 'getblocks failed');
-        out.add(peer);
+        r.out.add(peer);
         return;
       }
       for (const raw of blocks) {
-        const r = chain.processBlock(raw);
-        if (r.status === 'invalid') {
-          const e = r.error;
+        const res = chain.processBlock(raw);
+        if (res.status === 'invalid') {
+          const e = res.error;
           this.#m.logger.debug({ peer: peer.key, err: e?.message }, 'synced block invalid');
           const dos = e instanceof CairnError && 'dos' in e ? Number((e as { dos: number }).dos) : 0;
           if (dos > 0) this.#m.misbehaved(peer, dos, `sent invalid block: ${e?.message}`);
         }
       }
-      if (blocks.length === 0 && current.hashes.length > 0) {
+      if (blocks.length === 0 && current.batch.hashes.length > 0) {
         // the peer has none of them: leave the batch to others
-        queue.push(current.hashes);
-        if (pending !== undefined) {
-          queue.unshift(pending.hashes);
-          pending.reply.catch(() => undefined);
-        }
-        out.add(peer);
+        if (!current.batch.done) r.queue.push(current.batch);
+        if (pending !== undefined && !pending.batch.done) r.queue.unshift(pending.batch);
+        pending?.reply.catch(() => undefined);
+        r.out.add(peer);
         return;
       }
+      current.batch.done = true;
+      if (r.all.every((b) => b.done)) r.allIn();
     }
   }
 }
