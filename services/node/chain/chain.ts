@@ -446,12 +446,11 @@ export class Chain extends TypedEmitter<ChainEvents> {
   #markInvalid(e: IndexEntry, error: CairnError): void {
     this.#lastInvalid = error;
     const all = this.#index.descendants(e);
+    // memory follows the disk only once the commit succeeded (a failed write changes neither)
     this.#db.write(() => {
-      for (const x of all) {
-        this.#index.setStatus(x, BlockStatus.invalid);
-        this.#blocks.putHeader(x.hash, x.header, x.height, x.work, BlockStatus.invalid);
-      }
+      for (const x of all) this.#blocks.putHeader(x.hash, x.header, x.height, x.work, BlockStatus.invalid);
     });
+    for (const x of all) this.#index.setStatus(x, BlockStatus.invalid);
     this.#log.warn(
       { hash: hashToHex(e.hash), height: e.height, code: error.code, descendants: all.length - 1 },
       `invalid block: ${error.message}`,
@@ -525,6 +524,44 @@ export class Chain extends TypedEmitter<ChainEvents> {
     this.#db.write(() => this.ledger.applyDisconnect(block, e.height, e.parent!.hash));
     this.#active.pop();
     this.emit('block:disconnected', block, e);
+  }
+
+  // ---- invariants ----
+
+  /**
+   * What must hold after every connect, disconnect, invalid marking, storage failure and restart
+   * (issue 11): the active chain is one linked path from genesis whose entries are all valid, its
+   * tip is the tip the ledger stored, and the stored hash at every active height is that entry's.
+   * Returns the violations (empty when sound); `full` walks every height, otherwise the last 16.
+   */
+  checkInvariants(full = false): string[] {
+    const bad: string[] = [];
+    const active = this.#active;
+    if (active.length === 0) return ['the active chain is empty'];
+    if (hashToHex(active[0]!.hash) !== hashToHex(this.params.genesisHash))
+      bad.push('the active chain does not start at genesis');
+    const from = full ? 0 : Math.max(0, active.length - 16);
+    for (let h = from; h < active.length; h++) {
+      const e = active[h];
+      if (e === undefined) {
+        bad.push(`no active entry at height ${h}`);
+        continue;
+      }
+      if (e.height !== h) bad.push(`active entry at height ${h} says height ${e.height}`);
+      if (h > 0 && e.parent !== active[h - 1])
+        bad.push(`active entry at height ${h} is not the child of ${h - 1}`);
+      if (e.status !== BlockStatus.valid)
+        bad.push(`active entry at height ${h} has status ${e.status}, not valid`);
+      const stored = this.ledger.hashAt(h);
+      if (stored === undefined || hashToHex(stored) !== hashToHex(e.hash))
+        bad.push(`stored chain and active chain differ at height ${h}`);
+    }
+    const tipHash = this.ledger.tipHash();
+    if (tipHash === undefined || hashToHex(tipHash) !== hashToHex(this.tip.hash))
+      bad.push('the stored tip is not the active tip');
+    if (this.ledger.hashAt(active.length) !== undefined)
+      bad.push(`the stored chain goes past the active tip (height ${active.length})`);
+    return bad;
   }
 
   // ---- maintenance ----

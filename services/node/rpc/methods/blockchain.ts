@@ -135,8 +135,9 @@ export function blockchainMethods(api: NodeApi): MethodDef[] {
         const c = chain();
         const all = [...c.entries()];
         const parents = new Set(all.map((e) => e.parent?.key).filter((k) => k !== undefined));
+        // as Core: every leaf, and the active tip even when headers were built on it
         return all
-          .filter((e) => !parents.has(e.key))
+          .filter((e) => !parents.has(e.key) || e === c.tip)
           .map((e) => {
             let fork: IndexEntry | null = e;
             while (fork !== null && !c.isActive(fork)) fork = fork.parent;
