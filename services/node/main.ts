@@ -59,6 +59,21 @@ async function start(argv: Record<string, unknown>): Promise<void> {
     },
     fail,
   });
+  // Nothing a subsystem throws may end the process without a clean stop: after a failed write the
+  // storage error shows up again wherever the chain is touched (exit 3, said once); anything else
+  // is a bug, logged with its stack, and still a clean stop (exit 1).
+  const onFault = (e: unknown) => {
+    const failed = node?.state.db.failed;
+    if (e instanceof StorageError || failed !== undefined) {
+      log.debug({ err: e }, 'error after the storage failure');
+      requestStop('storage failure', EXIT.storage);
+      return;
+    }
+    log.fatal({ err: e }, `unexpected failure: ${e instanceof Error ? e.message : String(e)}`);
+    requestStop('unexpected failure', EXIT.failure);
+  };
+  process.on('uncaughtException', onFault);
+  process.on('unhandledRejection', onFault);
 }
 
 /** Prints an rpcauth entry for the config and the password for the user (rpcauth.py's job). */

@@ -25,6 +25,7 @@ import { ChainState } from './chain-state.ts';
 import { DiscoveryClient } from './discovery/discovery-client.ts';
 import { EXIT } from './exit-codes.ts';
 import { Feed } from './feed/feed.ts';
+import { ChainHealth } from './health/chain-health.ts';
 import { NodeMetrics } from './metrics/metrics.ts';
 import { MetricsServer } from './metrics/server.ts';
 import { advertised, P2P } from './p2p/p2p.ts';
@@ -46,6 +47,7 @@ export class CairnNode {
   readonly rpc: RpcServer | undefined;
   readonly feed: Feed | undefined;
   readonly metrics: MetricsServer | undefined;
+  readonly health: ChainHealth;
   readonly #zap: ZapHandler;
   readonly #log: Logger;
   #discovery: DiscoveryClient | undefined;
@@ -61,9 +63,11 @@ export class CairnNode {
       rpc: RpcServer | undefined;
       feed: Feed | undefined;
       metrics: MetricsServer | undefined;
+      health: ChainHealth;
     },
     log: Logger,
   ) {
+    this.health = parts.health;
     this.config = config;
     this.#zap = parts.zap;
     this.state = parts.state;
@@ -134,6 +138,17 @@ export class CairnNode {
       );
       await p2p.start();
       started.push(() => p2p.stop());
+      const health = new ChainHealth(
+        { stallSeconds: config.peering.stall_warning_seconds },
+        {
+          chain: state.chain,
+          logger: logger.child({ module: 'health' }),
+          storageFailure: () => state!.db.failed,
+          peers: () => p2p.peers().length,
+        },
+      );
+      health.start();
+      started.push(async () => health.stop());
       // peer source: cairn-discovery services (starts in the background; never blocks the start)
       let discovery: DiscoveryClient | undefined;
       if (config.discovery.servers.length > 0) {
@@ -203,6 +218,7 @@ export class CairnNode {
         p2p,
         proof,
         feed,
+        health,
         clock,
       });
       let rpc: RpcServer | undefined;
@@ -211,6 +227,7 @@ export class CairnNode {
           params,
           state,
           p2p,
+          health,
           proof,
           banSeconds: config.peering.ban_seconds,
           feed: feed === undefined ? [] : feedAt,
@@ -252,7 +269,7 @@ export class CairnNode {
       }
       const node = new CairnNode(
         config,
-        { zap, state, p2p, proof, rpc, feed, metrics: metricsServer },
+        { zap, state, p2p, proof, rpc, feed, metrics: metricsServer, health },
         logger,
       );
       node.#discovery = discovery;
@@ -295,6 +312,7 @@ export class CairnNode {
     await this.feed?.stop().catch((e) => this.#log.error({ err: e }, 'feed stop failed'));
     await this.proof?.stop().catch((e) => this.#log.error({ err: e }, 'proof stop failed'));
     await this.#discovery?.stop().catch((e) => this.#log.error({ err: e }, 'discovery stop failed'));
+    this.health.stop();
     await this.p2p.stop().catch((e) => this.#log.error({ err: e }, 'p2p stop failed'));
     await this.state.close().catch((e) => this.#log.error({ err: e }, 'chain state close failed'));
     await this.#zap.stop().catch((e) => this.#log.error({ err: e }, 'zap stop failed'));

@@ -4,6 +4,7 @@
  */
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { dataDirError } from './db/errors.ts';
 
 export class AlreadyRunningError extends Error {
   constructor(
@@ -26,13 +27,17 @@ function alive(pid: number): boolean {
 }
 
 export function acquirePidFile(path: string): () => void {
-  mkdirSync(dirname(path), { recursive: true });
+  try {
+    mkdirSync(dirname(path), { recursive: true });
+  } catch (e) {
+    throw dataDirError(e, dirname(path));
+  }
   for (let attempt = 0; attempt < 2; attempt++) {
     try {
       writeFileSync(path, `${process.pid}\n`, { flag: 'wx', mode: 0o644 });
       return () => rmSync(path, { force: true });
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw dataDirError(e, dirname(path));
       const pid = Number.parseInt(readFileSync(path, 'utf8'), 10);
       if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && alive(pid))
         throw new AlreadyRunningError(pid, path);

@@ -148,6 +148,11 @@ export const NODE_SCHEMA = {
       10_000,
       'A peer request not answered within this time fails (ms).',
     ),
+    stall_warning_seconds: field(
+      integerType({ min: 5, max: 86_400 }),
+      120,
+      'Warn (log, RPC warnings, metrics) when the tip has not moved for this long while peers have shown more work (s).',
+    ),
     ban_seconds: field(
       integerType({ min: 0, max: 31_536_000 }),
       86_400,

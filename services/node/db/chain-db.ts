@@ -179,6 +179,9 @@ export class ChainDb {
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
+    // after a failed write the environment is left to the process exit: lmdb-js has aborted in
+    // native code when closed after ENOSPC, and every commit before the failure is already durable
+    if (this.#failed !== undefined) return;
     this.#env.close();
   }
 }

@@ -6,6 +6,7 @@ export type StorageErrorCode =
   | 'storage-wrong-network'
   | 'storage-map-full'
   | 'storage-corrupt'
+  | 'storage-read-only'
   | 'storage-io';
 
 /** The database cannot be used as asked; the message says what to do about it. */
@@ -18,10 +19,35 @@ export class StorageError extends CairnError {
   }
 }
 
+/**
+ * What the file system said about the data directory (read-only, not ours, full), as the
+ * operator error it is: a StorageError (exit 3) that says how to fix it, not a stack trace.
+ */
+export function dataDirError(err: unknown, dir: string): Error {
+  const code = (err as NodeJS.ErrnoException).code;
+  if (code === 'EROFS')
+    return new StorageError(
+      'storage-read-only',
+      `data directory ${dir} is on a read-only file system: remount it read-write, or set data_dir to a writable directory`,
+    );
+  if (code === 'EACCES' || code === 'EPERM')
+    return new StorageError(
+      'storage-read-only',
+      `data directory ${dir} is not writable by this user (${code}): fix its owner or mode, or set data_dir to a writable directory`,
+    );
+  if (code === 'ENOSPC' || code === 'EIO' || code === 'EDQUOT') return storageErrorFrom(err, dir);
+  return err instanceof Error ? err : new Error(String(err));
+}
+
 /** Turns what lmdb throws into a StorageError an operator can act on. */
 export function storageErrorFrom(err: unknown, path: string): StorageError {
   if (err instanceof StorageError) return err;
   const msg = err instanceof Error ? err.message : String(err);
+  if (/EROFS|read-only file system/i.test(msg))
+    return new StorageError(
+      'storage-read-only',
+      `database ${path} is on a read-only file system: remount it read-write, or set data_dir to a writable directory`,
+    );
   if (/MDB_MAP_FULL|map.?full/i.test(msg)) {
     return new StorageError(
       'storage-map-full',

@@ -11,6 +11,7 @@
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import type { Chain } from '../chain/chain.ts';
 import type { Feed, FeedTopic } from '../feed/feed.ts';
+import type { ChainHealth } from '../health/chain-health.ts';
 import type { P2P } from '../p2p/p2p.ts';
 import type { ProofService } from '../proof/proof-service.ts';
 import type { Reservoir } from '../reservoir/reservoir.ts';
@@ -21,6 +22,7 @@ export interface MetricsModules {
   readonly p2p: P2P;
   readonly proof: ProofService | undefined;
   readonly feed: Feed | undefined;
+  readonly health: ChainHealth;
   /** Seconds since the epoch (bans are compared with it). */
   readonly clock: () => number;
 }
@@ -57,6 +59,38 @@ export class NodeMetrics {
       registers,
       collect() {
         this.set(m.chain.tipHeight());
+      },
+    });
+    new Gauge({
+      name: 'cairn_headers_height',
+      help: 'Height of the best known header (more than cairn_chain_height while syncing).',
+      registers,
+      collect() {
+        this.set(m.chain.bestHeader().height);
+      },
+    });
+    new Gauge({
+      name: 'cairn_sync_stalled',
+      help: '1 while the tip has not moved for peering.stall_warning_seconds although more work is known.',
+      registers,
+      collect() {
+        this.set(m.health.stalled ? 1 : 0);
+      },
+    });
+    new Gauge({
+      name: 'cairn_sync_stalled_seconds',
+      help: 'Seconds the current stall has lasted (0 when not stalled).',
+      registers,
+      collect() {
+        this.set(m.health.stalledSeconds());
+      },
+    });
+    new Gauge({
+      name: 'cairn_warnings',
+      help: 'Warnings the node reports (getblockchaininfo warnings): stall, storage failure, inconsistency.',
+      registers,
+      collect() {
+        this.set(m.health.warnings().length);
       },
     });
     new Gauge({

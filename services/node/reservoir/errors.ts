@@ -23,6 +23,10 @@ export const POLICY_CODES = {
   'mempool-min-fee-not-met': 'fee rate below the pool minimum, raised while the pool is full',
   'mempool-full': 'the pool is full and the transaction pays less than what it would displace',
   'too-long-mempool-chain': 'too many unconfirmed ancestors, or an ancestor would get too many descendants',
+  'reorg-holding-full':
+    'returned by a reorg beyond the ancestor limit, and the holding area for such transactions is full',
+  'reorg-holding-conflict':
+    'returned by a reorg beyond the ancestor limit, and spends what a held transaction already spends',
   'tx-size': 'larger than the policy size limit',
   coinbase: 'a coinbase is only valid as the first transaction of a block',
   'orphan-pool-full': 'inputs are missing and the orphan pool takes none (its capacity is 0)',

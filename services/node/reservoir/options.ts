@@ -28,6 +28,14 @@ export interface ReservoirOptions {
   orphanExpirySeconds?: number;
   /** Half-life of the minimum fee rate raised by evictions when the pool was full. Default 12 hours. */
   rollingFeeHalfLifeSeconds?: number;
+  /**
+   * Most transactions held aside after a reorg (returned beyond the ancestor limit, waiting for
+   * their ancestors to confirm). Each is re-validated after every block, so this also bounds that
+   * work. Default 5,000.
+   */
+  maxHeld?: number;
+  /** Cap on the held transactions' estimated memory use in bytes. Default 20 MB (Bitcoin Core's cap on disconnected transactions). */
+  maxHeldBytes?: number;
 }
 
 export type ResolvedReservoirOptions = Required<ReservoirOptions>;
@@ -45,6 +53,8 @@ export const RESERVOIR_DEFAULTS: Readonly<ResolvedReservoirOptions> = Object.fre
   maxOrphanTxSize: 100_000,
   orphanExpirySeconds: 20 * 60,
   rollingFeeHalfLifeSeconds: 12 * 60 * 60,
+  maxHeld: 5000,
+  maxHeldBytes: 20_000_000,
 });
 
 export function resolveReservoirOptions(opts: ReservoirOptions): ResolvedReservoirOptions {
@@ -55,7 +65,15 @@ export function resolveReservoirOptions(opts: ReservoirOptions): ResolvedReservo
       (r as Record<string, unknown>)[k] = v;
     }
   }
-  for (const k of ['maxBytes', 'minRelayFeeRate', 'expirySeconds', 'maxTxSize', 'maxReplacements'] as const) {
+  for (const k of [
+    'maxBytes',
+    'minRelayFeeRate',
+    'expirySeconds',
+    'maxTxSize',
+    'maxReplacements',
+    'maxHeld',
+    'maxHeldBytes',
+  ] as const) {
     if (!(r[k] >= 0)) {
       throw new RangeError(`reservoir option ${k} must be a number >= 0, got ${r[k]}`);
     }

@@ -18,7 +18,7 @@
 
 import { Buffer } from 'node:buffer';
 import { hashToHex } from '../../../shared/core/bytes.ts';
-import { ValidationError } from '../../../shared/core/errors.ts';
+import { UsageError, ValidationError } from '../../../shared/core/errors.ts';
 import type { NetworkParams } from '../../../shared/core/params/types.ts';
 import type { SignatureVerifier } from '../../../shared/core/signature.ts';
 import { checkTxSignatures, checkTxStructure } from '../../../shared/core/tx/check.ts';
@@ -33,6 +33,7 @@ import type { ReservoirChain } from './chain-view.ts';
 import { ancestorsOf, idKey, PoolEntry, type ReservoirEntry, withDescendants } from './entry.ts';
 import { PolicyError } from './errors.ts';
 import { Heap } from './heap.ts';
+import { HeldPool } from './held.ts';
 import { type ReservoirOptions, type ResolvedReservoirOptions, resolveReservoirOptions } from './options.ts';
 import { OrphanPool } from './orphans.ts';
 import { type PoolIndex, PoolView } from './pool-view.ts';
@@ -41,8 +42,11 @@ import { selectPackages, topological } from './select.ts';
 export type { ReservoirEntry } from './entry.ts';
 export type { ReservoirOptions } from './options.ts';
 
-/** Why an entry left the pool. */
-export type RemovalReason = 'block' | 'conflict' | 'replaced' | 'expiry' | 'size' | 'reorg';
+/**
+ * Why an entry left the pool. 'held': a disconnect put it beyond the ancestor limit; it waits in the
+ * holding area and comes back with 'tx:added' once enough of its ancestors confirm.
+ */
+export type RemovalReason = 'block' | 'conflict' | 'replaced' | 'expiry' | 'size' | 'reorg' | 'held';
 
 export interface ReservoirEvents {
   'tx:added': [entry: ReservoirEntry];
@@ -80,6 +84,9 @@ export interface ReservoirInfo {
   readonly minFeeRate: number;
   readonly minRelayFeeRate: number;
   readonly orphans: number;
+  /** Transactions a reorg returned beyond the ancestor limit, waiting outside the pool, and their usage. */
+  readonly held: number;
+  readonly heldUsage: number;
 }
 
 export interface ReservoirModules {
@@ -91,7 +98,10 @@ export interface ReservoirModules {
 interface AcceptMode {
   /** Signatures are known valid (they were in a valid block, or in the pool already). */
   readonly skipSignatures: boolean;
-  /** Re-admission after a disconnect: no fee minimums, missing inputs are fatal (no orphaning). */
+  /**
+   * Re-admission after a disconnect: no fee minimums and no descendant limit, missing inputs are
+   * fatal (no orphaning), beyond the ancestor limit it is held aside.
+   */
   readonly reorg: boolean;
   /** No 'tx:added' event: a pool entry re-validated after a disconnect never left, as far as listeners know. */
   readonly silent: boolean;
@@ -105,6 +115,7 @@ const RECHECK: AcceptMode = { skipSignatures: true, reorg: true, silent: true };
 
 type Outcome =
   | { status: 'added'; entry: PoolEntry; replaced: PoolEntry[] }
+  | { status: 'held'; entry: PoolEntry }
   | Extract<AcceptResult, { status: 'orphan' }>;
 
 type Pending =
@@ -165,6 +176,7 @@ export class Reservoir extends TypedEmitter<ReservoirEvents> {
   readonly #coinbaseSpenders = new Set<PoolEntry>();
   readonly #index: PoolIndex;
   readonly #orphans: OrphanPool;
+  readonly #held: HeldPool;
   #evictHeap = new Heap<EvictionItem>(evictFirst);
 
   #bytes = 0;
@@ -185,6 +197,7 @@ export class Reservoir extends TypedEmitter<ReservoirEvents> {
     this.#log = modules.logger;
     this.#index = { byTxid: this.#byTxid, spenders: this.#spenders, assets: this.#assets };
     this.#orphans = new OrphanPool(this.#opts);
+    this.#held = new HeldPool(this.#opts);
   }
 
   get params(): NetworkParams {
@@ -243,6 +256,15 @@ export class Reservoir extends TypedEmitter<ReservoirEvents> {
     return this.#orphans.size;
   }
 
+  /** True when a reorg returned `txid` beyond the ancestor limit and it waits outside the pool. */
+  isHeld(txid: Uint8Array): boolean {
+    return this.#held.has(txid);
+  }
+
+  get heldCount(): number {
+    return this.#held.size;
+  }
+
   /** Chain tip plus pool: pool outputs visible, outputs pool transactions spend hidden. */
   view(): LedgerView {
     return new PoolView(this.#chain.view(), this.#index, NO_ENTRIES, true);
@@ -258,6 +280,8 @@ export class Reservoir extends TypedEmitter<ReservoirEvents> {
       minFeeRate: Math.max(this.#opts.minRelayFeeRate, rolling),
       minRelayFeeRate: this.#opts.minRelayFeeRate,
       orphans: this.#orphans.size,
+      held: this.#held.size,
+      heldUsage: this.#held.usage,
     };
   }
 
@@ -284,6 +308,9 @@ export class Reservoir extends TypedEmitter<ReservoirEvents> {
       const outcome = this.#acceptOne(d, now, NORMAL);
       if (outcome.status === 'orphan') {
         return outcome;
+      }
+      if (outcome.status === 'held') {
+        throw new UsageError('only a reorg re-admission holds transactions');
       }
       const entry = outcome.entry;
       this.#trim(now);
@@ -362,9 +389,11 @@ export class Reservoir extends TypedEmitter<ReservoirEvents> {
     }
 
     const spendHeight = this.#chain.tipHeight() + 1;
+    // A reorg re-admission may spend held outputs (it is then held too); others never see them.
+    const base = mode.reorg && this.#held.size > 0 ? new PoolView(chainView, this.#held.index) : chainView;
     let r: SpendResult;
     try {
-      r = checkTxInputs(d, new PoolView(chainView, this.#index, evict), spendHeight, p);
+      r = checkTxInputs(d, new PoolView(base, this.#index, evict), spendHeight, p);
     } catch (err) {
       if (err instanceof ValidationError && err.code === 'bad-txns-inputs-missingorspent' && !mode.reorg) {
         const missing = this.#missingParents(d, chainView);
@@ -408,22 +437,32 @@ export class Reservoir extends TypedEmitter<ReservoirEvents> {
       }
     }
     let ancestors: ReadonlySet<PoolEntry> = NO_ENTRIES;
-    if (parents.size > 0) {
+    // A held parent must enter first.
+    let hold = mode.reorg && this.#held.dependsOnHeld(d);
+    if (!hold && parents.size > 0) {
       const found = ancestorsOf(parents, this.#opts.maxAncestors - 1);
       if (found === null) {
-        throw new PolicyError(
-          'too-long-mempool-chain',
-          `more than ${this.#opts.maxAncestors - 1} unconfirmed ancestors`,
-        );
-      }
-      ancestors = found;
-      const below = evict.size > 0 ? evictedBelow(evict) : undefined;
-      for (const a of ancestors) {
-        if (a.descendantCount - (below?.get(a) ?? 0) + 1 > this.#opts.maxDescendants) {
+        if (!mode.reorg) {
           throw new PolicyError(
             'too-long-mempool-chain',
-            `ancestor ${hashToHex(a.txid)} would exceed ${this.#opts.maxDescendants} descendants`,
+            `more than ${this.#opts.maxAncestors - 1} unconfirmed ancestors`,
           );
+        }
+        hold = true;
+      } else {
+        ancestors = found;
+      }
+      // The descendant limit is waived for reorg returns (a 500-child fan-out comes back whole):
+      // the ancestor limit alone bounds the work of every later update.
+      if (!hold && !mode.reorg) {
+        const below = evict.size > 0 ? evictedBelow(evict) : undefined;
+        for (const a of ancestors) {
+          if (a.descendantCount - (below?.get(a) ?? 0) + 1 > this.#opts.maxDescendants) {
+            throw new PolicyError(
+              'too-long-mempool-chain',
+              `ancestor ${hashToHex(a.txid)} would exceed ${this.#opts.maxDescendants} descendants`,
+            );
+          }
         }
       }
     }
@@ -436,11 +475,6 @@ export class Reservoir extends TypedEmitter<ReservoirEvents> {
       checkTxSignatures(d, p.genesisHash, this.#verifier);
     }
 
-    // Commit.
-    const replaced = evict.size > 0 ? [...evict] : [];
-    if (evict.size > 0) {
-      this.#removeSet(evict, 'replaced');
-    }
     let coinbaseSpendHeight = -1;
     for (const c of r.spent) {
       if (c.coinbase && c.height > coinbaseSpendHeight) {
@@ -448,6 +482,23 @@ export class Reservoir extends TypedEmitter<ReservoirEvents> {
       }
     }
     const entry = new PoolEntry(d, fee, now, spendHeight - 1, r.asset, coinbaseSpendHeight);
+    if (hold) {
+      entry.inPool = false;
+      const refused = this.#held.add(entry);
+      if (refused !== null) {
+        throw new PolicyError(
+          refused === 'full' ? 'reorg-holding-full' : 'reorg-holding-conflict',
+          `beyond ${this.#opts.maxAncestors - 1} unconfirmed ancestors, and not held: ${refused}`,
+        );
+      }
+      return { status: 'held', entry };
+    }
+
+    // Commit.
+    const replaced = evict.size > 0 ? [...evict] : [];
+    if (evict.size > 0) {
+      this.#removeSet(evict, 'replaced');
+    }
     this.#insert(entry, parents, ancestors, mode.silent);
     if (mode.reorg) {
       this.#orphans.removeTx(d.txid);
@@ -597,6 +648,7 @@ export class Reservoir extends TypedEmitter<ReservoirEvents> {
       for (const d of txs) {
         const t = d.tx;
         this.#orphans.removeTx(d.txid);
+        this.#held.remove(d.txid);
         if (t.kind === 'coinbase') {
           height = t.height;
           continue;
@@ -627,6 +679,7 @@ export class Reservoir extends TypedEmitter<ReservoirEvents> {
       if (resolved.length > 0) {
         this.#trim(this.#clock);
       }
+      this.#retryHeld(this.#clock);
       if (confirmed.size > 0 || conflicts.size > 0) {
         this.#log.debug(
           { height, confirmed: confirmed.size, conflicts: conflicts.size, size: this.size },
@@ -646,9 +699,11 @@ export class Reservoir extends TypedEmitter<ReservoirEvents> {
    *
    * The block's non-coinbase transactions return to the pool (re-validated against the parent,
    * signatures not re-checked: they were valid in a block and signatures do not depend on the
-   * chain; fee minimums waived, as in Bitcoin Core). Pool entries the disconnect affects (those
+   * chain; fee minimums and the descendant limit waived). Pool entries the disconnect affects (those
    * spending the block's outputs, issuing an asset it registered, or spending a coinbase that is no
    * longer mature) are re-validated after them; the ones now invalid leave with reason 'reorg'.
+   * Valid ones beyond the ancestor limit are held aside (reason 'held' for pool entries) and enter
+   * when enough ancestors confirm (`#retryHeld`).
    */
   blockDisconnected(txs: readonly DecodedTx[], now: number): void {
     this.#clock = Math.max(this.#clock, now);
@@ -680,6 +735,7 @@ export class Reservoir extends TypedEmitter<ReservoirEvents> {
 
       const restored: PoolEntry[] = [];
       let known = 0;
+      let held = 0;
       for (const d of txs) {
         if (d.tx.kind === 'coinbase') {
           continue;
@@ -688,6 +744,8 @@ export class Reservoir extends TypedEmitter<ReservoirEvents> {
           const r = this.#acceptOne(standalone(d), now, RESTORE);
           if (r.status === 'added') {
             restored.push(r.entry);
+          } else if (r.status === 'held') {
+            held++;
           }
         } catch (err) {
           if (err instanceof PolicyError && err.code === 'txn-already-known') {
@@ -707,7 +765,10 @@ export class Reservoir extends TypedEmitter<ReservoirEvents> {
       }
       for (const e of affected) {
         try {
-          this.#acceptOne(e.tx, e.time, RECHECK);
+          if (this.#acceptOne(e.tx, e.time, RECHECK).status === 'held') {
+            held++;
+            this.#pending.push({ kind: 'removed', entry: e, reason: 'held' });
+          }
         } catch (err) {
           this.#pending.push({ kind: 'removed', entry: e, reason: 'reorg' });
           this.#log.info(
@@ -716,12 +777,54 @@ export class Reservoir extends TypedEmitter<ReservoirEvents> {
           );
         }
       }
+      if (held > 0) {
+        this.#log.info(
+          { held, total: this.#held.size },
+          'transactions beyond the ancestor limit held aside until their ancestors confirm',
+        );
+      }
       this.#trim(now);
       this.#resolveOrphans(restored.map((e) => e.txid));
       this.#trim(now);
+      // Re-validates what earlier disconnects held: their parents may have just come back.
+      this.#retryHeld(now);
       this.#pending.push({ kind: 'disconnected', txs, restored: restored.filter((e) => e.inPool) });
     } finally {
       this.#flush();
+    }
+  }
+
+  /**
+   * Re-validates every held transaction, parents first, against the chain and pool as they are now:
+   * those within the ancestor limit enter the pool ('tx:added'), those still valid but too deep stay,
+   * the rest (double spent, inputs gone, a held parent dropped) are dropped.
+   */
+  #retryHeld(now: number): void {
+    if (this.#held.size === 0) {
+      return;
+    }
+    const admitted: PoolEntry[] = [];
+    let dropped = 0;
+    for (const e of this.#held.takeAll()) {
+      try {
+        const r = this.#acceptOne(e.tx, e.time, RESTORE);
+        if (r.status === 'added') {
+          admitted.push(r.entry);
+        }
+      } catch (err) {
+        dropped++;
+        this.#log.debug({ txid: hashToHex(e.txid), err: String(err) }, 'held transaction dropped');
+      }
+    }
+    if (admitted.length > 0 || dropped > 0) {
+      this.#log.info(
+        { admitted: admitted.length, dropped, held: this.#held.size },
+        'held transactions re-validated',
+      );
+    }
+    if (admitted.length > 0) {
+      this.#resolveOrphans(admitted.map((e) => e.txid));
+      this.#trim(now);
     }
   }
 
@@ -740,8 +843,13 @@ export class Reservoir extends TypedEmitter<ReservoirEvents> {
         this.#removeSet(set, 'expiry');
       }
       const orphans = this.#orphans.expire(now);
-      if (set.size > 0 || orphans.length > 0) {
-        this.#log.debug({ expired: set.size, orphans: orphans.length }, 'expired');
+      const held = this.#held.expire(now, this.#opts.expirySeconds);
+      if (held > 0) {
+        // Their held descendants can no longer enter: the re-validation drops them.
+        this.#retryHeld(now);
+      }
+      if (set.size > 0 || orphans.length > 0 || held > 0) {
+        this.#log.debug({ expired: set.size, orphans: orphans.length, held }, 'expired');
       }
       return set.size;
     } finally {

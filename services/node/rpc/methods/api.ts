@@ -1,6 +1,7 @@
 /** What the RPC methods may use of the running node (built by the composition root). */
 import type { NetworkParams } from '../../../../shared/core/params/types.ts';
 import type { ChainState } from '../../chain-state.ts';
+import type { ChainHealth } from '../../health/chain-health.ts';
 import type { P2P } from '../../p2p/p2p.ts';
 import type { ProofService } from '../../proof/proof-service.ts';
 
@@ -8,6 +9,7 @@ export interface NodeApi {
   readonly params: NetworkParams;
   readonly state: ChainState;
   readonly p2p: P2P;
+  readonly health: ChainHealth;
   readonly proof: ProofService | undefined;
   /** Default ban length (setban without a time). */
   readonly banSeconds: number;

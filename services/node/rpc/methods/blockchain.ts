@@ -67,9 +67,10 @@ export function blockchainMethods(api: NodeApi): MethodDef[] {
           time: c.tip.header.time,
           mediantime: medianTimePast(recentTimes(c.tip)),
           verificationprogress: best.height === 0 ? 1 : c.tipHeight() / best.height,
-          initialblockdownload: api.p2p.syncing,
+          initialblockdownload: api.health.initialBlockDownload(),
           chainwork: c.tip.work.toString(16).padStart(64, '0'),
-          warnings: '',
+          // a list, as Core v28+ (stall, storage failure, inconsistent state)
+          warnings: api.health.warnings(),
         };
       },
     },
