@@ -2,8 +2,9 @@
  * `npm start`: a whole Cairn network on this machine, on network local — cairn-discovery, N nodes
  * (default 3) that find each other through it, and M recorders (default 1) mining for them.
  * Identities and a devnet wallet are made once under keys/devnet/; data, configs and logs live
- * under .devnet/ (both git-ignored). Shows each new block with every node's height; Ctrl-C stops
- * everything cleanly.
+ * under .devnet/ (both git-ignored). Shows each new block with every node's blocks/headers (a
+ * node that stays behind is flagged BEHIND) and any node's warnings; Ctrl-C stops everything
+ * cleanly.
  *
  *   npm start                                 3 nodes, 1 recorder
  *   npm start -- --nodes 5 --recorders 2      scale it
@@ -30,6 +31,7 @@ import {
   planDevnet,
   recorderToml,
 } from './devnet/plan.ts';
+import { type NodeStatus, StatusTracker } from './devnet/status.ts';
 import { Supervisor, tail } from './devnet/supervisor.ts';
 
 const REPO = fileURLToPath(new URL('..', import.meta.url));
@@ -128,10 +130,6 @@ function writeConfigs(plan: DevnetPlan, keys: Parameters<typeof nodeToml>[2]): v
   for (const [j, r] of plan.recorders.entries()) writeFileSync(r.configPath, recorderToml(plan, j, keys));
 }
 
-function short(hash: string): string {
-  return `${hash.slice(0, 16)}…`;
-}
-
 async function main(): Promise<void> {
   if (argv.stop) return stopLeftovers();
   const running = leftovers();
@@ -227,7 +225,11 @@ async function main(): Promise<void> {
   await follow(plan, () => shuttingDown);
 }
 
-/** Polls every node once a second and prints a line for each new best height. */
+/**
+ * Polls every node once a second; prints a line for each new best height with every node's
+ * blocks/headers (a node lagging for a while is flagged BEHIND), and a node's warnings when they
+ * change (scripts/devnet/status.ts).
+ */
 async function follow(plan: DevnetPlan, stopped: () => boolean): Promise<void> {
   const clients = new Map<string, RpcClient>();
   const client = (i: number): RpcClient | undefined => {
@@ -245,17 +247,16 @@ async function follow(plan: DevnetPlan, stopped: () => boolean): Promise<void> {
       return undefined; // no cookie yet: the node is still starting
     }
   };
-  let best = -1;
-  let lastPeers = '';
+  const status = new StatusTracker(plan.nodes.map((n) => n.name));
   while (!stopped()) {
     await new Promise((r) => setTimeout(r, 1000));
     const infos = await Promise.all(
-      plan.nodes.map(async (_, i) => {
+      plan.nodes.map(async (_, i): Promise<NodeStatus | undefined> => {
         const c = client(i);
         if (c === undefined) return undefined;
         try {
           const [info, peers] = await Promise.all([
-            c.call<{ blocks: number; bestblockhash: string }>('getblockchaininfo'),
+            c.call<Omit<NodeStatus, 'peers'>>('getblockchaininfo'),
             c.call<number>('getconnectioncount'),
           ]);
           return { ...info, peers };
@@ -265,19 +266,7 @@ async function follow(plan: DevnetPlan, stopped: () => boolean): Promise<void> {
       }),
     );
     if (stopped()) return;
-    const top = Math.max(-1, ...infos.map((x) => x?.blocks ?? -1));
-    const peers = infos.map((x) => x?.peers ?? '-').join('/');
-    if (top > best) {
-      best = top;
-      const leader = infos.find((x) => x?.blocks === top)!;
-      const heights = plan.nodes.map((n, i) => `${n.name} ${infos[i]?.blocks ?? '…'}`).join(' · ');
-      console.log(
-        `block ${String(top).padStart(5)}  ${short(leader.bestblockhash)}  ${heights}  peers ${peers}`,
-      );
-    } else if (peers !== lastPeers && infos.every((x) => x !== undefined)) {
-      console.log(`              peers ${peers}`);
-    }
-    lastPeers = peers;
+    for (const line of status.update(infos, Date.now())) console.log(line);
   }
 }
 

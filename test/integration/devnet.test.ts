@@ -32,7 +32,7 @@ function alive(pid: number): boolean {
   }
 }
 
-/** Heights per node from the devnet's "block" lines, e.g. `block 7 … node-1 7 · node-2 6 peers 2/2`. */
+/** Heights per node from the devnet's "block" lines, e.g. `block 7 … node-1 7/7 · node-2 6/7 peers 2/2`. */
 function heights(line: string): number[] {
   return [...line.matchAll(/node-\d+ (\d+|…)/g)].map((m) => (m[1] === '…' ? -1 : Number(m[1])));
 }
@@ -116,6 +116,8 @@ describe('devnet (npm start)', { timeout: 180_000 }, () => {
       /made identities in .*discovery, node-1 peer, node-1 proof, node-2 peer, node-2 proof, recorder-1, wallet/,
     );
     assert.match(out, /RPC http:\/\/127\.0\.0\.1:\d+\/ +explorer/);
+    // each node's blocks/headers on the block lines (scripts/devnet/status.ts)
+    assert.match(out, /^block +\d+ +\S+ +node-1 \d+\/\d+ · node-2 \d+\/\d+ +peers \d\/\d$/m);
     const pids = pidsOf(d);
     assert.equal(pids.length, 4, 'discovery, two nodes, one recorder');
     assert.ok(pids.every(alive));
