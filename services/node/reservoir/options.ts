@@ -31,7 +31,7 @@ export interface ReservoirOptions {
   /**
    * Most transactions held aside after a reorg (returned beyond the ancestor limit, waiting for
    * their ancestors to confirm). Each is re-validated after every block, so this also bounds that
-   * work. Default 5,000.
+   * work (about 50 ms per block at 1,000). Default 1,000.
    */
   maxHeld?: number;
   /** Cap on the held transactions' estimated memory use in bytes. Default 20 MB (Bitcoin Core's cap on disconnected transactions). */
@@ -53,7 +53,7 @@ export const RESERVOIR_DEFAULTS: Readonly<ResolvedReservoirOptions> = Object.fre
   maxOrphanTxSize: 100_000,
   orphanExpirySeconds: 20 * 60,
   rollingFeeHalfLifeSeconds: 12 * 60 * 60,
-  maxHeld: 5000,
+  maxHeld: 1000,
   maxHeldBytes: 20_000_000,
 });
 
