@@ -9,6 +9,7 @@ import { z85Encode } from '../../../shared/identity/z85.ts';
 import type { Logger } from '../../../shared/log.ts';
 import { RequestClient } from '../../../shared/zmq/client.ts';
 import type { CurveKeys } from '../../../shared/zmq/curve.ts';
+import { TransportError } from '../../../shared/zmq/errors.ts';
 import { PeerError, type WireErrorCode } from './errors.ts';
 import { type ChainSummary, checkCompatible, makeHello } from './hello.ts';
 import { KnownInventory } from './known-inventory.ts';
@@ -106,7 +107,9 @@ export class OutboundPeer {
         },
       );
     } catch (e) {
-      this.stalls++;
+      // our own queue being full says we are busy, not that the peer is silent: dropping a
+      // healthy peer for it (relay bursts under load) left nodes without peers to sync from
+      if (!(e instanceof TransportError && e.code === 'transport-busy')) this.stalls++;
       throw e;
     }
     this.stalls = 0;

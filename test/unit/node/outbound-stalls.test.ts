@@ -1,0 +1,57 @@
+/**
+ * An outbound peer's stall count (three in a row drop the peer) counts requests the peer left
+ * unanswered, not our own queue being full: relay bursts under load once filled the 64-request
+ * queue, the refusals counted as stalls, and healthy peers were dropped (issue 11's devnet:
+ * "stalled (20 requests without answer)"). Real CURVE sockets: a ROUTER that never answers.
+ */
+import assert from 'node:assert/strict';
+import { it } from 'node:test';
+import { Router } from 'zeromq';
+import { OutboundPeer } from '../../../services/node/p2p/outbound.ts';
+import { LOCAL } from '../../../shared/core/params/networks.ts';
+import { silentLogger } from '../../../shared/log.ts';
+import { keys } from '../zmq/helpers.ts';
+import { freePorts } from '../zmq/ports.ts';
+
+it('a full request queue is not a stall; an unanswered request is', { timeout: 20_000 }, async () => {
+  const server = keys();
+  const [port] = await freePorts(1);
+  const silent = new Router({ curveServer: true, curveSecretKey: server.secretKey });
+  await silent.bind(`tcp://127.0.0.1:${port}`);
+  const peer = new OutboundPeer(
+    {
+      address: `127.0.0.1:${port}`,
+      key: server.publicKey,
+      identity: keys(),
+      params: LOCAL,
+      listen: [],
+      userAgent: 'test',
+      timeoutMs: 1_500,
+      maxMessageBytes: 1_000_000,
+    },
+    {
+      logger: silentLogger(),
+      summary: () => ({ tipHash: LOCAL.genesisHash, height: 0, work: 1n }),
+      clock: () => Math.floor(Date.now() / 1000),
+    },
+  );
+  try {
+    // one in flight, 64 queued, the rest refused at once by our own queue
+    const calls = Array.from({ length: 70 }, () =>
+      peer.ping().then(
+        () => 'answered',
+        (e: { code?: string }) => e.code ?? 'error',
+      ),
+    );
+    const first = await Promise.race(calls);
+    assert.equal(first, 'transport-busy');
+    await new Promise((r) => setTimeout(r, 50));
+    assert.equal(peer.stalls, 0, 'refusals of our own queue are not stalls');
+    // the one in flight times out: that is a stall
+    await calls[0];
+    assert.ok(peer.stalls >= 1);
+  } finally {
+    await peer.close();
+    silent.close();
+  }
+});
