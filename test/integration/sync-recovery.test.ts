@@ -73,6 +73,22 @@ async function caughtUp(n: NodeProcess, src: NodeProcess, timeoutMs: number): Pr
   );
   assert.equal(info.blocks, info.headers);
   assert.deepEqual(info.warnings, []);
+  // the same UTXO set as the peer's, at the same tip
+  type SetInfo = {
+    height: number;
+    bestblock: string;
+    txouts: number;
+    hash_serialized: string;
+    total_amount: number;
+  };
+  const [ours, theirs] = await Promise.all([
+    rpcResult<SetInfo>(n, 'gettxoutsetinfo'),
+    rpcResult<SetInfo>(src, 'gettxoutsetinfo'),
+  ]);
+  assert.deepEqual(ours, theirs);
+  assert.equal(ours.height, target);
+  assert.ok(ours.txouts > 0 && ours.total_amount > 0);
+  assert.match(ours.hash_serialized, /^[0-9a-f]{64}$/);
 }
 
 describe('sync recovers from a stopped process', { timeout: 180_000 }, () => {

@@ -336,6 +336,22 @@ export class LedgerStore implements LedgerView {
   }
 
   /**
+   * The UTXO set in one read transaction: outputs, coins, and SHA-256 over every key and value in
+   * key order (two nodes at the same tip with the same UTXO set have the same hash).
+   */
+  utxoStats(): { txouts: number; amount: bigint; hash: Uint8Array } {
+    const h = createHash('sha256');
+    let txouts = 0;
+    let amount = 0n;
+    for (const { key, value } of this.#utxo.getRange({ snapshot: true })) {
+      h.update(u32be(key.length)).update(key).update(u32be(value.length)).update(value);
+      txouts++;
+      amount += BigInt(decodeCoin(value).amount);
+    }
+    return { txouts, amount, hash: h.digest() };
+  }
+
+  /**
    * SHA-256 over every key and value of the derived databases, in key order: two nodes (or a
    * node before and after reindex) with the same digest have byte-identical ledger state.
    */

@@ -75,6 +75,24 @@ export function blockchainMethods(api: NodeApi): MethodDef[] {
       },
     },
     {
+      name: 'gettxoutsetinfo',
+      help: 'Statistics of the UTXO set at the tip: outputs, total coins, and a hash of the whole set (equal on nodes with the same set).',
+      params: [],
+      run: () => {
+        const c = chain();
+        const tip = c.tip;
+        const stats = c.ledger.utxoStats();
+        return {
+          height: tip.height,
+          bestblock: hashToHex(tip.hash),
+          txouts: stats.txouts,
+          // SHA-256 over the set's keys and values in key order (Cairn's own serialization)
+          hash_serialized: toHex(stats.hash),
+          total_amount: Number(stats.amount),
+        };
+      },
+    },
+    {
       name: 'getblockcount',
       help: 'Height of the active chain.',
       params: [],
