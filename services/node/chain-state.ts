@@ -30,6 +30,8 @@ export interface ChainStateOptions {
   readonly verifyWorkers?: number;
   /** fsync every block commit (default true). */
   readonly durable?: boolean;
+  /** Stop writing (and refuse to open) while less than this is free under the data directory. Default 0: no check. */
+  readonly minFreeBytes?: number;
   /** LMDB map size in bytes (default 64 GiB). */
   readonly mapSize?: number;
 }
@@ -107,6 +109,7 @@ export class ChainState {
       path: join(opts.dataDir, 'chain'),
       params: opts.params,
       ...(opts.durable === undefined ? {} : { durable: opts.durable }),
+      ...(opts.minFreeBytes === undefined ? {} : { minFreeBytes: opts.minFreeBytes }),
       ...(opts.mapSize === undefined ? {} : { mapSize: opts.mapSize }),
     });
     let chain: Chain;

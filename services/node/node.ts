@@ -26,6 +26,7 @@ import { DiscoveryClient } from './discovery/discovery-client.ts';
 import { EXIT } from './exit-codes.ts';
 import { Feed } from './feed/feed.ts';
 import { ChainHealth } from './health/chain-health.ts';
+import { loadGc, MemoryRelease } from './memory/release.ts';
 import { NodeMetrics } from './metrics/metrics.ts';
 import { MetricsServer } from './metrics/server.ts';
 import { advertised, P2P } from './p2p/p2p.ts';
@@ -51,6 +52,7 @@ export class CairnNode {
   readonly #zap: ZapHandler;
   readonly #log: Logger;
   #discovery: DiscoveryClient | undefined;
+  #memory: MemoryRelease | undefined;
   #stopped = false;
 
   private constructor(
@@ -99,6 +101,7 @@ export class CairnNode {
           params,
           verifyWorkers: effectiveVerifyWorkers(config),
           durable: config.storage.durable,
+          minFreeBytes: config.storage.min_free_mb * 1_000_000,
           mapSize: mapSizeBytes(config),
           reservoir: {
             maxBytes: reservoirMaxBytes(config),
@@ -273,6 +276,17 @@ export class CairnNode {
         logger,
       );
       node.#discovery = discovery;
+      // a full collection once the reservoir has drained after a burst (services/node/memory)
+      const gc = loadGc();
+      if (gc === undefined)
+        logger.warn({ module: 'memory' }, 'no gc function: memory is not released after bursts');
+      else {
+        node.#memory = new MemoryRelease(
+          {},
+          { reservoir: state.reservoir, logger: logger.child({ module: 'memory' }), gc },
+        );
+        node.#memory.start();
+      }
       node.#watchTip();
       logger.info(
         { network: params.name, height: state.chain.tipHeight(), key: identity.publicKey },
@@ -307,6 +321,7 @@ export class CairnNode {
     if (this.#stopped) return;
     this.#stopped = true;
     this.#log.info('stopping');
+    this.#memory?.stop();
     await this.metrics?.stop().catch((e) => this.#log.error({ err: e }, 'metrics stop failed'));
     await this.rpc?.stop().catch((e) => this.#log.error({ err: e }, 'rpc stop failed'));
     await this.feed?.stop().catch((e) => this.#log.error({ err: e }, 'feed stop failed'));

@@ -290,6 +290,11 @@ export const NODE_SCHEMA = {
       true,
       'fsync every block commit; false is faster but a power cut may lose recent blocks.',
     ),
+    min_free_mb: field(
+      integerType({ min: 0, max: 1_000_000 }),
+      50,
+      'Stop cleanly (exit 3), and refuse to start, while less than this many MB are free under data_dir (0: no check; LMDB may then abort the process on a full disk).',
+    ),
   },
   reservoir: {
     max_mb: field(

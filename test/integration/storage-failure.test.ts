@@ -5,6 +5,8 @@
  * Needs root to mount a tmpfs; skipped with the reason otherwise.
  */
 import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { encodeAddress } from '../../shared/core/address.ts';
 import { LOCAL } from '../../shared/core/params/networks.ts';
@@ -25,9 +27,10 @@ after(async () => {
 
 describe('cairnd on a full disk', { skip, timeout: 120_000 }, () => {
   it('stops with exit code 3 after a failed write, and restarts at its last block once space is free', async () => {
-    // small: a few hundred blocks fill it (more would get slow to mine as ASERT hardens)
-    mountTmpfs(root.path, '600k');
-    node = await makeNode({ name: 'n', root: root.path });
+    // small: a few hundred blocks take the room above the 2 MB reserve (more would get slow to
+    // mine as ASERT hardens); the node stops on the reserve, before LMDB meets ENOSPC
+    mountTmpfs(root.path, '2600k');
+    node = await makeNode({ name: 'n', root: root.path, extra: '[storage]\nmin_free_mb = 2' });
     await node.start();
     const addr = encodeAddress(LOCAL.addressPrefix, makeKey().owner);
     let lastHeight = 0;
@@ -39,13 +42,14 @@ describe('cairnd on a full disk', { skip, timeout: 120_000 }, () => {
     assert.equal(await node.exited(), 3, `exit code (stderr: ${node.stderr.slice(-300)})`);
     const fatal = node.logs.find((l) => /storage failed, stopping/.test(l.msg));
     assert.ok(fatal, 'the fatal line names the failure');
-    assert.match(fatal.msg, /disk may be full/);
+    assert.match(fatal.msg, /disk space is too low: .* MB free under .*storage\.min_free_mb is 2\.0/);
     assert.ok(
       node.logs.some((l) => l.msg === 'stopped'),
       'the stop was clean',
     );
 
     resizeTmpfs(root.path, '32m');
+    assert.ok(!existsSync(join(node.dir, 'cairnd.pid')), 'pid file removed');
     node.logs.length = 0; // wait for this start's own "started" line
     await node.start();
     const r = await rpc(node, 'getblockcount');

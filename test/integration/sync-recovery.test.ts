@@ -121,7 +121,12 @@ describe('sync recovers from a full disk', { skip: noTmpfs, timeout: 240_000 }, 
     await a.start();
     for (let i = 0; i < 4; i++) await mine(a, 100);
     const dataRoot = join(root.path, 'small');
-    const b = await makeNode({ name: 'b', root: dataRoot, connect: [{ address: a.address, key: a.key }] });
+    const b = await makeNode({
+      name: 'b',
+      root: dataRoot,
+      connect: [{ address: a.address, key: a.key }],
+      extra: '[storage]\nmin_free_mb = 1',
+    });
     nodes.push(b);
     // the tmpfs goes over the node's directory after its identity and config were written there
     const dir = b.dir;
@@ -130,15 +135,16 @@ describe('sync recovers from a full disk', { skip: noTmpfs, timeout: 240_000 }, 
     mountTmpfs(dir, '8m');
     mounted.push(dir);
     cpSync(keep, dir, { recursive: true });
-    // a filler leaves ~300 KB: the database outgrows it about half-way through the peer's 400 blocks
+    // a filler leaves the 1 MB reserve and ~300 KB: the database outgrows that about half-way
+    // through the peer's 400 blocks, and the node stops on the reserve
     const free = statfsSync(dir);
-    writeFileSync(join(dir, 'filler'), Buffer.alloc(Math.max(0, free.bavail * free.bsize - 300 * 1024)));
+    writeFileSync(join(dir, 'filler'), Buffer.alloc(Math.max(0, free.bavail * free.bsize - 1_300_000)));
 
     // 1: the disk fills during sync: a clean stop, exit 3
     const miner = keepMining(a, 100);
     await b.start();
     assert.equal(await b.exited(), 3, `exit code 3 (stderr: ${b.stderr.slice(-500)})`);
-    assert.ok(b.logs.some((l) => /storage failed, stopping/.test(l.msg)));
+    assert.ok(b.logs.some((l) => /storage failed, stopping: disk space is too low/.test(l.msg)));
     assert.ok(
       b.logs.some((l) => l.msg === 'stopped'),
       'the stop was clean',

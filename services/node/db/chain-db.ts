@@ -9,6 +9,7 @@ import { type Database, open, type RootDatabase } from 'lmdb';
 import { equalBytes, hashToHex } from '../../../shared/core/bytes.ts';
 import { CairnError } from '../../../shared/core/errors.ts';
 import type { NetworkParams } from '../../../shared/core/params/types.ts';
+import { DiskSpaceGuard } from './disk-space.ts';
 import { StorageError, storageErrorFrom } from './errors.ts';
 import { u32be } from './keys.ts';
 
@@ -47,6 +48,11 @@ export interface ChainDbOptions {
    * after a crash of the process, not after a crash of the machine (the last commits may be lost).
    */
   readonly durable?: boolean;
+  /**
+   * Refuse to open, and stop writing, while less than this many bytes are free under `path`
+   * (default 0: no check; cairnd passes storage.min_free_mb).
+   */
+  readonly minFreeBytes?: number;
 }
 
 const META_SCHEMA = Buffer.from('schema');
@@ -59,17 +65,23 @@ export class ChainDb {
   readonly #dbs: Record<DbName, BinaryDb>;
   #closed = false;
   #failed: StorageError | undefined;
+  /** lmdb itself failed a write (not the space guard): its native side is not to be trusted. */
+  #lmdbFailed = false;
+  readonly #space: DiskSpaceGuard;
 
-  private constructor(path: string, env: RootDatabase, dbs: Record<DbName, BinaryDb>) {
+  private constructor(path: string, env: RootDatabase, dbs: Record<DbName, BinaryDb>, space: DiskSpaceGuard) {
     this.path = path;
     this.#env = env;
     this.#dbs = dbs;
+    this.#space = space;
   }
 
   static open(opts: ChainDbOptions): ChainDb {
     let env: RootDatabase;
+    const space = new DiskSpaceGuard(opts.path, opts.minFreeBytes ?? 0);
     try {
       mkdirSync(opts.path, { recursive: true });
+      space.check();
       env = open({
         path: opts.path,
         maxDbs: DB_NAMES.length + 2,
@@ -87,7 +99,7 @@ export class ChainDb {
     for (const name of DB_NAMES) {
       dbs[name] = env.openDB({ name, encoding: 'binary', keyEncoding: 'binary' }) as unknown as BinaryDb;
     }
-    const db = new ChainDb(opts.path, env, dbs);
+    const db = new ChainDb(opts.path, env, dbs, space);
     try {
       db.#checkIdentity(opts.params);
     } catch (e) {
@@ -146,6 +158,11 @@ export class ChainDb {
     // not survive more writes (lmdb-js has crashed after ENOSPC), and the node is stopping anyway
     if (this.#failed !== undefined) throw this.#failed;
     try {
+      this.#space.check();
+    } catch (e) {
+      this.#fail(e as StorageError);
+    }
+    try {
       return this.#env.transactionSync(fn);
     } catch (e) {
       // Our typed errors and programming errors pass through; what lmdb or the OS threw (map full,
@@ -157,11 +174,20 @@ export class ChainDb {
         e instanceof ReferenceError
       )
         throw e;
-      const err = storageErrorFrom(e, this.path);
-      this.#failed = err;
-      this.onFailure(err);
-      throw err;
+      this.#lmdbFailed = true;
+      this.#fail(storageErrorFrom(e, this.path));
     }
+  }
+
+  #fail(err: StorageError): never {
+    this.#failed = err;
+    this.onFailure(err);
+    throw err;
+  }
+
+  /** Free bytes under the data directory. */
+  freeBytes(): number {
+    return this.#space.freeBytes();
   }
 
   /** The write failure that stopped this database, if any (every later write throws it again). */
@@ -181,7 +207,7 @@ export class ChainDb {
     this.#closed = true;
     // after a failed write the environment is left to the process exit: lmdb-js has aborted in
     // native code when closed after ENOSPC, and every commit before the failure is already durable
-    if (this.#failed !== undefined) return;
+    if (this.#lmdbFailed) return;
     this.#env.close();
   }
 }

@@ -7,6 +7,7 @@ export type StorageErrorCode =
   | 'storage-map-full'
   | 'storage-corrupt'
   | 'storage-read-only'
+  | 'storage-disk-full'
   | 'storage-io';
 
 /** The database cannot be used as asked; the message says what to do about it. */
