@@ -392,6 +392,7 @@ export class P2P {
         `connected to peer ${r.key.slice(0, 8)}… at ${address} (height ${hello.height})`,
       );
       if (hello.work > c.tip.work) void this.#sync.run();
+      this.#relay.greet(peer);
       void this.#exchangeWith(peer);
     } catch (e) {
       await peer.close().catch(() => undefined);

@@ -20,6 +20,8 @@ export interface RelayModules {
 }
 
 const TX_FLUSH_MS = 50;
+/** Mempool transactions announced to a peer that just connected (oldest first). */
+const GREET_TXS = 10_000;
 
 export class Relay {
   readonly #m: RelayModules;
@@ -41,6 +43,20 @@ export class Relay {
     this.#m.chain.off('block:connected', this.#onBlock);
     this.#m.reservoir.off('tx:added', this.#onTx);
     clearTimeout(this.#timer);
+  }
+
+  /**
+   * A new outbound peer hears of the mempool transactions it does not know: a transaction accepted
+   * while we had no peers (just started, or all dropped) was relayed to nobody and would otherwise
+   * wait for a block of ours.
+   */
+  greet(peer: OutboundPeer): void {
+    const txs: DecodedTx[] = [];
+    for (const e of this.#m.reservoir.entries()) {
+      if (txs.length >= GREET_TXS) break;
+      if (!peer.known.has(e.tx.txid)) txs.push(e.tx);
+    }
+    if (txs.length > 0) void this.#announceTxs(peer, txs);
   }
 
   #blockConnected(block: DecodedBlock): void {

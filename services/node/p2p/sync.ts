@@ -301,11 +301,23 @@ export class Sync {
       b.sentAt = Date.now();
       b.owner = peer;
       this.counters.batches++;
-      return { batch: b, reply: peer.getBlocks(b.hashes) };
+      const reply = peer.getBlocks(b.hashes);
+      // a request can fail at once (our queue to the peer full) before it is awaited: mark it
+      // handled now, or it is an unhandled rejection (awaiting it later still throws)
+      reply.catch(() => undefined);
+      return { batch: b, reply };
     };
     let pending = ask(this.#take(peer, r));
+    // once out (a failed request, or none of a batch), the peer asks for nothing more this round
+    // but still takes the answer already in flight: it may come, and dropping it cost a batch
+    let out = false;
+    const leave = () => {
+      out = true;
+      r.out.add(peer);
+    };
     for (;;) {
       if (pending === undefined) {
+        if (out) return;
         // idle: wait until a batch another peer holds may be asked for, or the round is over
         const wait = this.#nextStealIn(peer, r.all);
         if (wait === undefined || r.all.every((b) => b.done)) return;
@@ -315,18 +327,17 @@ export class Sync {
       }
       const current = pending;
       // ask for the next batch before processing this one: the transfer overlaps validation
-      pending = ask(this.#take(peer, r));
+      pending = out ? undefined : ask(this.#take(peer, r));
       let blocks: Uint8Array[];
       try {
         blocks = await current.reply;
       } catch (e) {
-        // give its batches to the other peers and stop using this one for this round
+        // give the batch to the other peers
         this.counters.failedRequests++;
-        for (const b of [current.batch, pending?.batch]) if (b !== undefined && !b.done) r.queue.unshift(b);
-        pending?.reply.catch(() => undefined);
+        if (!current.batch.done) r.queue.unshift(current.batch);
         this.#m.logger.debug({ peer: peer.key, err: (e as Error).message }, 'getblocks failed');
-        r.out.add(peer);
-        return;
+        leave();
+        continue;
       }
       for (const raw of blocks) {
         const res = chain.processBlock(raw);
@@ -340,10 +351,8 @@ export class Sync {
       if (blocks.length === 0 && current.batch.hashes.length > 0) {
         // the peer has none of them: leave the batch to others
         if (!current.batch.done) r.queue.push(current.batch);
-        if (pending !== undefined && !pending.batch.done) r.queue.unshift(pending.batch);
-        pending?.reply.catch(() => undefined);
-        r.out.add(peer);
-        return;
+        leave();
+        continue;
       }
       current.batch.done = true;
       if (r.all.every((b) => b.done)) r.allIn();

@@ -135,3 +135,34 @@ it('a pass never rejects, even when storage fails under it', async () => {
     c.close();
   }
 });
+
+it('a request refused at once while another is in flight is no unhandled rejection', async () => {
+  const c = openChain(`${dir.path}/busy`);
+  const unhandled: unknown[] = [];
+  const onUnhandled = (e: unknown) => unhandled.push(e);
+  process.on('unhandledRejection', onUnhandled);
+  let calls = 0;
+  // the pipelined second request fails at once (our queue to the peer full), the first answers later
+  const busy = {
+    key: 'busy',
+    remote: { height: HEIGHT, work: 1_000_000n, tipHash: tip.hash },
+    getHeaders: async () => blocks.map((b) => encodeHeader(b.header)),
+    getBlocks: (hashes: readonly Uint8Array[]) => {
+      calls++;
+      if (calls % 2 === 0)
+        return Promise.reject(Object.assign(new Error('64 requests queued'), { code: 'transport-busy' }));
+      const answer = hashes.map((h) => byHash.get(Buffer.from(h).toString('hex'))!);
+      return new Promise<Uint8Array[]>((r) => setTimeout(() => r(answer), 30));
+    },
+  } as unknown as OutboundPeer;
+  try {
+    const sync = syncWith(c, [busy]);
+    for (let i = 0; i < 20 && c.chain.tipHeight() < HEIGHT; i++) await sync.run();
+    await new Promise((r) => setTimeout(r, 50));
+    assert.deepEqual(unhandled, []);
+    assert.equal(c.chain.tipHeight(), HEIGHT, `the refused batches were asked again (calls ${calls})`);
+  } finally {
+    process.off('unhandledRejection', onUnhandled);
+    c.close();
+  }
+});
