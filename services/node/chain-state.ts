@@ -31,7 +31,7 @@ export interface ChainStateOptions {
   /** fsync every block commit (default true). */
   readonly durable?: boolean;
   /** Stop writing (and refuse to open) while less than this is free under the data directory. Default 0: no check. */
-  readonly minFreeBytes?: number;
+  readonly minFreeBytes?: number | 'auto';
   /** LMDB map size in bytes (default 64 GiB). */
   readonly mapSize?: number;
 }

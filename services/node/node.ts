@@ -101,7 +101,7 @@ export class CairnNode {
           params,
           verifyWorkers: effectiveVerifyWorkers(config),
           durable: config.storage.durable,
-          minFreeBytes: config.storage.min_free_mb * 1_000_000,
+          minFreeBytes: config.storage.min_free_mb === null ? 'auto' : config.storage.min_free_mb * 1_000_000,
           mapSize: mapSizeBytes(config),
           reservoir: {
             maxBytes: reservoirMaxBytes(config),

@@ -291,9 +291,9 @@ export const NODE_SCHEMA = {
       'fsync every block commit; false is faster but a power cut may lose recent blocks.',
     ),
     min_free_mb: field(
-      integerType({ min: 0, max: 1_000_000 }),
-      50,
-      'Stop cleanly (exit 3), and refuse to start, while less than this many MB are free under data_dir (0: no check; LMDB may then abort the process on a full disk).',
+      nullableType(integerType({ min: 0, max: 1_000_000 })),
+      null,
+      'Stop cleanly (exit 3), and refuse to start, while less than this many MB are free under data_dir; unset: 50, or 5% of a smaller file system (0: no check; LMDB may then abort the process on a full disk).',
     ),
   },
   reservoir: {

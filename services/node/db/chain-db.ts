@@ -50,9 +50,10 @@ export interface ChainDbOptions {
   readonly durable?: boolean;
   /**
    * Refuse to open, and stop writing, while less than this many bytes are free under `path`
-   * (default 0: no check; cairnd passes storage.min_free_mb).
+   * (default 0: no check; cairnd passes storage.min_free_mb). 'auto': 50 MB, or 5% of a smaller
+   * file system.
    */
-  readonly minFreeBytes?: number;
+  readonly minFreeBytes?: number | 'auto';
 }
 
 const META_SCHEMA = Buffer.from('schema');
@@ -78,9 +79,10 @@ export class ChainDb {
 
   static open(opts: ChainDbOptions): ChainDb {
     let env: RootDatabase;
-    const space = new DiskSpaceGuard(opts.path, opts.minFreeBytes ?? 0);
+    let space: DiskSpaceGuard;
     try {
       mkdirSync(opts.path, { recursive: true });
+      space = new DiskSpaceGuard(opts.path, opts.minFreeBytes ?? 0);
       space.check();
       env = open({
         path: opts.path,

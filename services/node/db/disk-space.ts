@@ -12,10 +12,18 @@ export class DiskSpaceGuard {
   readonly #dir: string;
   readonly #minFreeBytes: number;
 
-  /** `minFreeBytes` 0 turns the guard off. */
-  constructor(dir: string, minFreeBytes: number) {
+  /**
+   * `minFreeBytes` 0 turns the guard off; 'auto' is 50 MB (Core's figure: room for the largest
+   * block's commit many times over), or 5% of a file system smaller than 1 GB (a devnet's tmpfs).
+   */
+  constructor(dir: string, minFreeBytes: number | 'auto') {
     this.#dir = dir;
-    this.#minFreeBytes = minFreeBytes;
+    this.#minFreeBytes = minFreeBytes === 'auto' ? autoReserve(dir) : minFreeBytes;
+  }
+
+  /** The reserve in force, in bytes. */
+  get minFreeBytes(): number {
+    return this.#minFreeBytes;
   }
 
   /**
@@ -43,5 +51,16 @@ export class DiskSpaceGuard {
       'storage-disk-full',
       `disk space is too low: ${mb(free)} MB free under ${this.#dir}, storage.min_free_mb is ${mb(this.#minFreeBytes)}; free some space, then restart (the database keeps its last committed block)`,
     );
+  }
+}
+
+export const DEFAULT_RESERVE_BYTES = 50_000_000;
+
+function autoReserve(dir: string): number {
+  try {
+    const s = statfsSync(dir);
+    return Math.min(DEFAULT_RESERVE_BYTES, Math.floor(Number(s.blocks) * Number(s.bsize) * 0.05));
+  } catch {
+    return DEFAULT_RESERVE_BYTES;
   }
 }

@@ -58,6 +58,7 @@ it('every schema key is in the sample, live or commented, and the commented valu
     'feed.subscribers_dir',
     'feed.publish',
     'discovery.servers',
+    'storage.min_free_mb',
   ]);
   for (const { key } of keys) {
     assert.equal(all.origins[key]?.source, 'file', key);
