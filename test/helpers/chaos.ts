@@ -3,9 +3,9 @@
  * CHAOS_SEED), the fault schedule drawn from it, JSON-RPC with a timeout (a SIGSTOPped node never
  * answers), a filler that takes a file system's last free byte, and figures.
  */
-import { closeSync, openSync, readFileSync, writeSync } from 'node:fs';
-import { join } from 'node:path';
+import { closeSync, openSync, writeSync } from 'node:fs';
 import type { NodeProcess } from './cluster.ts';
+import { rpc } from './rpc.ts';
 
 /** mulberry32: a small, fast 32-bit PRNG; the same seed gives the same numbers. */
 export function prng(seed: number): () => number {
@@ -95,27 +95,15 @@ export async function call<T = unknown>(
   params: unknown[] = [],
   timeoutMs = 3000,
 ): Promise<T> {
-  const auth = readFileSync(join(node.dir, '.cookie'), 'utf8').trim();
-  const res = await fetch(`http://127.0.0.1:${node.rpcPort}/`, {
-    method: 'POST',
-    headers: {
-      authorization: `Basic ${Buffer.from(auth).toString('base64')}`,
-      'content-type': 'application/json',
-    },
-    body: JSON.stringify({ jsonrpc: '2.0', id: 1, method, params }),
-    signal: AbortSignal.timeout(timeoutMs),
-  });
-  const text = await res.text();
-  const body = (() => {
-    try {
-      return JSON.parse(text) as { result?: unknown; error?: { code: number; message: string } | null };
-    } catch {
-      return undefined;
-    }
-  })();
-  if (body === undefined || body.error != null)
-    throw new RpcCallError(method, res.status, body?.error?.code, body?.error?.message ?? text.slice(0, 200));
-  return body.result as T;
+  const r = await rpc(node, method, params, undefined, timeoutMs);
+  if (r.body === undefined || r.body.error != null)
+    throw new RpcCallError(
+      method,
+      r.status,
+      r.body?.error?.code,
+      r.body?.error?.message ?? 'no JSON-RPC reply',
+    );
+  return r.body.result as T;
 }
 
 export class RpcCallError extends Error {

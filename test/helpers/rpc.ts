@@ -8,11 +8,13 @@ export interface RpcReply {
   readonly body: { result?: unknown; error?: { code: number; message: string } } | undefined;
 }
 
+/** `timeoutMs`: fail when no answer comes in time (a SIGSTOPped node accepts and never answers). */
 export async function rpc(
   node: NodeProcess,
   method: string,
   params: unknown[] = [],
   cookie?: string,
+  timeoutMs?: number,
 ): Promise<RpcReply> {
   const auth = cookie ?? readFileSync(join(node.dir, '.cookie'), 'utf8').trim();
   const res = await fetch(`http://127.0.0.1:${node.rpcPort}/`, {
@@ -22,6 +24,7 @@ export async function rpc(
       'content-type': 'application/json',
     },
     body: JSON.stringify({ jsonrpc: '2.0', id: 1, method, params }),
+    ...(timeoutMs === undefined ? {} : { signal: AbortSignal.timeout(timeoutMs) }),
   });
   const text = await res.text();
   return { status: res.status, body: res.status === 200 ? JSON.parse(text) : undefined };

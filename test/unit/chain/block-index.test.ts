@@ -9,18 +9,7 @@ import { describe, it } from 'node:test';
 import { BlockIndex, type IndexEntry } from '../../../services/node/chain/block-index.ts';
 import { BlockStatus, type BlockStatusValue } from '../../../services/node/db/records.ts';
 import type { BlockHeader } from '../../../shared/core/block/types.ts';
-
-/** Deterministic PRNG (mulberry32) so a failure can be replayed from its seed. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { prng } from '../../helpers/chaos.ts';
 
 function header(n: number): BlockHeader {
   return {
@@ -72,7 +61,7 @@ function scanTop(all: IndexEntry[]): IndexEntry | undefined {
 describe('block index fork choice', () => {
   for (const seed of [1, 2, 3, 4, 5, 6, 7, 8]) {
     it(`matches the full scans on a random tree (seed ${seed})`, () => {
-      const r = rng(seed);
+      const r = prng(seed);
       const index = new BlockIndex();
       const all: IndexEntry[] = [index.add(hash(0), header(0), 0, 1n, BlockStatus.valid, null)];
       const check = (step: number) => {
