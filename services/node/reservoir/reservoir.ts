@@ -984,17 +984,35 @@ export class Reservoir extends TypedEmitter<ReservoirEvents> {
         this.#pushEviction(a);
       }
     }
+    this.#compactEvictions();
   }
 
   #pushEviction(e: PoolEntry): void {
     this.#evictHeap.push({ entry: e, score: e.evictionScore, version: e.version });
-    if (this.#evictHeap.size > 2 * this.#byTxid.size + 1024) {
-      const live: EvictionItem[] = [];
-      for (const x of this.#byTxid.values()) {
-        live.push({ entry: x, score: x.evictionScore, version: x.version });
-      }
-      this.#evictHeap = new Heap(evictFirst, live);
+    this.#compactEvictions();
+  }
+
+  /**
+   * Rebuilds the eviction heap from the pool when stale items (removed entries, old versions)
+   * outnumber live ones, and empties it with the pool: a stale item holds a removed entry, its
+   * transaction and everything linked from it, in memory.
+   */
+  #compactEvictions(): void {
+    const live = this.#byTxid.size;
+    const size = this.#evictHeap.size;
+    if (live === 0 ? size === 0 : size <= 2 * live + 1024) {
+      return;
     }
+    const items: EvictionItem[] = [];
+    for (const x of this.#byTxid.values()) {
+      items.push({ entry: x, score: x.evictionScore, version: x.version });
+    }
+    this.#evictHeap = new Heap(evictFirst, items);
+  }
+
+  /** Items in the eviction heap, stale ones included (at most 2 × size + 1024; 0 when the pool is empty). */
+  get evictionQueueSize(): number {
+    return this.#evictHeap.size;
   }
 
   /**
