@@ -35,6 +35,11 @@ export interface ChainOptions {
   readonly maxOrphans?: number;
   /** Total bytes of orphan blocks. Default 32 MB. */
   readonly maxOrphanBytes?: number;
+  /**
+   * Raw bytes of the decoded blocks kept between arrival and connection (at most 32 blocks; the
+   * newest is always kept). Decoded, a block takes about 8× its raw size in memory. Default 8 MB.
+   */
+  readonly decodedCacheBytes?: number;
 }
 
 export interface ChainModules {
@@ -88,8 +93,13 @@ export class Chain extends TypedEmitter<ChainEvents> {
   readonly #clock: () => number;
   /** Active chain, height → entry. */
   #active: IndexEntry[] = [];
-  /** Recently decoded blocks, so a block is decoded once between arrival and connection. */
+  /**
+   * Decoded blocks not connected yet (a side branch), so a block is decoded once between arrival
+   * and connection; a block leaves when it is connected (a disconnect decodes it again from disk).
+   */
   readonly #decoded = new Map<string, DecodedBlock>();
+  #decodedBytes = 0;
+  readonly #decodedMaxBytes: number;
 
   constructor(opts: ChainOptions, modules: ChainModules) {
     super();
@@ -102,6 +112,7 @@ export class Chain extends TypedEmitter<ChainEvents> {
     this.#blocks = new BlockStore(this.#db);
     this.ledger = new LedgerStore(this.#db);
     this.#orphans = new OrphanBlocks(opts.maxOrphans ?? 64, opts.maxOrphanBytes ?? 32_000_000);
+    this.#decodedMaxBytes = opts.decodedCacheBytes ?? 8_000_000;
     this.#load();
   }
 
@@ -428,8 +439,27 @@ export class Chain extends TypedEmitter<ChainEvents> {
   }
 
   #remember(block: DecodedBlock): void {
-    this.#decoded.set(hashToHex(block.hash), block);
-    if (this.#decoded.size > DECODED_CACHE) this.#decoded.delete(this.#decoded.keys().next().value!);
+    const key = hashToHex(block.hash);
+    this.#forget(key);
+    this.#decoded.set(key, block);
+    this.#decodedBytes += block.raw.length;
+    while (
+      this.#decoded.size > DECODED_CACHE ||
+      (this.#decodedBytes > this.#decodedMaxBytes && this.#decoded.size > 1)
+    )
+      this.#forget(this.#decoded.keys().next().value!);
+  }
+
+  #forget(key: string): void {
+    const b = this.#decoded.get(key);
+    if (b === undefined) return;
+    this.#decoded.delete(key);
+    this.#decodedBytes -= b.raw.length;
+  }
+
+  /** Decoded blocks kept for connection, and their raw bytes (bounded by `decodedCacheBytes`). */
+  get decodedCache(): { blocks: number; bytes: number } {
+    return { blocks: this.#decoded.size, bytes: this.#decodedBytes };
   }
 
   #adoptOrphans(parentHash: Uint8Array, now: number): void {
@@ -510,6 +540,7 @@ export class Chain extends TypedEmitter<ChainEvents> {
     });
     this.#index.setStatus(e, BlockStatus.valid);
     this.#active.push(e);
+    this.#forget(hashToHex(e.hash));
     this.emit('block:validated', 'connect', (performance.now() - started) / 1000);
     this.emit('block:connected', block, e, fx);
     return true;

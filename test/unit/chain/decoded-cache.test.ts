@@ -1,0 +1,92 @@
+/**
+ * The chain's cache of decoded blocks stays bounded: a connected block leaves it; blocks of a side
+ * branch stay (so a reorg onto them does not decode them again) up to 32 blocks and
+ * `decodedCacheBytes` raw bytes, the newest always; a reorg that connects them empties it.
+ */
+import assert from 'node:assert/strict';
+import { afterEach, describe, it } from 'node:test';
+import type { IndexEntry } from '../../../services/node/chain/block-index.ts';
+import type { Chain, ChainOptions } from '../../../services/node/chain/chain.ts';
+import type { DecodedBlock } from '../../../shared/core/block/types.ts';
+import { makeKey } from '../../helpers/chain.ts';
+import { blockOn, openChain, tempDir } from '../../helpers/node.ts';
+
+const cleanups: (() => void)[] = [];
+afterEach(() => {
+  while (cleanups.length > 0) cleanups.pop()!();
+});
+
+function fresh(opts: ChainOptions = {}): Chain {
+  const dir = tempDir();
+  const c = openChain(dir.path, undefined, opts);
+  cleanups.push(dir.remove);
+  cleanups.push(() => c.close());
+  return c.chain;
+}
+
+const miner = makeKey();
+
+/** `n` blocks on `from`, each processed at once; the statuses they got. */
+function extend(
+  chain: Chain,
+  from: IndexEntry,
+  n: number,
+  tag: string,
+): { blocks: DecodedBlock[]; statuses: string[] } {
+  const blocks: DecodedBlock[] = [];
+  const statuses: string[] = [];
+  let parent = from;
+  for (let i = 0; i < n; i++) {
+    const b = blockOn(parent, [], miner.owner, 0, `${tag}${i}`);
+    statuses.push(chain.processBlock(b.raw).status);
+    blocks.push(b);
+    parent = chain.entry(b.hash)!;
+  }
+  return { blocks, statuses };
+}
+
+describe('decoded block cache', () => {
+  it('holds no connected block', () => {
+    const chain = fresh();
+    const { statuses } = extend(chain, chain.tip, 20, 'main');
+    assert.ok(statuses.every((s) => s === 'connected'));
+    assert.deepEqual(chain.decodedCache, { blocks: 0, bytes: 0 });
+  });
+
+  it('keeps side-branch blocks up to 32 of them, and empties when a reorg connects them', () => {
+    const chain = fresh();
+    const genesis = chain.tip;
+    extend(chain, genesis, 40, 'main');
+    // equal work: the first seen keeps the tip, these 40 are a side branch
+    const side = extend(chain, genesis, 40, 'side');
+    assert.ok(side.statuses.every((s) => s === 'side'));
+    const kept = side.blocks.slice(-32);
+    assert.deepEqual(chain.decodedCache, {
+      blocks: 32,
+      bytes: kept.reduce((n, b) => n + b.raw.length, 0),
+    });
+    // one more: the side branch has more work, the chain reorganises onto it
+    const last = extend(chain, chain.entry(side.blocks.at(-1)!.hash)!, 1, 'side-tip');
+    assert.deepEqual(last.statuses, ['connected']);
+    assert.equal(chain.tipHeight(), 41);
+    assert.deepEqual(chain.decodedCache, { blocks: 0, bytes: 0 });
+  });
+
+  it('keeps at most decodedCacheBytes raw bytes of side blocks, the newest always', () => {
+    const probe = fresh();
+    const size = blockOn(probe.tip, [], miner.owner, 0, 'side0').raw.length;
+
+    const small = fresh({ decodedCacheBytes: 3 * size });
+    const genesis = small.tip;
+    extend(small, genesis, 10, 'main');
+    extend(small, genesis, 10, 'side');
+    assert.equal(small.decodedCache.blocks, 3);
+    assert.ok(small.decodedCache.bytes <= 3 * size);
+
+    const tiny = fresh({ decodedCacheBytes: 1 });
+    const tinyGenesis = tiny.tip;
+    extend(tiny, tinyGenesis, 5, 'main');
+    extend(tiny, tinyGenesis, 5, 'side');
+    assert.equal(tiny.decodedCache.blocks, 1);
+  });
+});
