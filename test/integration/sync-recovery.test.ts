@@ -106,7 +106,19 @@ describe('sync recovers from a stopped process', { timeout: 180_000 }, () => {
       const miner = keepMining(a, 20);
       await new Promise((r) => setTimeout(r, 4_000 + 1_000 * round));
       b.proc!.kill('SIGCONT');
-      await new Promise((r) => setTimeout(r, 2_000));
+      // the peer keeps mining and relaying while b catches up: blocks relayed on top of headers
+      // whose blocks b still lacks are what stalled sync for good
+      await eventually(
+        `b within 3 blocks of a while a mines (round ${round})`,
+        async () => {
+          const [ha, hb] = await Promise.all([
+            rpcResult<number>(a, 'getblockcount'),
+            rpcResult<number>(b, 'getblockcount'),
+          ]);
+          return ha - hb <= 3;
+        },
+        60_000,
+      );
       await miner.stop();
       await caughtUp(b, a, 60_000);
     }
