@@ -27,6 +27,18 @@ export function hashKey(hash: Uint8Array): string {
   return Buffer.from(hash.buffer, hash.byteOffset, 32).toString('hex');
 }
 
+/**
+ * The header with its two hashes copied into one 64-byte buffer of its own: decoded, they are views
+ * of the block (or headers message) they came in, which an index entry would keep in memory for the
+ * life of the process.
+ */
+function ownHeader(h: BlockHeader): BlockHeader {
+  const bytes = new Uint8Array(64);
+  bytes.set(h.prevHash, 0);
+  bytes.set(h.merkleRoot, 32);
+  return { ...h, prevHash: bytes.subarray(0, 32), merkleRoot: bytes.subarray(32) };
+}
+
 /** Orders entries by work, then by arrival (the first seen is "larger": it wins ties). */
 function before(a: IndexEntry, b: IndexEntry): boolean {
   return a.work < b.work || (a.work === b.work && a.sequence > b.sequence);
@@ -65,7 +77,7 @@ export class BlockIndex {
     const entry: IndexEntry = {
       hash: Uint8Array.from(hash),
       key,
-      header,
+      header: ownHeader(header),
       height,
       work,
       status,

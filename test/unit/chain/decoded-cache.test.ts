@@ -1,14 +1,16 @@
 /**
- * The chain's cache of decoded blocks stays bounded: a connected block leaves it; blocks of a side
- * branch stay (so a reorg onto them does not decode them again) up to 32 blocks and
- * `decodedCacheBytes` raw bytes, the newest always; a reorg that connects them empties it.
+ * What the chain keeps of blocks in memory. Its cache of decoded blocks stays bounded: a connected
+ * block leaves it; blocks of a side branch stay (so a reorg onto them does not decode them again)
+ * up to 32 blocks and `decodedCacheBytes` raw bytes, the newest always; a reorg that connects them
+ * empties it. And the header tree holds no block's bytes (decoded header hashes are views of them).
  */
 import assert from 'node:assert/strict';
 import { afterEach, describe, it } from 'node:test';
 import type { IndexEntry } from '../../../services/node/chain/block-index.ts';
 import type { Chain, ChainOptions } from '../../../services/node/chain/chain.ts';
+import { loadGc } from '../../../services/node/memory/release.ts';
 import type { DecodedBlock } from '../../../shared/core/block/types.ts';
-import { makeKey } from '../../helpers/chain.ts';
+import { makeKey, out, signed, spend } from '../../helpers/chain.ts';
 import { blockOn, openChain, tempDir } from '../../helpers/node.ts';
 
 const cleanups: (() => void)[] = [];
@@ -88,5 +90,48 @@ describe('decoded block cache', () => {
     extend(tiny, tinyGenesis, 5, 'main');
     extend(tiny, tinyGenesis, 5, 'side');
     assert.equal(tiny.decodedCache.blocks, 1);
+  });
+
+  it('keeps no connected block in memory: the header tree holds copies of its hashes', async () => {
+    const chain = fresh();
+    // built and processed in a function of its own, so that only the WeakRefs outlive it
+    const connect = (): { raw: WeakRef<ArrayBuffer>; hash: Uint8Array }[] => {
+      const made: { raw: WeakRef<ArrayBuffer>; hash: Uint8Array }[] = [];
+      let parent = chain.tip;
+      const cbs: DecodedBlock[] = [];
+      for (let i = 0; i < 15; i++) {
+        // from height 11 on, a transfer of a mature coinbase: blocks with more than a header
+        const mature = cbs[i - 10];
+        const txs =
+          mature === undefined
+            ? []
+            : [
+                signed({
+                  version: 1,
+                  kind: 'transfer',
+                  inputs: [spend(miner, mature.txs[0]!.txid, 0)],
+                  outputs: [out(miner.owner, mature.txs[0]!.tx.outputs[0]!.amount - 1000)],
+                }),
+              ];
+        const b = blockOn(parent, txs, miner.owner, txs.length * 1000, `m${i}`);
+        // a copy the chain alone gets: its buffer is garbage unless the chain keeps it
+        const raw = Uint8Array.from(b.raw);
+        assert.equal(chain.processBlock(raw).status, 'connected');
+        made.push({ raw: new WeakRef(raw.buffer), hash: b.hash });
+        cbs.push(b);
+        parent = chain.entry(b.hash)!;
+      }
+      return made;
+    };
+    const made = connect();
+    for (const { hash } of made) {
+      const h = chain.entry(hash)!.header;
+      assert.equal(h.prevHash.buffer.byteLength, 64);
+      assert.equal(h.merkleRoot.buffer, h.prevHash.buffer);
+    }
+    await new Promise((r) => setImmediate(r));
+    loadGc()!();
+    const kept = made.filter((m) => m.raw.deref() !== undefined).length;
+    assert.equal(kept, 0, `${kept} of ${made.length} raw blocks still in memory`);
   });
 });
