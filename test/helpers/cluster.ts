@@ -58,6 +58,8 @@ export class NodeProcess {
   /** The Prometheus /metrics port on 127.0.0.1. */
   metricsPort = 0;
   exitCode: number | null = null;
+  /** Node flags of the child (e.g. --heapsnapshot-signal, --trace-gc for benchmarks). */
+  nodeArgs: string[] = [];
   #exited: Promise<number | null> = Promise.resolve(null);
   stderr = '';
 
@@ -78,7 +80,7 @@ export class NodeProcess {
   start(): Promise<void> {
     const proc = spawn(
       process.execPath,
-      ['--import', 'tsx', this.main, 'start', '--config', this.configPath],
+      [...this.nodeArgs, '--import', 'tsx', this.main, 'start', '--config', this.configPath],
       {
         stdio: ['ignore', 'pipe', 'pipe'],
       },
