@@ -26,7 +26,7 @@ import { type BenchResult, median, runAsMain } from './result.ts';
 
 const p = LOCAL;
 
-function buildChain(blocks: number, txsPerBlock: number): { raw: Uint8Array[]; txs: number } {
+export function buildChain(blocks: number, txsPerBlock: number): { raw: Uint8Array[]; txs: number } {
   const keys = makeKeys(txsPerBlock);
   const owners = keys.map((k) => k.owner);
   const out: Uint8Array[] = [];

@@ -154,7 +154,11 @@ export class ChainDb {
     return this.#dbs[name];
   }
 
-  /** Runs `fn` as ONE write transaction: all of it is committed, or (on any throw) none of it. */
+  /**
+   * Runs `fn` as ONE write transaction: all of it is committed, or (on any throw) none of it.
+   * Called inside another write, it is a nested (child) transaction: atomic on its own, made
+   * durable by the outer commit (lmdb-js nests transactionSync).
+   */
   write<T>(fn: () => T): T {
     // after a failed write (disk full, I/O error) lmdb is not touched again: its native side may
     // not survive more writes (lmdb-js has crashed after ENOSPC), and the node is stopping anyway

@@ -339,8 +339,8 @@ export class Sync {
         leave();
         continue;
       }
-      for (const raw of blocks) {
-        const res = chain.processBlock(raw);
+      // one storage commit for the batch (each block still atomic): fsyncs were 40% of sync
+      for (const res of chain.processBlocks(blocks)) {
         if (res.status === 'invalid') {
           const e = res.error;
           this.#m.logger.debug({ peer: peer.key, err: e?.message }, 'synced block invalid');

@@ -1,0 +1,82 @@
+/**
+ * Where a syncing node spends its time (issue 12): builds the p2p bench's chain, starts a source
+ * cairnd with it and a fresh cairnd under `--cpu-prof`, waits for the sync, stops the fresh node
+ * cleanly (the profile is written at exit) and prints the top self-time functions, with the
+ * share of idle time (the main thread waiting) and of GC.
+ * Usage: npx tsx bench/sync-profile.ts [BLOCKS] [TXS_PER_BLOCK] [OUT_DIR]
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ChainState } from '../services/node/chain-state.ts';
+import { LOCAL } from '../shared/core/params/networks.ts';
+import { silentLogger } from '../shared/log.ts';
+import { eventually, heightOf, makeNode, makeProbeIdentity, type NodeProcess } from '../test/helpers/cluster.ts';
+import { tempDir } from '../test/helpers/node.ts';
+import { buildChain } from './p2p.ts';
+
+interface ProfileNode {
+  id: number;
+  callFrame: { functionName: string; url: string; lineNumber: number };
+  hitCount?: number;
+}
+
+/** Self time per function (name + file:line), as a share of all samples. */
+export function topSelf(profilePath: string, n = 25): { share: number; where: string }[] {
+  const prof = JSON.parse(readFileSync(profilePath, 'utf8')) as { nodes: ProfileNode[]; samples: number[] };
+  const hits = new Map<number, number>();
+  for (const s of prof.samples) hits.set(s, (hits.get(s) ?? 0) + 1);
+  const byFn = new Map<string, number>();
+  for (const node of prof.nodes) {
+    const h = hits.get(node.id) ?? 0;
+    if (h === 0) continue;
+    const f = node.callFrame;
+    const file = f.url.replace(/^.*\/(node_modules\/|services\/|shared\/)/, '$1');
+    const key = `${f.functionName || '(anonymous)'} ${file ? `${file}:${f.lineNumber + 1}` : ''}`.trim();
+    byFn.set(key, (byFn.get(key) ?? 0) + h);
+  }
+  const total = prof.samples.length;
+  return [...byFn.entries()]
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, n)
+    .map(([where, h]) => ({ share: h / total, where }));
+}
+
+async function main(): Promise<void> {
+  const blocks = Number(process.argv[2] ?? 1000);
+  const per = Number(process.argv[3] ?? 50);
+  const out = process.argv[4] ?? tempDir('cairn-prof-out-').path;
+  const root = tempDir('cairn-prof-');
+  const nodes: NodeProcess[] = [];
+  try {
+    const chain = buildChain(blocks, per);
+    const source = await makeNode({ name: 'source', root: root.path });
+    const state = await ChainState.open({ dataDir: source.dir, params: LOCAL }, { logger: silentLogger() });
+    for (const raw of chain.raw) state.chain.processBlock(raw);
+    await state.close();
+    await source.start();
+    nodes.push(source);
+    const fresh = await makeNode({ name: 'fresh', root: root.path, connect: [{ address: source.address, key: source.key }] });
+    fresh.nodeArgs = ['--cpu-prof', '--cpu-prof-dir', out];
+    const id = makeProbeIdentity(root.path);
+    const t0 = performance.now();
+    await fresh.start();
+    nodes.push(fresh);
+    await eventually('synced', async () => (await heightOf(fresh, id)) === chain.raw.length, 600_000);
+    const seconds = (performance.now() - t0) / 1000;
+    await fresh.stop();
+    console.log(`${chain.txs} txs in ${seconds.toFixed(1)} s = ${Math.round(chain.txs / seconds)} tx/s`);
+    // one profile per thread (main, verify workers, tsx's loader): each with its busy share
+    for (const f of readdirSync(out).filter((x) => x.endsWith('.cpuprofile'))) {
+      const top = topSelf(join(out, f), 30);
+      const idle = top.find((r) => r.where === '(idle)')?.share ?? 0;
+      if (idle > 0.95) continue;
+      console.log(`\n${f}: busy ${((1 - idle) * 100).toFixed(1)}% of the run`);
+      for (const r of top) console.log(`${(r.share * 100).toFixed(1).padStart(5)}%  ${r.where}`);
+    }
+  } finally {
+    for (const n of nodes) await n.kill();
+    root.remove();
+  }
+}
+
+if (process.argv[1]?.endsWith('sync-profile.ts')) await main();
