@@ -236,13 +236,10 @@ export async function loadReservoirCache(
       continue;
     }
     try {
-      const res = reservoir.accept(r.tx, Math.min(r.time, now));
-      if (res.status === 'added') {
-        accepted++;
-        continue;
-      }
-      reservoir.discardOrphan(r.tx.txid);
-      reasons.set('missing-inputs', (reasons.get('missing-inputs') ?? 0) + 1);
+      // restore, not accept: no descendant limit (a reorg may have returned more than it allows)
+      reservoir.restore(r.tx, Math.min(r.time, now));
+      accepted++;
+      continue;
     } catch (err) {
       const code = err instanceof CairnError ? err.code : 'error';
       reasons.set(code, (reasons.get(code) ?? 0) + 1);

@@ -110,6 +110,12 @@ interface AcceptMode {
 const NORMAL: AcceptMode = { skipSignatures: false, reorg: false, silent: false };
 /** Transactions of a disconnected block coming back. */
 const RESTORE: AcceptMode = { skipSignatures: true, reorg: true, silent: false };
+/**
+ * Transactions of the cache file at start: signatures checked again (the file is only checksummed),
+ * otherwise as a reorg's return — the pool may hold more descendants than the limit after a reorg,
+ * and a restart must not drop them.
+ */
+const CACHED: AcceptMode = { skipSignatures: false, reorg: true, silent: false };
 /** Pool entries re-validated after a disconnect. */
 const RECHECK: AcceptMode = { skipSignatures: true, reorg: true, silent: true };
 
@@ -332,6 +338,31 @@ export class Reservoir extends TypedEmitter<ReservoirEvents> {
         replaced: outcome.replaced,
         resolved: resolved.filter((e) => e.inPool),
       };
+    } finally {
+      this.#flush();
+    }
+  }
+
+  /**
+   * Re-admits a transaction saved in the cache file (saved parents first): validated again with
+   * its signatures, without the fee minimums and the descendant limit it was admitted under (or
+   * returned by a reorg beyond), held aside beyond the ancestor limit. Throws as accept() does;
+   * missing inputs are an error here (no orphaning).
+   */
+  restore(d: DecodedTx, time: number): 'added' | 'held' {
+    this.#clock = Math.max(this.#clock, time);
+    try {
+      const outcome = this.#acceptOne(standalone(d), time, CACHED);
+      if (outcome.status === 'orphan') throw new UsageError('a cached transaction cannot be an orphan');
+      if (outcome.status === 'held') return 'held';
+      const entry = outcome.entry;
+      this.#trim(time);
+      if (!entry.inPool) {
+        // evicted at once by a smaller pool than the one that saved it: never counted as added
+        this.#pending = this.#pending.filter((p) => !('entry' in p) || p.entry !== entry);
+        throw new PolicyError('mempool-full', `fee rate ${entry.feeRate.toFixed(3)}/byte is too low for a full pool`);
+      }
+      return 'added';
     } finally {
       this.#flush();
     }

@@ -300,3 +300,31 @@ describe('reorg of a chain deeper than the ancestor limit', () => {
     }
   });
 });
+
+describe('a restart after the reorg', () => {
+  it('keeps the 501 returned transactions through the cache file (no descendant limit on restore)', async () => {
+    const dir = tempDir();
+    cleanups.push(() => dir.remove());
+    const opts = { dataDir: dir.path, params: p, verifyWorkers: 0, durable: false };
+    const deps = { logger: silentLogger(), clock: () => clock };
+    const state = await ChainState.open(opts, deps);
+    const miner = makeKey();
+    const cbs = fund(state, miner);
+    const fork = state.chain.tip;
+    const { parent, kids } = fanOut(miner, cbs[0]!, makeKey(), 500);
+    extend(state, miner, [parent, ...kids], 'a1');
+    extend(state, miner, [], 'a2');
+    reorg(state, miner, fork, 3);
+    assert.equal(state.reservoir.size, 501);
+    await state.close(); // saves the cache
+
+    const again = await ChainState.open(opts, deps);
+    cleanups.push(() => again.close());
+    assert.equal(
+      lost(again, [parent, ...kids]),
+      0,
+      `${lost(again, [parent, ...kids])} of 501 lost across the restart`,
+    );
+    assert.equal(mineTemplate(again, miner).length, 502);
+  });
+});
