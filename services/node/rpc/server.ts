@@ -1,11 +1,12 @@
 /**
- * The node's HTTP server for JSON-RPC 2.0 (node:http only).
+ * The node's HTTP server for JSON-RPC (node:http only), in Bitcoin Core's two dialects (2.0 and
+ * the legacy 1.0 envelope, per request object: jsonrpc.ts).
  *
  * Routes:
- *   POST /          JSON-RPC (auth required). Content-Type application/json, text/plain (as
- *                   bitcoin-cli and Core's curl examples send), application/json-rpc, or none;
- *                   anything else → 415. Any JSON-RPC answer, errors included, is HTTP 200; only
- *                   notifications → 204.
+ *   POST /          JSON-RPC (auth required). Any Content-Type (Core checks none: bitcoin-cli and
+ *                   Core's curl examples send text/plain). 2.0 answers, errors included, are HTTP
+ *                   200, only notifications → 204; a 1.0 single request's error is HTTP 400 / 404
+ *                   / 500 as Core sends it (jsonrpc.ts).
  *   other verb on / → 405 (Allow: POST)
  *   GET /health     200 "ok", WITHOUT auth (it tells nothing but that the process answers)
  *   other paths, and GET/HEAD on /: offered first to the `routes` module when there is one (REST and
@@ -23,14 +24,30 @@
  * (requestTimeoutMs, default 30 s) of node:http, checked every second. Keep-alive is on (`keepAliveTimeout`, 5 s).
  * `stop()` stops listening, closes idle keep-alive connections at once, gives in-flight requests
  * up to `stopGraceMs` (1 s), then closes every connection, and removes the cookie file.
+ *
+ * With a data dir, `start()` also writes `<data_dir>/.rpcaddress` (one line: the first bound
+ * address `host:port`, mode 0644, written atomically) for local clients (`cairn`) to find the
+ * server; `stop()` removes it, like the cookie.
  */
+import { randomBytes } from 'node:crypto';
+import {
+  closeSync,
+  fchmodSync,
+  fsyncSync,
+  openSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  writeSync,
+} from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { isIPv6 } from 'node:net';
+import { join } from 'node:path';
 import type { Logger } from '../../../shared/log.ts';
 import { respond } from '../http/respond.ts';
 import { Authenticator, CookieFile } from './auth.ts';
-import { errorResponse, handleJsonRpc, type OnCall } from './jsonrpc.ts';
+import { answerJsonRpc, errorResponse, type OnCall } from './jsonrpc.ts';
 import { type MethodRegistry, RPC, type RpcContext } from './method.ts';
 
 export interface RateLimit {
@@ -77,7 +94,27 @@ export interface HttpRoutes {
   handle(req: IncomingMessage, res: ServerResponse, path: string): boolean | Promise<boolean>;
 }
 
-const ACCEPTED_TYPES = new Set(['application/json', 'text/plain', 'application/json-rpc', '']);
+/** Beside `.cookie`: the first address the RPC server listens on, for local clients. */
+export const RPC_ADDRESS_FILE = '.rpcaddress';
+
+/** Writes `text` to `path` atomically (temporary file, fsync, rename) with `mode`. */
+function writeAtomic(path: string, text: string, mode: number): void {
+  const tmp = `${path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
+  const fd = openSync(tmp, 'wx', mode);
+  try {
+    fchmodSync(fd, mode); // whatever the umask
+    writeSync(fd, text);
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+  try {
+    renameSync(tmp, path);
+  } catch (err) {
+    rmSync(tmp, { force: true });
+    throw err;
+  }
+}
 
 /** `host:port` / `[v6]:port`, port 0..65535. Undefined when not one. */
 export function parseListenAddress(text: string): { host: string; port: number } | undefined {
@@ -172,6 +209,8 @@ export class RpcServer {
   #cookie: CookieFile | undefined;
   #auth: Authenticator | undefined;
   #bound: string[] = [];
+  /** `.rpcaddress` as written (removed at stop only while it still says this). */
+  #addressFile: { path: string; text: string } | undefined;
 
   constructor(opts: RpcServerOptions, modules: RpcServerModules) {
     for (const a of opts.listen) {
@@ -205,6 +244,11 @@ export class RpcServer {
   /** The cookie file's path, after `start()` (undefined without a data dir). */
   get cookiePath(): string | undefined {
     return this.#cookie?.path;
+  }
+
+  /** The `.rpcaddress` file's path, after `start()` (undefined without a data dir). */
+  get addressFilePath(): string | undefined {
+    return this.#addressFile?.path;
   }
 
   /** Failed authentications from `ip` since start. */
@@ -253,6 +297,12 @@ export class RpcServer {
         this.#bound.push(bound);
         this.#log.info({ address: bound }, 'rpc listening');
       }
+      if (this.#opts.dataDir !== undefined && this.#bound.length > 0) {
+        const path = join(this.#opts.dataDir, RPC_ADDRESS_FILE);
+        const text = `${this.#bound[0]}\n`;
+        writeAtomic(path, text, 0o644);
+        this.#addressFile = { path, text };
+      }
     } catch (err) {
       await this.stop();
       throw err;
@@ -275,6 +325,15 @@ export class RpcServer {
     this.#bound = [];
     this.#cookie?.remove();
     this.#cookie = undefined;
+    if (this.#addressFile !== undefined) {
+      try {
+        if (readFileSync(this.#addressFile.path, 'utf8') === this.#addressFile.text)
+          rmSync(this.#addressFile.path);
+      } catch {
+        // already gone
+      }
+      this.#addressFile = undefined;
+    }
   }
 
   async #handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -315,12 +374,6 @@ export class RpcServer {
       respond(res, 401, 'text/plain', 'unauthorized\n', { 'WWW-Authenticate': 'Basic realm="jsonrpc"' });
       return;
     }
-    const type = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
-    if (!ACCEPTED_TYPES.has(type)) {
-      req.resume();
-      respond(res, 415, 'text/plain', 'content type must be application/json\n');
-      return;
-    }
     const declared = Number(req.headers['content-length'] ?? 0);
     let body: string;
     try {
@@ -334,16 +387,16 @@ export class RpcServer {
       throw err;
     }
     const ctx: RpcContext = { user, ip };
-    const out = await handleJsonRpc(body, this.#registry, ctx, {
+    const out = await answerJsonRpc(body, this.#registry, ctx, {
       logger: this.#log,
       maxBatch: this.#opts.maxBatch,
       ...(this.#onCall === undefined ? {} : { onCall: this.#onCall }),
     });
-    if (out === undefined) {
+    if (out.body === undefined) {
       res.writeHead(204);
       res.end();
       return;
     }
-    respond(res, 200, 'application/json', `${out}\n`);
+    respond(res, out.status, 'application/json', `${out.body}\n`);
   }
 }
