@@ -42,7 +42,12 @@ export interface InboundSession {
   readonly key: string;
   readonly hello: Hello;
   readonly bucket: TokenBucket;
+  /** Seconds since the epoch: the last request (lastrecv), the session's first hello (conntime). */
   lastSeen: number;
+  readonly since: number;
+  /** Frame bytes received and sent on this session (getpeerinfo's bytesrecv / bytessent). */
+  bytesRecv: number;
+  bytesSent: number;
 }
 
 export interface HandlerOptions {
@@ -111,6 +116,11 @@ export class PeerRequestHandler {
     return this.#sessions;
   }
 
+  /** Forgets every session of `key` (a ban): its next request must say hello again, and is refused. */
+  forget(key: string): void {
+    for (const [id, s] of this.#sessions) if (s.key === key) this.#sessions.delete(id);
+  }
+
   /** Forgets sessions idle for longer than `seconds` (their REQ socket is gone or stalled). */
   expireSessions(seconds: number): void {
     const limit = this.#m.clock() - seconds;
@@ -119,13 +129,23 @@ export class PeerRequestHandler {
 
   async handle(routingId: Buffer, frames: Frames): Promise<Frames> {
     const id = routingId.toString('hex');
+    let reply: Frames;
     try {
-      return await this.#dispatch(id, frames);
+      reply = await this.#dispatch(id, frames);
     } catch (e) {
-      if (e instanceof PeerError) return err(e.code, e.message);
-      this.#log.error({ err: e }, 'peer request handler failed');
-      return err('internal', 'internal error');
+      if (e instanceof PeerError) reply = err(e.code, e.message);
+      else {
+        this.#log.error({ err: e }, 'peer request handler failed');
+        reply = err('internal', 'internal error');
+      }
     }
+    // counted after the dispatch: a hello's bytes go to the session it created
+    const s = this.#sessions.get(id);
+    if (s !== undefined) {
+      for (const f of frames) s.bytesRecv += f.length;
+      for (const f of reply) s.bytesSent += f.length;
+    }
+    return reply;
   }
 
   async #dispatch(id: string, frames: Frames): Promise<Frames> {
@@ -192,7 +212,8 @@ export class PeerRequestHandler {
       }
       throw e;
     }
-    const fresh = !this.#sessions.has(id);
+    const old = this.#sessions.get(id);
+    const fresh = old === undefined;
     // one session per key: a reconnected peer's old connection is forgotten
     for (const [other, x] of this.#sessions) if (x.key === key && other !== id) this.#sessions.delete(other);
     this.#sessions.set(id, {
@@ -200,6 +221,9 @@ export class PeerRequestHandler {
       hello: h,
       bucket: new TokenBucket(this.#o.rate, this.#o.burst, Date.now()),
       lastSeen: now,
+      since: old?.key === key ? old.since : now,
+      bytesRecv: old?.key === key ? old.bytesRecv : 0,
+      bytesSent: old?.key === key ? old.bytesSent : 0,
     });
     this.#m.book.add(key, h.listen, 'inbound', now);
     if (fresh)

@@ -51,6 +51,14 @@ export class OutboundPeer {
   remote: Hello | undefined;
   latencyMs = 0;
   stalls = 0;
+  /** When the first handshake succeeded (seconds since the epoch), and the peer's height then. */
+  connectedAt: number | undefined;
+  startingHeight: number | undefined;
+  /** Frame bytes (command and payload) sent and received, and when last (seconds; 0 = never). */
+  bytesSent = 0;
+  bytesRecv = 0;
+  lastSend = 0;
+  lastRecv = 0;
   #client: RequestClient;
   readonly #o: OutboundOptions;
   readonly #summary: () => ChainSummary;
@@ -92,12 +100,18 @@ export class OutboundPeer {
     if (z85Encode(reply.nodeKey) !== this.key)
       throw new PeerError('bad-proof', 'the peer answered with another node key');
     this.remote = reply;
+    if (this.connectedAt === undefined) {
+      this.connectedAt = this.#clock();
+      this.startingHeight = reply.height;
+    }
     this.known.add(reply.tipHash);
     return reply;
   }
 
   async #raw(command: Command, payload: Uint8Array): Promise<Buffer> {
     const t0 = performance.now();
+    this.bytesSent += command.length + payload.byteLength;
+    this.lastSend = this.#clock();
     let frames: Buffer[];
     try {
       frames = await this.#client.request(
@@ -112,6 +126,8 @@ export class OutboundPeer {
       if (!(e instanceof TransportError && e.code === 'transport-busy')) this.stalls++;
       throw e;
     }
+    for (const f of frames) this.bytesRecv += f.length;
+    this.lastRecv = this.#clock();
     this.stalls = 0;
     this.latencyMs =
       this.latencyMs === 0 ? performance.now() - t0 : this.latencyMs * 0.8 + (performance.now() - t0) * 0.2;

@@ -11,7 +11,7 @@ import { RequestServer } from '../../../shared/zmq/server.ts';
 import type { ZapHandler } from '../../../shared/zmq/zap.ts';
 import type { Chain } from '../chain/chain.ts';
 import type { Reservoir } from '../reservoir/reservoir.ts';
-import { PeerRequestHandler } from './handler.ts';
+import { type InboundSession, PeerRequestHandler } from './handler.ts';
 import { OutboundPeer } from './outbound.ts';
 import { PeerBook, type PeerRecord, type PeerSource, ringTargets } from './peer-book.ts';
 import { Relay } from './relay.ts';
@@ -158,6 +158,11 @@ export class P2P {
     return this.#handler.sessions.size;
   }
 
+  /** The inbound peers (a hello received, not idle past the expiry) for getpeerinfo. */
+  inboundSessions(): InboundSession[] {
+    return [...this.#handler.sessions.values()];
+  }
+
   async start(): Promise<void> {
     const now = this.#m.clock();
     const loaded = await this.book.load(this.bookPath, now);
@@ -292,6 +297,7 @@ export class P2P {
     r.score = 0;
     if (until > 0) {
       r.banReason = reason;
+      this.#handler.forget(key);
       void this.#disconnect(key, 'banned by operator');
     } else delete r.banReason;
     return true;

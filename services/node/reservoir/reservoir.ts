@@ -79,6 +79,8 @@ export interface ReservoirInfo {
   readonly bytes: number;
   /** Estimated memory use, what maxBytes caps. */
   readonly usage: number;
+  /** Sum of the entries' fees (base units). */
+  readonly totalFee: number;
   readonly maxBytes: number;
   /** Fee rate a new transaction must pay now: the relay minimum, or more after evictions. */
   readonly minFeeRate: number;
@@ -187,6 +189,7 @@ export class Reservoir extends TypedEmitter<ReservoirEvents> {
 
   #bytes = 0;
   #usage = 0;
+  #totalFee = 0;
   /** Minimum fee rate raised by evictions for size (Bitcoin Core's rolling minimum fee). */
   #rollingMinFeeRate = 0;
   #rollingUpdated = 0;
@@ -282,6 +285,7 @@ export class Reservoir extends TypedEmitter<ReservoirEvents> {
       count: this.#byTxid.size,
       bytes: this.#bytes,
       usage: this.#usage,
+      totalFee: this.#totalFee,
       maxBytes: this.#opts.maxBytes,
       minFeeRate: Math.max(this.#opts.minRelayFeeRate, rolling),
       minRelayFeeRate: this.#opts.minRelayFeeRate,
@@ -360,7 +364,10 @@ export class Reservoir extends TypedEmitter<ReservoirEvents> {
       if (!entry.inPool) {
         // evicted at once by a smaller pool than the one that saved it: never counted as added
         this.#pending = this.#pending.filter((p) => !('entry' in p) || p.entry !== entry);
-        throw new PolicyError('mempool-full', `fee rate ${entry.feeRate.toFixed(3)}/byte is too low for a full pool`);
+        throw new PolicyError(
+          'mempool-full',
+          `fee rate ${entry.feeRate.toFixed(3)}/byte is too low for a full pool`,
+        );
       }
       return 'added';
     } finally {
@@ -934,6 +941,7 @@ export class Reservoir extends TypedEmitter<ReservoirEvents> {
     }
     this.#bytes += entry.size;
     this.#usage += entry.usage;
+    this.#totalFee += entry.fee;
     this.#pushEviction(entry);
     if (!silent) {
       this.#pending.push({ kind: 'added', entry });
@@ -1005,6 +1013,7 @@ export class Reservoir extends TypedEmitter<ReservoirEvents> {
       this.#coinbaseSpenders.delete(e);
       this.#bytes -= e.size;
       this.#usage -= e.usage;
+      this.#totalFee -= e.fee;
       e.inPool = false;
       if (reason !== null) {
         this.#pending.push({ kind: 'removed', entry: e, reason });

@@ -1,4 +1,6 @@
 /** Blockchain RPCs, Bitcoin Core's names and shapes where they exist. */
+import { readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import { decodeBlock } from '../../../../shared/core/block/codec.ts';
 import { encodeHeader } from '../../../../shared/core/block/header.ts';
 import { hashToHex, toHex } from '../../../../shared/core/bytes.ts';
@@ -10,7 +12,28 @@ import type { IndexEntry } from '../../chain/block-index.ts';
 import { blockJson, txJson } from '../../render.ts';
 import { type MethodDef, RPC, RpcError } from '../method.ts';
 import type { NodeApi } from './api.ts';
-import { hashArg, hexArg } from './util.ts';
+import { hashArg, rawHexArg } from './util.ts';
+
+/**
+ * Bytes the LMDB files of the chain database take on disk (blocks allocated: LMDB's data file may
+ * be sparse), as Core's `size_on_disk`.
+ */
+export function sizeOnDisk(dir: string): number {
+  let total = 0;
+  try {
+    for (const name of readdirSync(dir)) {
+      try {
+        const st = statSync(join(dir, name));
+        if (st.isFile()) total += Math.min(st.size, st.blocks * 512);
+      } catch {
+        // removed meanwhile
+      }
+    }
+  } catch {
+    // no directory: nothing on disk
+  }
+  return total;
+}
 
 const STATUS = ['headers-only', 'valid-fork', 'active', 'invalid'] as const;
 
@@ -70,6 +93,8 @@ export function blockchainMethods(api: NodeApi): MethodDef[] {
           initialblockdownload: api.health.initialBlockDownload(),
           chainwork: c.tip.work.toString(16).padStart(64, '0'),
           // a list, as Core v28+ (stall, storage failure, inconsistent state)
+          size_on_disk: sizeOnDisk(api.state.db.path),
+          pruned: false,
           warnings: api.health.warnings(),
         };
       },
@@ -217,7 +242,7 @@ export function blockchainMethods(api: NodeApi): MethodDef[] {
       params: [{ name: 'hexstring', type: 'string' }],
       run: ({ hexstring }) => {
         try {
-          return txJson(decodeTx(hexArg('hexstring', hexstring)), api.params);
+          return txJson(decodeTx(rawHexArg('hexstring', hexstring, 'TX')), api.params);
         } catch (e) {
           if (e instanceof DecodeError)
             throw new RpcError(RPC.DESERIALIZATION, `TX decode failed: ${e.message}`);

@@ -6,7 +6,7 @@ import { PolicyError } from '../../reservoir/errors.ts';
 import type { ReservoirEntry } from '../../reservoir/reservoir.ts';
 import { type MethodDef, RPC, RpcError } from '../method.ts';
 import type { NodeApi } from './api.ts';
-import { hashArg, hexArg } from './util.ts';
+import { hashArg, rawHexArg } from './util.ts';
 
 function entryJson(e: ReservoirEntry): Record<string, unknown> {
   return {
@@ -32,7 +32,7 @@ export function mempoolMethods(api: NodeApi): MethodDef[] {
   const accept = (hex: unknown, dryRun: boolean): { txid: string; ok: true } => {
     let d: ReturnType<typeof decodeTx>;
     try {
-      d = decodeTx(hexArg('hexstring', hex));
+      d = decodeTx(rawHexArg('hexstring', hex, 'TX'));
     } catch (e) {
       if (e instanceof DecodeError) throw new RpcError(RPC.DESERIALIZATION, `TX decode failed: ${e.message}`);
       throw e;
@@ -73,7 +73,7 @@ export function mempoolMethods(api: NodeApi): MethodDef[] {
       run: ({ rawtxs }) =>
         (rawtxs as unknown[]).slice(0, 25).map((hex) => {
           try {
-            const d = decodeTx(hexArg('rawtxs', hex));
+            const d = decodeTx(rawHexArg('rawtxs', hex, 'TX'));
             return {
               txid: hashToHex(d.txid),
               allowed: !pool().has(d.txid) && api.state.chain.ledger.txLocation(d.txid) === undefined,
@@ -95,11 +95,27 @@ export function mempoolMethods(api: NodeApi): MethodDef[] {
     },
     {
       name: 'getmempoolinfo',
-      help: 'Size, bytes and usage of the mempool.',
+      help: 'Size, bytes, usage and fees of the mempool, its limits and fee floors (Core names; fees in base units, fee rates in base units per byte), plus the orphans and the reorg holding area.',
       params: [],
       run: () => {
-        const i = pool().info();
-        return { loaded: true, ...i };
+        const i = pool().info(api.clock());
+        return {
+          loaded: true,
+          size: i.count,
+          bytes: i.bytes,
+          usage: i.usage,
+          total_fee: i.totalFee,
+          maxmempool: i.maxBytes,
+          mempoolminfee: i.minFeeRate,
+          minrelaytxfee: i.minRelayFeeRate,
+          // transactions are announced to every outbound peer within 50 ms of acceptance and
+          // kept in no unbroadcast set: there is nothing to count
+          unbroadcastcount: 0,
+          // Cairn's own
+          orphans: i.orphans,
+          held: i.held,
+          heldusage: i.heldUsage,
+        };
       },
     },
     {

@@ -7,7 +7,7 @@ import { MAX_COINBASE_DATA } from '../../../../shared/core/limits.ts';
 import { targetFromBits } from '../../../../shared/core/pow/compact.ts';
 import { type MethodDef, RPC, RpcError } from '../method.ts';
 import type { NodeApi } from './api.ts';
-import { addressArg, hexArg } from './util.ts';
+import { addressArg, hexArg, rawHexArg } from './util.ts';
 
 export function miningMethods(api: NodeApi): MethodDef[] {
   return [
@@ -90,9 +90,9 @@ export function miningMethods(api: NodeApi): MethodDef[] {
     {
       name: 'submitblock',
       help: 'Offers a solved block (hex). Returns null when it became the tip, else why not: duplicate, inconclusive (valid but not on the best chain, or its parent is unknown), or the reject code.',
-      params: [{ name: 'hexdata', type: 'hex', maxLength: 2 * api.params.maxBlockSize }],
+      params: [{ name: 'hexdata', type: 'string', maxLength: 2 * api.params.maxBlockSize }],
       run: ({ hexdata }) => {
-        const r = api.state.chain.processBlock(hexArg('hexdata', hexdata));
+        const r = api.state.chain.processBlock(rawHexArg('hexdata', hexdata, 'Block'));
         switch (r.status) {
           case 'connected':
             return null;

@@ -9,23 +9,69 @@ import { type MethodDef, RPC, RpcError } from '../method.ts';
 import type { NodeApi } from './api.ts';
 
 export function networkMethods(api: NodeApi): MethodDef[] {
+  // getpeerinfo ids: stable for as long as a connection (an outbound peer, an inbound session) lives
+  const ids = new WeakMap<object, number>();
+  let nextId = 0;
+  const idOf = (o: object): number => {
+    let id = ids.get(o);
+    if (id === undefined) {
+      id = nextId++;
+      ids.set(o, id);
+    }
+    return id;
+  };
   return [
     {
       name: 'getpeerinfo',
-      help: 'The connected outbound peers: key, address, their tip, latency.',
+      help: 'The connected peers, outbound and inbound: Core fields where Cairn has the data (id, addr, inbound, conntime, lastsend, lastrecv, bytessent, bytesrecv, pingtime, synced_headers, synced_blocks, startingheight, version, subver) and key (the peer key).',
       params: [],
-      run: () =>
-        api.p2p.peers().map((p, id) => ({
-          id,
-          key: p.key,
-          addr: p.address,
-          inbound: false,
-          version: p.remote?.version,
-          subver: p.remote?.userAgent,
-          synced_headers: p.remote?.height,
-          bestblock: p.remote ? hashToHex(p.remote.tipHash) : undefined,
-          pingtime: p.latencyMs / 1000,
-        })),
+      run: () => {
+        const tip = api.state.chain.tipHeight();
+        const out: Record<string, unknown>[] = [];
+        for (const p of api.p2p.peers()) {
+          const height = p.remote?.height ?? -1;
+          out.push({
+            id: idOf(p),
+            addr: p.address,
+            inbound: false,
+            conntime: p.connectedAt ?? 0,
+            lastsend: p.lastSend,
+            lastrecv: p.lastRecv,
+            bytessent: p.bytesSent,
+            bytesrecv: p.bytesRecv,
+            // smoothed round trip of every request (Cairn pings only every 30 s)
+            ...(p.latencyMs > 0 ? { pingtime: p.latencyMs / 1000 } : {}),
+            synced_headers: height,
+            synced_blocks: height < 0 ? -1 : Math.min(height, tip),
+            startingheight: p.startingHeight ?? -1,
+            version: p.remote?.version,
+            subver: p.remote?.userAgent,
+            key: p.key,
+            bestblock: p.remote ? hashToHex(p.remote.tipHash) : undefined,
+          });
+        }
+        for (const s of api.p2p.inboundSessions()) {
+          out.push({
+            id: idOf(s),
+            // the first address it listens on, from its hello: ZeroMQ does not tell the remote address
+            addr: s.hello.listen[0] ?? '',
+            inbound: true,
+            conntime: s.since,
+            lastsend: s.lastSeen,
+            lastrecv: s.lastSeen,
+            bytessent: s.bytesSent,
+            bytesrecv: s.bytesRecv,
+            // not pinged (pings go outbound), and its tip is known only from its hello
+            synced_headers: -1,
+            synced_blocks: -1,
+            startingheight: s.hello.height,
+            version: s.hello.version,
+            subver: s.hello.userAgent,
+            key: s.key,
+          });
+        }
+        return out.sort((a, b) => (a.id as number) - (b.id as number));
+      },
     },
     {
       name: 'getnetworkinfo',

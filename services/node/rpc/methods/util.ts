@@ -17,6 +17,16 @@ export function hexArg(name: string, v: unknown): Uint8Array {
   return b;
 }
 
+/**
+ * Hex that must decode as `what` (a transaction, a block): not hex at all is a decode failure too,
+ * Core's -22 RPC_DESERIALIZATION_ERROR ("TX decode failed"), not -8.
+ */
+export function rawHexArg(name: string, v: unknown, what: 'TX' | 'Block'): Uint8Array {
+  const b = typeof v === 'string' ? fromHex(v) : null;
+  if (b === null) throw new RpcError(RPC.DESERIALIZATION, `${what} decode failed: ${name} is not hex`);
+  return b;
+}
+
 export function addressArg(name: string, v: unknown, p: NetworkParams): Uint8Array {
   try {
     return decodeAddress(p.addressPrefix, String(v));
