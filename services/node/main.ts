@@ -21,7 +21,7 @@ import { VERSION } from '../../shared/version.ts';
 import { ChainState } from './chain-state.ts';
 import { StorageError } from './db/errors.ts';
 import { EXIT } from './exit-codes.ts';
-import { CairnNode } from './node.ts';
+import { CairnNode, PortInUseError } from './node.ts';
 import { AlreadyRunningError, acquirePidFile } from './pid-file.ts';
 import { blockJson } from './render.ts';
 import { generateRpcAuth } from './rpc/auth.ts';
@@ -48,6 +48,11 @@ async function start(argv: Record<string, unknown>): Promise<void> {
     node = await CairnNode.start(c, log, undefined, (reason, code) => requestStop(reason, code));
   } catch (e) {
     release();
+    if (e instanceof PortInUseError) {
+      // one line for a human, not a log record with a stack: the fix is in the configuration
+      console.error(`cairnd: ${e.message}`);
+      process.exit(EXIT.config);
+    }
     fail(e, log);
   }
   requestStop = stopOnSignals({

@@ -16,6 +16,7 @@ import {
   proofRecorderKeys,
   reservoirMaxBytes,
 } from '../../shared/config/node-config.ts';
+import { CairnError } from '../../shared/core/errors.ts';
 import { NETWORKS } from '../../shared/core/params/networks.ts';
 import { loadIdentity } from '../../shared/identity/certificate.ts';
 import type { Logger } from '../../shared/log.ts';
@@ -38,6 +39,58 @@ import { RpcServer } from './rpc/server.ts';
 export { USER_AGENT } from './user-agent.ts';
 
 import { USER_AGENT } from './user-agent.ts';
+
+/**
+ * A listen address (peer, proof, feed, RPC, metrics) another process already holds: a
+ * configuration problem (exit 2), said in one line naming the setting and the address.
+ */
+export class PortInUseError extends CairnError {
+  readonly code = 'port-in-use';
+  constructor(
+    readonly setting: string,
+    readonly address: string,
+    options?: { cause?: unknown },
+  ) {
+    super(`${setting} ${address} is already in use (another cairnd? change ${setting})`, options);
+  }
+}
+
+/** The address in an EADDRINUSE error (node:net: address + port; zeromq: a tcp:// endpoint), if any. */
+function addressInUse(e: unknown): { address: string | undefined } | undefined {
+  let x: unknown = e;
+  for (let depth = 0; depth < 5 && typeof x === 'object' && x !== null; depth++) {
+    const o = x as { code?: unknown; address?: unknown; port?: unknown; cause?: unknown };
+    if (o.code === 'EADDRINUSE') {
+      if (typeof o.address !== 'string') return { address: undefined };
+      const host = o.address.replace(/^tcp:\/\//, '');
+      if (typeof o.port !== 'number') return { address: host };
+      return { address: host.includes(':') ? `[${host}]:${o.port}` : `${host}:${o.port}` };
+    }
+    x = o.cause;
+  }
+  return undefined;
+}
+
+/**
+ * Runs a subsystem's start; an address already in use becomes a PortInUseError naming the setting
+ * (of `settings`) that lists the address, or the first one.
+ */
+export async function binding<T>(
+  settings: Record<string, readonly string[]>,
+  start: () => Promise<T>,
+): Promise<T> {
+  try {
+    return await start();
+  } catch (e) {
+    const hit = addressInUse(e);
+    if (hit === undefined) throw e;
+    const plain = (a: string) => a.replace(/^tcp:\/\//, '');
+    const entries = Object.entries(settings);
+    const found = entries.find(([, list]) => list.some((a) => plain(a) === hit.address));
+    const [setting, list] = found ?? entries[0]!;
+    throw new PortInUseError(setting, hit.address ?? list.map(plain).join(', '), { cause: e });
+  }
+}
 
 export class CairnNode {
   readonly config: NodeConfig;
@@ -139,7 +192,7 @@ export class CairnNode {
           clock,
         },
       );
-      await p2p.start();
+      await binding({ 'peering.listen': listen }, () => p2p.start());
       started.push(() => p2p.stop());
       const health = new ChainHealth(
         { stallSeconds: config.peering.stall_warning_seconds },
@@ -193,7 +246,13 @@ export class CairnNode {
             clock,
           },
         );
-        await proof.start();
+        await binding(
+          {
+            'proof.jobs_listen': config.proof.jobs_listen,
+            'proof.submit_listen': config.proof.submit_listen,
+          },
+          () => proof!.start(),
+        );
       }
       if (proof !== undefined) started.push(() => proof!.stop());
       let feed: Feed | undefined;
@@ -212,7 +271,10 @@ export class CairnNode {
             zap,
           },
         );
-        await feed.start();
+        await binding(
+          { 'feed.listen': config.feed.listen, 'feed.publish': config.feed.publish.map((p) => p.address) },
+          () => feed!.start(),
+        );
         started.push(() => feed!.stop());
       }
       const metrics = new NodeMetrics({
@@ -255,7 +317,7 @@ export class CairnNode {
               : {}),
           },
         );
-        await rpc.start();
+        await binding({ 'rpc.listen': config.rpc.listen }, () => rpc!.start());
         logger.info(
           { listen: rpc.addresses() },
           `JSON-RPC on http://${rpc.addresses().join(', http://')} (cookie in ${config.data_dir}/.cookie)`,
@@ -268,7 +330,7 @@ export class CairnNode {
           { listen: [...config.metrics.listen] },
           { metrics, logger: logger.child({ module: 'metrics' }) },
         );
-        await metricsServer.start();
+        await binding({ 'metrics.listen': config.metrics.listen }, () => metricsServer!.start());
       }
       const node = new CairnNode(
         config,
