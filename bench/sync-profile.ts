@@ -10,7 +10,13 @@ import { join } from 'node:path';
 import { ChainState } from '../services/node/chain-state.ts';
 import { LOCAL } from '../shared/core/params/networks.ts';
 import { silentLogger } from '../shared/log.ts';
-import { eventually, heightOf, makeNode, makeProbeIdentity, type NodeProcess } from '../test/helpers/cluster.ts';
+import {
+  eventually,
+  heightOf,
+  makeNode,
+  makeProbeIdentity,
+  type NodeProcess,
+} from '../test/helpers/cluster.ts';
 import { tempDir } from '../test/helpers/node.ts';
 import { buildChain } from './p2p.ts';
 
@@ -55,14 +61,32 @@ async function main(): Promise<void> {
     await state.close();
     await source.start();
     nodes.push(source);
-    const fresh = await makeNode({ name: 'fresh', root: root.path, connect: [{ address: source.address, key: source.key }] });
-    fresh.nodeArgs = ['--cpu-prof', '--cpu-prof-dir', out];
+    const fresh = await makeNode({
+      name: 'fresh',
+      root: root.path,
+      connect: [{ address: source.address, key: source.key }],
+    });
+    if (process.env.CAIRN_PROFILE !== '0') fresh.nodeArgs = ['--cpu-prof', '--cpu-prof-dir', out];
     const id = makeProbeIdentity(root.path);
     const t0 = performance.now();
     await fresh.start();
     nodes.push(fresh);
+    // RSS splits into anonymous memory (heap, buffers) and file pages (LMDB's map, read in place)
+    let peak = { rss: 0, anon: 0, file: 0 };
+    const rss = setInterval(() => {
+      try {
+        const st = readFileSync(`/proc/${fresh.proc?.pid}/status`, 'utf8');
+        const kb = (k: string) => Number(new RegExp(`${k}:\\s+(\\d+)`).exec(st)?.[1] ?? 0);
+        if (kb('VmRSS') > peak.rss) peak = { rss: kb('VmRSS'), anon: kb('RssAnon'), file: kb('RssFile') };
+      } catch {
+        /* exited */
+      }
+    }, 100);
     await eventually('synced', async () => (await heightOf(fresh, id)) === chain.raw.length, 600_000);
     const seconds = (performance.now() - t0) / 1000;
+    clearInterval(rss);
+    const mb = (kb: number) => (kb / 1024).toFixed(0);
+    console.log(`fresh node peak RSS ${mb(peak.rss)} MB (anonymous ${mb(peak.anon)}, file ${mb(peak.file)})`);
     await fresh.stop();
     console.log(`${chain.txs} txs in ${seconds.toFixed(1)} s = ${Math.round(chain.txs / seconds)} tx/s`);
     // one profile per thread (main, verify workers, tsx's loader): each with its busy share
