@@ -4,7 +4,7 @@
  * verification needs no chain state and can run before (or beside) contextual checks.
  */
 
-import { toHex } from '../bytes.ts';
+import { hashToHex, toHex } from '../bytes.ts';
 import { ValidationError } from '../errors.ts';
 import {
   MAX_ASSET_FINGERPRINT,
@@ -95,7 +95,7 @@ export function checkTxStructure(d: DecodedTx, p: TxCheckParams): number {
       if (seen.has(key)) {
         throw new ValidationError(
           'bad-txns-inputs-duplicate',
-          `input ${toHex(i.prevTxid)}:${i.vout} spent twice`,
+          `input ${hashToHex(i.prevTxid)}:${i.vout} spent twice`,
         );
       }
       seen.add(key);
@@ -167,7 +167,10 @@ function checkOutputBitmark(tx: Transaction, o: TxOutput, n: number, carried: Se
   if (o.bitmark.type === 'carry') {
     const id = toHex(o.bitmark.id);
     if (carried.has(id)) {
-      throw new ValidationError('bad-txns-bitmark-duplicate', `bitmark ${id} in two outputs`);
+      throw new ValidationError(
+        'bad-txns-bitmark-duplicate',
+        `bitmark ${hashToHex(o.bitmark.id)} in two outputs`,
+      );
     }
     carried.add(id);
   }

@@ -2,7 +2,7 @@
 import { Buffer } from 'node:buffer';
 import { merkleRoot } from '../block/merkle.ts';
 import { BLOCK_VERSION, type BlockHeader, type DecodedBlock } from '../block/types.ts';
-import { toHex } from '../bytes.ts';
+import { hashToHex } from '../bytes.ts';
 import { ValidationError } from '../errors.ts';
 import type { NetworkParams } from '../params/types.ts';
 import { hashMeetsTarget, targetFromBits } from '../pow/compact.ts';
@@ -56,7 +56,7 @@ export function checkBlock(
     }
     const key = Buffer.from(d.txid.buffer, d.txid.byteOffset, 32).toString('latin1');
     if (seen.has(key)) {
-      throw new ValidationError('bad-txns-duplicate', `tx ${toHex(d.txid)} appears twice`);
+      throw new ValidationError('bad-txns-duplicate', `tx ${hashToHex(d.txid)} appears twice`);
     }
     seen.add(key);
     ids[i] = d.txid;

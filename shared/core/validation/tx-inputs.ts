@@ -4,7 +4,7 @@
  */
 
 import { ownerOf } from '../address.ts';
-import { equalBytes, toHex } from '../bytes.ts';
+import { equalBytes, hashToHex, toHex } from '../bytes.ts';
 import { ValidationError } from '../errors.ts';
 import { assetIdOf, bitmarkIdOf } from '../tx/ids.ts';
 import type { DecodedTx } from '../tx/types.ts';
@@ -46,7 +46,7 @@ export function checkTxInputs(
     if (coin === undefined) {
       throw new ValidationError(
         'bad-txns-inputs-missingorspent',
-        `input ${i} (${toHex(input.prevTxid)}:${input.vout}) is missing or spent`,
+        `input ${i} (${hashToHex(input.prevTxid)}:${input.vout}) is missing or spent`,
         0,
       );
     }
@@ -102,7 +102,7 @@ export function checkTxInputs(
     if (view.getAsset(id) !== undefined) {
       throw new ValidationError(
         'bad-asset-duplicate-fingerprint',
-        `asset ${toHex(id)} is already registered`,
+        `asset ${hashToHex(id)} is already registered`,
       );
     }
     asset = {
@@ -117,12 +117,16 @@ export function checkTxInputs(
   } else if (tx.kind === 'issue') {
     const registered = view.getAsset(tx.assetId);
     if (registered === undefined) {
-      throw new ValidationError('bad-issue-unknown-asset', `asset ${toHex(tx.assetId)} is not registered`, 0);
+      throw new ValidationError(
+        'bad-issue-unknown-asset',
+        `asset ${hashToHex(tx.assetId)} is not registered`,
+        0,
+      );
     }
     if (!equalBytes(spent[0]!.owner, registered.registrant)) {
       throw new ValidationError(
         'bad-issue-not-registrant',
-        `input 0 is not owned by the registrant of asset ${toHex(tx.assetId)}`,
+        `input 0 is not owned by the registrant of asset ${hashToHex(tx.assetId)}`,
       );
     }
   }
