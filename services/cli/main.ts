@@ -159,6 +159,12 @@ function cli(args: string[]): Argv {
       describe: 'Machine-readable JSON output',
       global: true,
     })
+    .check((a) => {
+      const r = a['fee-rate'];
+      if (r !== undefined && !(typeof r === 'number' && Number.isFinite(r) && r > 0))
+        throw new Error('--fee-rate: expected a positive number of base units per byte (e.g. 2)');
+      return true;
+    })
     .command('wallet', 'Create, restore and use the wallet', (y) => walletCommands(y, run))
     .command('asset', 'Register and look up assets', (y) => assetCommands(y, run))
     .command('bitmark', 'Issue, transfer and trace bitmarks', (y) => bitmarkCommands(y, run))

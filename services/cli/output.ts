@@ -4,15 +4,15 @@
  * stderr in both modes.
  */
 
-export const COIN = 100_000_000;
+import { MAIN } from '../../shared/core/params/networks.ts';
+import { formatAmount } from './amount.ts';
 
-/** "12.5 coins (1250000000)": coins with up to 8 decimals, and the base units. */
+/** Base units per coin (the same on every network: shared/core params). */
+export const COIN = MAIN.coin;
+
+/** "12.50000000 coins": always the coin's fixed number of decimals (exact, no floating point). */
 export function coins(baseUnits: number): string {
-  const whole = Math.floor(baseUnits / COIN);
-  const frac = String(baseUnits % COIN)
-    .padStart(8, '0')
-    .replace(/0+$/, '');
-  return `${whole}${frac === '' ? '' : `.${frac}`} coins (${baseUnits})`;
+  return `${formatAmount(baseUnits, COIN)} coins`;
 }
 
 export class Output {

@@ -153,7 +153,7 @@ describe('cairn CLI: a user story against a real node', { timeout: 300_000 }, ()
     assert.equal(bal1.immature, 9 * 25 * 100_000_000);
 
     // --- send 5 coins to wallet 2, waiting for one confirmation (mined meanwhile) ---
-    const sending = start([...w1, 'wallet', 'send', b1, String(5 * 100_000_000), '--wait', '1', '--json']);
+    const sending = start([...w1, 'wallet', 'send', b1, '5', '--wait', '1', '--json']);
     let sendTxid = '';
     await eventually('the payment reaches the mempool', async () => {
       const pool = await cairnJson<string[]>(['rpc', 'getrawmempool']);
@@ -168,8 +168,8 @@ describe('cairn CLI: a user story against a real node', { timeout: 300_000 }, ()
     assert.equal(sendOut.confirmations, 1);
     assert.ok(sendOut.fee > 0);
     // two payments in a row, before any block: the second must not pick the coins of the first
-    const p1 = await cairnJson<{ txid: string }>([...w1, 'wallet', 'send', b1, String(100_000_000)]);
-    const p2 = await cairnJson<{ txid: string }>([...w1, 'wallet', 'send', b1, String(100_000_000)]);
+    const p1 = await cairnJson<{ txid: string }>([...w1, 'wallet', 'send', b1, '1']);
+    const p2 = await cairnJson<{ txid: string }>([...w1, 'wallet', 'send', b1, '100000000sat']);
     assert.deepEqual(
       new Set(await cairnJson<string[]>(['rpc', 'getrawmempool'])),
       new Set([p1.txid, p2.txid]),
@@ -362,7 +362,7 @@ describe('cairn CLI: a user story against a real node', { timeout: 300_000 }, ()
     const w1 = ['--wallet', path, '--passphrase-file', join(root.path, 'pp1')];
     for (const args of [
       ['wallet', 'address'],
-      ['wallet', 'send', 'lcairn1qqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqq', '1000'],
+      ['wallet', 'send', 'lcairn1qqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqq', '0.00001'],
       ['wallet', 'create'],
       ['wallet', 'restore', '--mnemonic-file', join(root.path, 'pp1')],
     ]) {

@@ -1,6 +1,7 @@
 /** `cairn wallet create | restore | address | balance | send | info`. */
 import { existsSync, readFileSync } from 'node:fs';
 import type { Argv } from 'yargs';
+import { parseAmount } from '../amount.ts';
 import { CliUsageError, RpcClientError, WalletError } from '../errors.ts';
 import { coins } from '../output.ts';
 import { getNewPassphrase, promptHidden } from '../passphrase.ts';
@@ -151,32 +152,45 @@ export function walletCommands(y: Argv, run: Runner): Argv {
     )
     .command(
       'send <address> <amount>',
-      'Send AMOUNT base units (1 coin = 100000000) to ADDRESS',
+      'Send AMOUNT coins (decimals allowed: 1.5; base units with the suffix sat: 150000000sat) to ADDRESS',
       (c) =>
         c
           .positional('address', { type: 'string', demandOption: true })
-          .positional('amount', { type: 'number', demandOption: true })
+          .positional('amount', {
+            type: 'string',
+            demandOption: true,
+            describe: 'Coins, e.g. 1.5 (at most 8 decimals); or base units: 150000000sat',
+          })
+          .option('base-units', {
+            type: 'boolean',
+            default: false,
+            describe: 'AMOUNT is a whole number of base units (1 coin = 100000000)',
+          })
           .options(waitOptions)
           .option('dry-run', { type: 'boolean', default: false, describe: 'Build and sign, do not send' }),
       run(async (ctx, argv) => {
+        const amount = parseAmount(String(argv.amount), ctx.params, {
+          baseUnits: argv['base-units'] === true,
+        });
         const {
           built: b,
           sent,
           confirmations,
-        } = await ctx.spend(argv, (w) => w.send(String(argv.address), Number(argv.amount)), {
+        } = await ctx.spend(argv, (w) => w.send(String(argv.address), amount), {
           dryRun: argv['dry-run'] === true,
         });
         ctx.out.result(
           {
             txid: b.txid,
             sent,
+            amount,
             fee: b.fee,
             feerate: b.feeRate,
             size: b.size,
             confirmations,
           },
           () =>
-            `${sent ? 'sent' : 'built (not sent)'} ${b.txid}\nfee ${coins(b.fee)}, ${b.size} bytes` +
+            `${sent ? 'sent' : 'built (not sent)'} ${coins(amount)} in ${b.txid}\nfee ${coins(b.fee)}, ${b.size} bytes` +
             (confirmations > 0 ? `\nconfirmations: ${confirmations}` : ''),
         );
       }),
