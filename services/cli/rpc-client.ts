@@ -39,10 +39,41 @@ export function defaultDataDir(network: NetworkName): string {
   return join(homedir(), '.cairn', network);
 }
 
-/** Where to connect and with which credentials, from the flags (cookie found in the data dir). */
+/** The file cairnd writes beside its cookie: one line, the address its RPC listens on. */
+export const RPC_ADDRESS_FILE = '.rpcaddress';
+
+/**
+ * The node's RPC address from `<datadir>/.rpcaddress` (`host:port` or `[v6]:port`), undefined when
+ * the file is absent or unreadable (a node of an older version, or one not running). A wildcard
+ * address (every interface) is reached on loopback from here.
+ */
+export function readRpcAddress(datadir: string): { host: string; port: number } | undefined {
+  let text: string;
+  try {
+    text = readFileSync(join(datadir, RPC_ADDRESS_FILE), 'utf8').trim();
+  } catch {
+    return undefined;
+  }
+  const m = /^(?:\[([0-9a-fA-F:.]+)\]|([^:\s]+)):(\d{1,5})$/.exec(text);
+  if (m === null || Number(m[3]) < 1 || Number(m[3]) > 65535) return undefined;
+  let host = m[1] ?? m[2]!;
+  if (host === '0.0.0.0') host = '127.0.0.1';
+  if (host === '::') host = '::1';
+  return { host, port: Number(m[3]) };
+}
+
+/**
+ * Where to connect and with which credentials, from the flags: --rpcconnect/--rpcport, else what
+ * the node of the data directory wrote in `.rpcaddress`, else 127.0.0.1 and the network's port;
+ * the cookie is found in the same data directory.
+ */
 export function resolveRpcOptions(a: RpcConnectionArgs): RpcClientOptions {
-  const host = a.rpcconnect ?? '127.0.0.1';
-  const port = a.rpcport ?? NETWORKS[a.network].ports.rpc;
+  const written =
+    a.rpcconnect !== undefined && a.rpcport !== undefined
+      ? undefined
+      : readRpcAddress(a.datadir ?? defaultDataDir(a.network));
+  const host = a.rpcconnect ?? written?.host ?? '127.0.0.1';
+  const port = a.rpcport ?? written?.port ?? NETWORKS[a.network].ports.rpc;
   if (a.rpcuser !== undefined || a.rpcpassword !== undefined) {
     if (a.rpcuser === undefined || a.rpcpassword === undefined)
       throw new RpcClientError('rpc-no-credentials', '--rpcuser and --rpcpassword go together');
