@@ -1,10 +1,48 @@
-/** JSON views of blocks and transactions for humans and RPC (hashes in display order). */
+/**
+ * JSON views of blocks and transactions for humans and RPC. Every id (block hash, txid, asset id,
+ * bitmark id) is in display order (hashToHex: the stored little-endian bytes reversed, as Bitcoin
+ * Core prints them), so an id printed anywhere is accepted everywhere else.
+ */
 import { encodeAddress } from '../../shared/core/address.ts';
 import type { DecodedBlock } from '../../shared/core/block/types.ts';
 import { hashToHex, toHex } from '../../shared/core/bytes.ts';
 import type { NetworkParams } from '../../shared/core/params/types.ts';
 import { bitmarkIdOf } from '../../shared/core/tx/ids.ts';
 import type { DecodedTx, TxOutput } from '../../shared/core/tx/types.ts';
+
+const UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+/** C0 controls other than tab, LF and CR; DEL and the C1 controls. */
+function hasControl(t: string): boolean {
+  for (let i = 0; i < t.length; i++) {
+    const c = t.charCodeAt(i);
+    if ((c < 0x20 && c !== 0x09 && c !== 0x0a && c !== 0x0d) || (c >= 0x7f && c <= 0x9f)) return true;
+  }
+  return false;
+}
+
+/** `b` as text when it is valid UTF-8 without control characters (tab and newlines allowed), else null. */
+export function textOf(b: Uint8Array): string | null {
+  let t: string;
+  try {
+    t = UTF8.decode(b);
+  } catch {
+    return null;
+  }
+  return hasControl(t) ? null : t;
+}
+
+/**
+ * An asset's fingerprint and metadata as JSON: `fingerprint` and `metadata` as text where the
+ * bytes are UTF-8 text (null where they are binary), `fingerprint_hex` and `metadata_hex` always.
+ */
+export function assetBytesJson(fingerprint: Uint8Array, metadata: Uint8Array): Record<string, string | null> {
+  return {
+    fingerprint: textOf(fingerprint),
+    fingerprint_hex: toHex(fingerprint),
+    metadata: textOf(metadata),
+    metadata_hex: toHex(metadata),
+  };
+}
 
 export function outputJson(
   o: TxOutput,
@@ -45,8 +83,7 @@ export function txJson(d: DecodedTx, p: NetworkParams): Record<string, unknown> 
           ? {
               asset: {
                 name: tx.asset.name,
-                fingerprint: toHex(tx.asset.fingerprint),
-                metadata: toHex(tx.asset.metadata),
+                ...assetBytesJson(tx.asset.fingerprint, tx.asset.metadata),
               },
             }
           : tx.kind === 'issue'

@@ -21,6 +21,20 @@ export async function fileFingerprint(path: string): Promise<{ fingerprint: Uint
   return { fingerprint: new TextEncoder().encode(text), text };
 }
 
+/**
+ * An asset (getasset's JSON) for humans: one `key: value` line each, fingerprint and metadata as
+ * text where they are text (`metadata: photographer: Alice`), as `(hex)` where they are binary.
+ */
+export function assetText(a: Record<string, unknown>): string {
+  const lines: string[] = [];
+  for (const [k, v] of Object.entries(a)) {
+    if (k.endsWith('_hex')) continue;
+    if ((k === 'fingerprint' || k === 'metadata') && v === null) lines.push(`${k} (hex): ${a[`${k}_hex`]}`);
+    else lines.push(`${k}: ${String(v).replaceAll('\n', '\n  ')}`);
+  }
+  return lines.join('\n');
+}
+
 export function assetCommands(y: Argv, run: Runner): Argv {
   return y
     .command(
@@ -42,6 +56,7 @@ export function assetCommands(y: Argv, run: Runner): Argv {
             assetid: b.assetId,
             txid: b.txid,
             fingerprint: text,
+            metadata: String(argv.metadata),
             registrant: b.registrant,
             fee: b.fee,
             confirmations,
@@ -51,6 +66,7 @@ export function assetCommands(y: Argv, run: Runner): Argv {
               `asset ${b.assetId}`,
               `registered by ${b.registrant} in ${b.txid}`,
               `fingerprint ${text}`,
+              ...(argv.metadata === '' ? [] : [`metadata ${String(argv.metadata)}`]),
               `fee ${coins(b.fee)}`,
             ].join('\n'),
         );
@@ -62,11 +78,7 @@ export function assetCommands(y: Argv, run: Runner): Argv {
       (c) => c.positional('assetid', { type: 'string', demandOption: true }),
       run(async (ctx, argv) => {
         const a = await ctx.rpc.call<Record<string, unknown>>('getasset', [String(argv.assetid)]);
-        ctx.out.result(a, () =>
-          Object.entries(a)
-            .map(([k, v]) => `${k}: ${v}`)
-            .join('\n'),
-        );
+        ctx.out.result(a, () => assetText(a));
       }),
     )
     .command(

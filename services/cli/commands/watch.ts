@@ -16,6 +16,8 @@ import type { Runner } from './run.ts';
 
 const TOPICS = ['hashblock', 'hashtx', 'rawblock', 'rawtx', 'sequence'] as const;
 type Topic = (typeof TOPICS)[number];
+/** Always subscribed; --topics adds to these. */
+const DEFAULT_TOPICS: readonly Topic[] = ['hashblock', 'hashtx'];
 /** Largest message accepted from the feed (a raw block is at most 8 MB). */
 const MAX_MESSAGE = 16 << 20;
 
@@ -58,11 +60,35 @@ function curveOf(
   return clientOptions({ publicKey: me.publicKey, secretKey: me.secretKey }, server);
 }
 
-/** What one message says, for humans and for JSON lines. */
-function describe(topic: Topic, body: Buffer): { human: string; json: Record<string, unknown> } {
+/** `height 12  ` (padded so hashes line up), or nothing when the height is not known. */
+function heightText(height: number | undefined): string {
+  return height === undefined ? '' : `${`height ${height}`.padEnd(14)}`;
+}
+
+/** The topics to subscribe to: hashblock and hashtx always, and those of --topics (comma or space separated). */
+export function topicsOf(given: readonly string[]): Topic[] {
+  const out = new Set<Topic>(DEFAULT_TOPICS);
+  for (const t of given.flatMap((x) => x.split(',')).map((x) => x.trim())) {
+    if (t === '') continue;
+    if (!TOPICS.includes(t as Topic))
+      throw new CliUsageError(`--topics: unknown topic '${t}' (${TOPICS.join(', ')})`);
+    out.add(t as Topic);
+  }
+  return TOPICS.filter((t) => out.has(t));
+}
+
+/** What one message says, for humans and for JSON lines (`height` of a hashblock comes from the RPC). */
+function describe(
+  topic: Topic,
+  body: Buffer,
+  height?: number,
+): { human: string; json: Record<string, unknown> } {
   switch (topic) {
     case 'hashblock':
-      return { human: `block ${body.toString('hex')}`, json: { hash: body.toString('hex') } };
+      return {
+        human: `block ${heightText(height)}${body.toString('hex')}`,
+        json: { hash: body.toString('hex'), ...(height === undefined ? {} : { height }) },
+      };
     case 'hashtx':
       return { human: `tx    ${body.toString('hex')}`, json: { hash: body.toString('hex') } };
     case 'sequence': {
@@ -78,9 +104,11 @@ function describe(topic: Topic, body: Buffer): { human: string; json: Record<str
       try {
         const b = decodeBlock(body);
         const hash = Buffer.from(b.hash).reverse().toString('hex');
+        const cb = b.txs[0]?.tx;
+        const height = cb?.kind === 'coinbase' ? cb.height : undefined;
         return {
-          human: `block ${hash} ${b.txs.length} tx, ${body.length} bytes`,
-          json: { hash, txs: b.txs.length, size: body.length },
+          human: `block ${heightText(height)}${hash}  ${b.txs.length} tx, ${body.length} bytes`,
+          json: { hash, ...(height === undefined ? {} : { height }), txs: b.txs.length, size: body.length },
         };
       } catch (e) {
         return {
@@ -116,10 +144,10 @@ export function watchCommand(y: Argv): Argv {
     .option('topics', {
       type: 'array',
       string: true,
-      default: ['hashblock', 'hashtx'],
-      describe: `Topics: ${TOPICS.join(', ')}`,
+      default: [],
+      describe: `Topics to add to hashblock and hashtx (comma or space separated): rawblock, rawtx, sequence`,
     })
-    .option('blocks', { type: 'number', describe: 'Exit after this many blocks' })
+    .option('blocks', { type: 'number', describe: 'Exit after this many blocks (whatever the topics)' })
     .option('curve-secret', {
       type: 'string',
       describe:
@@ -130,17 +158,18 @@ export function watchCommand(y: Argv): Argv {
       describe: "For a CURVE feed: the node's peer public key (Z85), or its peer.key file",
     })
     .check((a) => {
-      for (const t of a.topics as string[])
-        if (!TOPICS.includes(t as Topic))
-          throw new Error(`--topics: unknown topic '${t}' (${TOPICS.join(', ')})`);
+      topicsOf(a.topics as string[]);
+      const n = a.blocks;
+      if (n !== undefined && !(Number.isSafeInteger(n) && (n as number) > 0))
+        throw new Error('--blocks: expected a whole number of blocks, at least 1');
       return true;
     });
 }
 
 export const watchHandler = (run: Runner) =>
   run(async (ctx, argv) => {
+    const topics = topicsOf(argv.topics as string[]);
     const endpoint = await endpointOf(ctx, argv.feed as string | undefined);
-    const topics = argv.topics as Topic[];
     const stopAfter = argv.blocks as number | undefined;
     const sub = new Subscriber({
       maxMessageSize: MAX_MESSAGE,
@@ -160,6 +189,20 @@ export const watchHandler = (run: Runner) =>
     process.once('SIGTERM', onSignal);
     const last = new Map<string, number>();
     let blocks = 0;
+    // the last message the feed sends for a block (feed.ts: sequence C, its txs, hashblock, rawblock)
+    const blockEnd: Topic = topics.includes('rawblock') ? 'rawblock' : 'hashblock';
+    // a hashblock's height from the node's RPC; given up (with one warning) when the RPC cannot answer
+    let askHeight = true;
+    const heightOf = async (hashHex: string): Promise<number | undefined> => {
+      if (!askHeight) return undefined;
+      try {
+        return (await ctx.rpc.call<{ height: number }>('getblockheader', [hashHex, true])).height;
+      } catch (e) {
+        askHeight = false;
+        ctx.out.warn(`block heights not shown: the node's RPC did not answer (${(e as Error).message})`);
+        return undefined;
+      }
+    };
     try {
       for await (const frames of sub) {
         if (frames.length !== 3 || frames[2]!.length !== 4) {
@@ -176,9 +219,10 @@ export const watchHandler = (run: Runner) =>
           if (ctx.args.json) ctx.out.line({ topic, gap: missed, from: prev, to: seq }, '');
         }
         last.set(topic, seq);
-        const d = describe(topic, frames[1]!);
-        ctx.out.line({ topic, seq, ...d.json }, `${d.human}  (#${seq})`);
-        if (topic === (topics.includes('hashblock') ? 'hashblock' : 'rawblock')) blocks++;
+        const height = topic === 'hashblock' ? await heightOf(frames[1]!.toString('hex')) : undefined;
+        const d = describe(topic, frames[1]!, height);
+        ctx.out.line({ topic, seq, ...d.json }, d.human);
+        if (topic === blockEnd) blocks++;
         if (stopAfter !== undefined && blocks >= stopAfter) break;
       }
     } catch (e) {

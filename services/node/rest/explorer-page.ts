@@ -83,6 +83,10 @@ export const EXPLORER_JS = String.raw`'use strict';
   function kv(rows) {
     return el('table', { class: 'kv' }, ...rows.filter((r) => r[1] !== undefined).map(([k, v]) => el('tr', {}, el('th', {}, k), el('td', { class: 'mono' }, v))));
   }
+  /** Fingerprint and metadata: the text where the JSON has it, else the hex. */
+  function bytesRows(a) {
+    return ['fingerprint', 'metadata'].map((k) => a[k] === null ? [k + ' (hex)', a[k + '_hex']] : [k, a[k]]);
+  }
   function table(head, rows) {
     return el('table', {}, el('tr', {}, ...head.map((h) => el('th', {}, h))), ...rows.map((r) => el('tr', {}, ...r.map((c) => el('td', {}, c)))));
   }
@@ -119,7 +123,7 @@ export const EXPLORER_JS = String.raw`'use strict';
       el('h2', {}, 'Transaction'),
       kv([['txid', t.txid], ['kind', t.kind], ['size', t.size + ' bytes'], ['block', t.blockhash ? link('block', t.blockhash) : 'in the mempool'], ['confirmations', t.confirmations], ['asset', t.assetId ? link('asset', t.assetId) : undefined]]),
     ];
-    if (t.asset) out.push(el('h2', {}, 'Asset registered'), kv([['name', t.asset.name], ['fingerprint', t.asset.fingerprint], ['metadata', t.asset.metadata]]));
+    if (t.asset) out.push(el('h2', {}, 'Asset registered'), kv([['name', t.asset.name], ...bytesRows(t.asset)]));
     if (t.vin) out.push(el('h2', {}, 'Inputs'), table(['spends', 'output'], t.vin.map((i) => [link('tx', i.txid), String(i.vout)])));
     out.push(el('h2', {}, 'Outputs'), table(['n', 'address', 'value', 'bitmark'], t.vout.map((o) => [String(o.n), link('address', o.address), coins(o.value), o.bitmark ? link('bitmark', o.bitmark) : ''])));
     show(...out);
@@ -137,7 +141,7 @@ export const EXPLORER_JS = String.raw`'use strict';
 
   async function asset(id) {
     const a = await api('asset/' + id);
-    show(el('h2', {}, 'Asset'), kv([['id', a.id], ['name', a.name], ['fingerprint', a.fingerprint], ['metadata', a.metadata], ['registrant', link('address', a.registrant)], ['registered in', link('tx', a.txid)], ['height', link('height', a.height, String(a.height))]]));
+    show(el('h2', {}, 'Asset'), kv([['id', a.id], ['name', a.name], ...bytesRows(a), ['registrant', link('address', a.registrant)], ['registered in', link('tx', a.txid)], ['height', link('height', a.height, String(a.height))]]));
   }
 
   async function bitmark(id) {

@@ -2,8 +2,9 @@
 
 import { Buffer } from 'node:buffer';
 import { encodeAddress } from '../../../../shared/core/address.ts';
-import { hashToHex, toHex } from '../../../../shared/core/bytes.ts';
+import { hashToHex } from '../../../../shared/core/bytes.ts';
 import type { AssetRecord } from '../../../../shared/core/validation/view.ts';
+import { assetBytesJson } from '../../render.ts';
 import { type MethodDef, RPC, RpcError } from '../method.ts';
 import type { NodeApi } from './api.ts';
 import { addressArg, hashArg } from './util.ts';
@@ -176,8 +177,7 @@ export function ledgerMethods(api: NodeApi): MethodDef[] {
     return {
       id: hashToHex(a.id),
       name: a.name,
-      fingerprint: toHex(a.fingerprint),
-      metadata: toHex(a.metadata),
+      ...assetBytesJson(a.fingerprint, a.metadata),
       registrant: encodeAddress(api.params.addressPrefix, a.registrant),
       txid: hashToHex(a.txid),
       height: a.height,
