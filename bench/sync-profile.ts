@@ -67,6 +67,9 @@ async function main(): Promise<void> {
       connect: [{ address: source.address, key: source.key }],
     });
     if (process.env.CAIRN_PROFILE !== '0') fresh.nodeArgs = ['--cpu-prof', '--cpu-prof-dir', out];
+    // CAIRN_SNAPSHOT=1: a heap snapshot of the fresh node when it has synced (into OUT_DIR)
+    const snapshot = process.env.CAIRN_SNAPSHOT === '1';
+    if (snapshot) fresh.nodeArgs.push('--heapsnapshot-signal=SIGUSR2', `--diagnostic-dir=${out}`);
     const id = makeProbeIdentity(root.path);
     const t0 = performance.now();
     await fresh.start();
@@ -87,6 +90,25 @@ async function main(): Promise<void> {
     clearInterval(rss);
     const mb = (kb: number) => (kb / 1024).toFixed(0);
     console.log(`fresh node peak RSS ${mb(peak.rss)} MB (anonymous ${mb(peak.anon)}, file ${mb(peak.file)})`);
+    // the JS side at the end of the sync: live heap vs what V8 holds, and Buffers outside the heap
+    const text = await (await fetch(`http://127.0.0.1:${fresh.metricsPort}/metrics`)).text();
+    const metric = (name: string) =>
+      Number(new RegExp(`^${name}(?:\\{[^}]*\\})? (\\S+)`, 'm').exec(text)?.[1] ?? Number.NaN);
+    const m = (b: number) => (b / 2 ** 20).toFixed(0);
+    console.log(
+      `at the end: heap used ${m(metric('nodejs_heap_size_used_bytes'))} MB of ${m(metric('nodejs_heap_size_total_bytes'))} MB, external ${m(metric('nodejs_external_memory_bytes'))} MB`,
+    );
+    if (snapshot) {
+      fresh.proc?.kill('SIGUSR2');
+      await eventually(
+        'heap snapshot written',
+        () => readdirSync(out).some((f) => f.endsWith('.heapsnapshot')),
+        120_000,
+      );
+      await new Promise((r) => setTimeout(r, 5000)); // the file is complete when the node answers again
+      await heightOf(fresh, id);
+      console.log(`heap snapshot in ${out}`);
+    }
     await fresh.stop();
     console.log(`${chain.txs} txs in ${seconds.toFixed(1)} s = ${Math.round(chain.txs / seconds)} tx/s`);
     // one profile per thread (main, verify workers, tsx's loader): each with its busy share

@@ -111,3 +111,39 @@ describe('PubSocket', () => {
     await assert.rejects(p.publish('x'), { code: 'transport-closed' });
   });
 });
+
+describe('PubSocket queue', () => {
+  it('keeps at most maxQueued messages waiting; a burst beyond is dropped at once, in order otherwise', async () => {
+    const [port] = await freePorts(1);
+    const p = pub({ endpoints: [`tcp://127.0.0.1:${port}`], maxQueued: 100 });
+    await p.bind();
+    const sub = new Subscriber();
+    subs.push(sub);
+    sub.connect(`tcp://127.0.0.1:${port}`);
+    sub.subscribe();
+    assert.notEqual(await firstMessage(p, sub), null);
+    const before = p.published;
+    // a synchronous burst, as a node connecting a batch of blocks publishes 3 messages per tx
+    const outcomes = Array.from({ length: 5000 }, (_, i) =>
+      p.publish('t', Buffer.from(String(i))).then(
+        () => 'sent',
+        (e: { code?: string }) => e.code,
+      ),
+    );
+    assert.ok(p.dropped >= 4900 - 1, `dropped ${p.dropped}`);
+    const results = await Promise.all(outcomes);
+    assert.equal(results.filter((r) => r === 'sent').length, p.published - before);
+    assert.ok(p.published - before <= 101, 'no more than the queue (and the one in flight) left');
+    assert.equal(results.filter((r) => r === 'transport-busy').length, 5000 - (p.published - before));
+    // what was kept arrives in order
+    sub.receiveTimeout = 1000;
+    let last = -1;
+    for (let k = 0; k < p.published - before; k++) {
+      const [, body] = await sub.receive();
+      const n = Number(body!.toString());
+      if (Number.isNaN(n)) continue; // a warm-up message of firstMessage
+      assert.ok(n > last, 'in order');
+      last = n;
+    }
+  });
+});
