@@ -1,7 +1,8 @@
 /**
  * Verifies many signatures at once across threads: the calling thread takes one share and worker
- * threads (one per other core) the rest, all on one SharedArrayBuffer. The call is synchronous
- * (the caller waits with Atomics.wait), so validation code keeps its plain sync shape.
+ * threads (one per other core) the rest, all on one SharedArrayBuffer. verifyAll is synchronous
+ * (the caller waits with Atomics.wait), so validation code keeps its plain sync shape; verifyAsync
+ * leaves the whole batch to the workers and lets the caller go on (sync's pipeline).
  */
 import { availableParallelism } from 'node:os';
 import type { SignatureVerifier } from '../core/signature.ts';
@@ -26,8 +27,28 @@ export interface BatchVerifier {
   readonly threads: number;
   /** Index of the first item that does not verify, or -1 when all do. */
   verifyAll(items: readonly SigCheck[]): number;
+  /**
+   * The same on the worker threads only, without blocking the calling thread (which can do other
+   * work meanwhile: sync connects one batch of blocks while the next one's signatures are checked).
+   * Undefined when there are no workers (or they failed): verify inline then.
+   */
+  verifyAsync(items: readonly SigCheck[]): Promise<number> | undefined;
   close(): Promise<void>;
 }
+
+/** Atomics.waitAsync (Node ≥ 16; typed from ES2024, beyond this project's lib setting). */
+const waitAsync = (
+  Atomics as unknown as {
+    waitAsync(
+      a: Int32Array,
+      i: number,
+      v: number,
+      ms: number,
+    ):
+      | { async: false; value: 'not-equal' | 'timed-out' }
+      | { async: true; value: Promise<'ok' | 'timed-out'> };
+  }
+).waitAsync;
 
 export interface BatchVerifierOptions {
   /** Worker threads besides the caller. Default: available cores − 1. 0 = verify inline only. */
@@ -44,7 +65,27 @@ export function createBatchVerifier(verifier: SignatureVerifier, opts: BatchVeri
     return w;
   });
   let alive = workers.length;
+  let pendingAsync = 0;
   for (const w of workers) w.on('error', () => alive--);
+
+  /** The items in one shared buffer (control word, items, results); a malformed item's index instead. */
+  const pack = (
+    items: readonly SigCheck[],
+  ): { sab: SharedArrayBuffer; control: Int32Array; results: Uint8Array } | number => {
+    const n = items.length;
+    const sab = new SharedArrayBuffer(8 + n * ITEM_SIZE + n);
+    const data = new Uint8Array(sab, 8, n * ITEM_SIZE);
+    for (let i = 0; i < n; i++) {
+      const it = items[i]!;
+      const o = i * ITEM_SIZE;
+      // shapes are checked by the verifier; here a wrong-sized field simply fails verification
+      if (it.sig.length !== 64 || it.msg.length !== 32 || it.pub.length !== 33) return i;
+      data.set(it.sig, o);
+      data.set(it.msg, o + 64);
+      data.set(it.pub, o + 96);
+    }
+    return { sab, control: new Int32Array(sab, 0, 2), results: new Uint8Array(sab, 8 + n * ITEM_SIZE, n) };
+  };
 
   const inline = (items: readonly SigCheck[], from: number, to: number): number => {
     for (let i = from; i < to; i++) {
@@ -59,19 +100,9 @@ export function createBatchVerifier(verifier: SignatureVerifier, opts: BatchVeri
     verifyAll(items: readonly SigCheck[]): number {
       const n = items.length;
       if (n < MIN_PARALLEL || alive < workers.length || workers.length === 0) return inline(items, 0, n);
-      const sab = new SharedArrayBuffer(8 + n * ITEM_SIZE + n);
-      const control = new Int32Array(sab, 0, 2);
-      const data = new Uint8Array(sab, 8, n * ITEM_SIZE);
-      const results = new Uint8Array(sab, 8 + n * ITEM_SIZE, n);
-      for (let i = 0; i < n; i++) {
-        const it = items[i]!;
-        const o = i * ITEM_SIZE;
-        // shapes are checked by the verifier; here a wrong-sized field simply fails verification
-        if (it.sig.length !== 64 || it.msg.length !== 32 || it.pub.length !== 33) return i;
-        data.set(it.sig, o);
-        data.set(it.msg, o + 64);
-        data.set(it.pub, o + 96);
-      }
+      const packed = pack(items);
+      if (typeof packed === 'number') return packed;
+      const { sab, control, results } = packed;
       const shares = workers.length + 1;
       const per = Math.ceil(n / shares);
       workers.forEach((w, k) => {
@@ -88,6 +119,38 @@ export function createBatchVerifier(verifier: SignatureVerifier, opts: BatchVeri
       if (mine !== -1) return mine;
       for (let i = per; i < n; i++) if (results[i] !== 1) return i;
       return -1;
+    },
+    verifyAsync(items: readonly SigCheck[]): Promise<number> | undefined {
+      if (alive < workers.length || workers.length === 0) return undefined;
+      const n = items.length;
+      if (n === 0) return Promise.resolve(-1);
+      const packed = pack(items);
+      if (typeof packed === 'number') return Promise.resolve(packed);
+      const { sab, control, results } = packed;
+      const per = Math.ceil(n / workers.length);
+      let posted = 0;
+      workers.forEach((w, k) => {
+        if (k * per >= n) return;
+        w.postMessage({ sab, from: k * per, to: Math.min(n, (k + 1) * per) });
+        posted++;
+      });
+      // Atomics.waitAsync does not keep the process alive: the (unref'd) workers must, meanwhile
+      if (pendingAsync++ === 0) for (const w of workers) w.ref();
+      const deadline = Date.now() + WORKER_TIMEOUT_MS;
+      const settle = async (): Promise<number> => {
+        for (let done = Atomics.load(control, 0); done < posted; done = Atomics.load(control, 0)) {
+          const w = waitAsync(control, 0, done, Math.max(1, deadline - Date.now()));
+          if ((w.async ? await w.value : w.value) === 'timed-out') {
+            alive = 0; // do not trust the pool again; redo everything here
+            return inline(items, 0, n);
+          }
+        }
+        for (let i = 0; i < n; i++) if (results[i] !== 1) return i;
+        return -1;
+      };
+      return settle().finally(() => {
+        if (--pendingAsync === 0) for (const w of workers) w.unref();
+      });
     },
     async close(): Promise<void> {
       await Promise.all(workers.map((w) => w.terminate()));

@@ -62,4 +62,25 @@ describe('batch verifier (worker threads)', () => {
     assert.equal(inlineOnly.verifyAll(wrong), 0);
     assert.equal(pool.verifyAll(wrong), 0);
   });
+
+  it('verifyAsync gives the answers of verifyAll without blocking the caller, several batches at once', async () => {
+    const bad = items.map((x) => ({ ...x }));
+    bad[123] = { ...bad[123]!, msg: new Uint8Array(32) };
+    const small = items.slice(0, 3);
+    const started = [
+      pool.verifyAsync(items),
+      pool.verifyAsync(bad),
+      pool.verifyAsync(small),
+      pool.verifyAsync([]),
+    ];
+    // the caller is free while the workers verify: this line runs before any answer
+    let settled = false;
+    void Promise.all(started).then(() => {
+      settled = true;
+    });
+    assert.equal(settled, false);
+    assert.deepEqual(await Promise.all(started), [-1, 123, -1, -1]);
+    const inlineOnly = createBatchVerifier(verifier, { backend: 'native', workers: 0 });
+    assert.equal(inlineOnly.verifyAsync(items), undefined, 'no workers: the caller verifies inline');
+  });
 });
