@@ -11,14 +11,25 @@
  *   npm start -- --fresh                      wipe .devnet/ first (identities and wallet stay)
  *   npm start -- --stop                       stop a devnet left running (e.g. after kill -9)
  */
-import { existsSync, mkdirSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
+import {
+  accessSync,
+  constants,
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  realpathSync,
+  rmSync,
+  unlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { createServer } from 'node:net';
-import { join, relative, resolve } from 'node:path';
+import { delimiter, isAbsolute, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { RpcClient, resolveRpcOptions } from '../services/cli/rpc-client.ts';
 import { VERSION } from '../shared/version.ts';
+import { ancestors, goneAncestor } from './devnet/ancestry.ts';
 import { ensureIdentities } from './devnet/identities.ts';
 import {
   boundPorts,
@@ -31,10 +42,24 @@ import {
   planDevnet,
   recorderToml,
 } from './devnet/plan.ts';
+import { describeEnding } from './devnet/restart.ts';
 import { type NodeStatus, StatusTracker } from './devnet/status.ts';
-import { Supervisor, tail } from './devnet/supervisor.ts';
+import { Supervisor } from './devnet/supervisor.ts';
 
 const REPO = fileURLToPath(new URL('..', import.meta.url));
+/** tsx's loader, resolved from this file (not from the cwd): the children start from any directory. */
+const TSX_LOADER = import.meta.resolve('tsx');
+/**
+ * The user's directory: under `npm start` (even `npm --prefix <repo> start` from elsewhere) npm
+ * runs the script in the repository and says where it was started in INIT_CWD.
+ */
+const USER_CWD =
+  process.env.npm_lifecycle_event === 'start' &&
+  process.env.INIT_CWD !== undefined &&
+  process.env.npm_package_json !== undefined &&
+  resolve(process.env.npm_package_json) === join(REPO, 'package.json')
+    ? process.env.INIT_CWD
+    : process.cwd();
 const MAIN = {
   node: join(REPO, 'services/node/main.ts'),
   recorder: join(REPO, 'services/recorder/main.ts'),
@@ -51,6 +76,12 @@ const argv = yargs(hideBin(process.argv))
     describe: `recorders (miners) to run (0..${MAX_RECORDERS})`,
   })
   .option('dir', { type: 'string', default: join(REPO, '.devnet'), describe: 'data, configs and logs' })
+  .option('restart-delay', {
+    type: 'number',
+    default: 1000,
+    describe: 'ms before the first restart of a process that ended (doubles up to 30 s)',
+    hidden: true,
+  })
   .option('keys', {
     type: 'string',
     default: join(REPO, 'keys', 'devnet'),
@@ -75,7 +106,7 @@ const argv = yargs(hideBin(process.argv))
   .help()
   .parseSync();
 
-const root = resolve(argv.dir);
+const root = resolve(USER_CWD, argv.dir);
 const pidFile = join(root, 'devnet.pids.json');
 
 function alive(pid: number): boolean {
@@ -87,27 +118,70 @@ function alive(pid: number): boolean {
   }
 }
 
-/** The processes a previous run left, if any of them still runs. */
-function leftovers(): number[] {
-  if (!existsSync(pidFile)) return [];
+/**
+ * The pid file: the devnet's own pid and each child's, rewritten whenever a child (re)starts.
+ * (A plain list of pids is the format before restarts; still read.)
+ */
+interface PidFile {
+  readonly devnet?: number;
+  readonly processes: Record<string, number>;
+}
+
+function readPids(): PidFile | undefined {
+  if (!existsSync(pidFile)) return undefined;
   try {
-    const pids = JSON.parse(readFileSync(pidFile, 'utf8')) as number[];
-    return pids.filter((p) => Number.isInteger(p) && alive(p));
+    const j = JSON.parse(readFileSync(pidFile, 'utf8')) as unknown;
+    if (Array.isArray(j)) return { processes: Object.fromEntries(j.map((p, i) => [String(i), Number(p)])) };
+    return j as PidFile;
   } catch {
-    return [];
+    return undefined;
   }
 }
 
-async function stopLeftovers(): Promise<void> {
-  const pids = leftovers();
-  for (const p of pids) process.kill(p, 'SIGTERM');
-  const end = Date.now() + 20_000;
+/** A pid that is a devnet script still (not a pid reused since); where /proc is missing, any live pid. */
+function isDevnet(pid: number): boolean {
+  if (!alive(pid)) return false;
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('devnet');
+  } catch {
+    return true;
+  }
+}
+
+/** The processes a previous run left, if any of them still runs: the devnet first, if it does. */
+function leftovers(): number[] {
+  const f = readPids();
+  if (f === undefined) return [];
+  const children = Object.values(f.processes).filter((p) => Number.isInteger(p) && alive(p));
+  return f.devnet !== undefined && f.devnet !== process.pid && isDevnet(f.devnet)
+    ? [f.devnet, ...children]
+    : children;
+}
+
+async function waitGone(pids: number[], ms: number): Promise<void> {
+  const end = Date.now() + ms;
   while (pids.some(alive) && Date.now() < end) await new Promise((r) => setTimeout(r, 200));
-  for (const p of pids.filter(alive)) process.kill(p, 'SIGKILL');
+}
+
+async function stopLeftovers(): Promise<void> {
+  const f = readPids();
+  const children =
+    f === undefined ? [] : Object.values(f.processes).filter((p) => Number.isInteger(p) && alive(p));
+  let said = '';
+  // a devnet still running stops its own children, in order (and would restart them otherwise)
+  if (f?.devnet !== undefined && f.devnet !== process.pid && isDevnet(f.devnet)) {
+    process.kill(f.devnet, 'SIGTERM');
+    await waitGone([f.devnet, ...children], 60_000);
+    said = `stopped the devnet (pid ${f.devnet}) and its processes`;
+  }
+  const left = children.filter(alive);
+  for (const p of left) process.kill(p, 'SIGTERM');
+  await waitGone(left, 20_000);
+  for (const p of left.filter(alive)) process.kill(p, 'SIGKILL');
   if (existsSync(pidFile)) unlinkSync(pidFile);
-  console.log(
-    pids.length === 0 ? 'no devnet process was running' : `stopped ${pids.length} devnet processes`,
-  );
+  if (left.length > 0)
+    said = `${said === '' ? 'stopped' : `${said}; stopped`} ${left.length} devnet processes`;
+  console.log(said === '' ? 'no devnet process was running' : said);
 }
 
 function portFree(port: number): Promise<boolean> {
@@ -116,6 +190,52 @@ function portFree(port: number): Promise<boolean> {
     s.once('error', () => ok(false));
     s.listen(port, '127.0.0.1', () => s.close(() => ok(true)));
   });
+}
+
+/** A path as the user reads it: relative to their directory when inside it, else absolute. */
+function rel(p: string): string {
+  const r = relative(USER_CWD, p);
+  return r === '' ? '.' : r.startsWith('..') || isAbsolute(r) ? p : r;
+}
+
+/**
+ * How to run the CLI from any directory: `cairn` when the `cairn` on the PATH is this checkout's
+ * bin/cairn, else that file's absolute path, else tsx on the TypeScript (bin/ missing).
+ */
+function cairnCommand(): string {
+  const own = join(REPO, 'bin', 'cairn');
+  const real = (p: string) => {
+    try {
+      return realpathSync(p);
+    } catch {
+      return undefined;
+    }
+  };
+  const ownReal = real(own);
+  for (const dir of (process.env.PATH ?? '').split(delimiter)) {
+    if (dir === '') continue;
+    const candidate = join(resolve(USER_CWD, dir), 'cairn');
+    try {
+      accessSync(candidate, constants.X_OK);
+    } catch {
+      continue;
+    }
+    // the first cairn on the PATH is the one a shell runs: only ours is sure to match this devnet
+    return ownReal !== undefined && real(candidate) === ownReal
+      ? 'cairn'
+      : ownReal !== undefined
+        ? own
+        : cliByTsx();
+  }
+  return ownReal !== undefined ? own : cliByTsx();
+}
+
+function short(command: string): string {
+  return command.length > 40 ? `${command.slice(0, 39)}…` : command;
+}
+
+function cliByTsx(): string {
+  return `${join(REPO, 'node_modules', '.bin', 'tsx')} ${join(REPO, 'services', 'cli', 'main.ts')}`;
 }
 
 function fail(message: string): never {
@@ -144,7 +264,7 @@ async function main(): Promise<void> {
       nodes: argv.nodes,
       recorders: argv.recorders,
       root,
-      keysDir: resolve(argv.keys),
+      keysDir: resolve(USER_CWD, argv.keys),
       portBase: argv['port-base'],
     });
   } catch (e) {
@@ -157,52 +277,83 @@ async function main(): Promise<void> {
   if (argv.fresh) rmSync(root, { recursive: true, force: true });
   const { keys, wallet, created } = ensureIdentities(plan);
   writeConfigs(plan, keys);
-  const rel = (p: string) => relative(process.cwd(), p) || '.';
   console.log(
     `Cairn ${VERSION} devnet: discovery, ${plan.nodes.length} nodes, ${plan.recorders.length} recorder(s) on network local`,
   );
   if (created.length > 0)
     console.log(`  made identities in ${rel(plan.options.keysDir)}: ${created.join(', ')}`);
 
-  const sup = new Supervisor();
   let shuttingDown = false;
+  const writePids = () => {
+    if (!shuttingDown)
+      writeFileSync(
+        pidFile,
+        JSON.stringify({ devnet: process.pid, processes: sup.pids() } satisfies PidFile),
+      );
+  };
+  const sup = new Supervisor({
+    tsxLoader: TSX_LOADER,
+    cwd: REPO,
+    restart: { initialMs: argv['restart-delay'] },
+    report: (text) => console.log(text),
+    showPath: rel,
+    onChange: writePids,
+  });
   const shutdown = async (why: string, code: number) => {
     if (shuttingDown) return;
     shuttingDown = true;
     console.log(`\n${why}: stopping recorders, nodes and discovery…`);
     const ended = await sup.stopAll();
-    const unclean = ended.filter((e) => e.how !== 0);
+    const unclean = ended.filter((e) => e.wasRunning && e.how !== 0);
     for (const e of ended)
-      console.log(`  ${e.name.padEnd(12)} ${e.how === 0 ? 'stopped' : `ended: ${e.how}`}`);
+      console.log(
+        `  ${e.name.padEnd(12)} ${!e.wasRunning ? `was not running (last: ${describeEnding(e.how)})` : e.how === 0 ? 'stopped' : `ended: ${e.how}`}`,
+      );
     if (existsSync(pidFile)) unlinkSync(pidFile);
     console.log(
       unclean.length === 0 ? 'devnet stopped cleanly' : `${unclean.length} process(es) did not stop cleanly`,
     );
     process.exit(code === 0 && unclean.length > 0 ? 1 : code);
   };
-  sup.onUnexpectedExit = (m, how) => {
-    console.error(
-      `\n${m.name} exited unexpectedly (${how}); last lines of ${rel(m.logPath)}:\n${tail(m.logPath)}`,
-    );
-    void shutdown(`${m.name} failed`, 1);
-  };
   process.on('SIGINT', () => void shutdown('Ctrl-C', 0));
   process.on('SIGTERM', () => void shutdown('SIGTERM', 0));
   process.on('SIGHUP', () => void shutdown('SIGHUP', 0));
+  // `kill <pid of npm>` ends npm and its sh but does not reach this process: watch them
+  const chain = ancestors({ ppid: process.ppid, underNpm: process.env.npm_lifecycle_event !== undefined });
+  setInterval(() => {
+    const gone = goneAncestor(chain);
+    if (gone !== undefined)
+      void shutdown(
+        `the process that started the devnet is gone (pid ${gone.pid}, ${short(gone.command || '?')}): npm start was stopped`,
+        0,
+      );
+  }, 500).unref();
 
-  sup.start(
-    'discovery',
-    MAIN.discovery,
-    ['start', '--config', plan.discovery.configPath],
-    plan.discovery.logPath,
-  );
-  for (const n of plan.nodes) sup.start(n.name, MAIN.node, ['start', '--config', n.configPath], n.logPath);
+  sup.start({
+    name: 'discovery',
+    main: MAIN.discovery,
+    args: ['start', '--config', plan.discovery.configPath],
+    logPath: plan.discovery.logPath,
+  });
+  for (const n of plan.nodes)
+    sup.start({
+      name: n.name,
+      main: MAIN.node,
+      args: ['start', '--config', n.configPath],
+      logPath: n.logPath,
+    });
   for (const r of plan.recorders)
-    sup.start(r.name, MAIN.recorder, ['start', '--config', r.configPath], r.logPath);
-  writeFileSync(pidFile, JSON.stringify(sup.processes.map((m) => m.child.pid)));
+    sup.start({
+      name: r.name,
+      main: MAIN.recorder,
+      args: ['start', '--config', r.configPath],
+      logPath: r.logPath,
+    });
 
   const n1 = plan.nodes[0]!;
-  const cli = `npx tsx services/cli/main.ts --network local --datadir ${rel(n1.dataDir)}${n1.ports.rpc === DEFAULT_PORT_BASE ? '' : ` --rpcport ${n1.ports.rpc}`}`;
+  // the try lines work from any directory: absolute paths, and `cairn` only when it is this one
+  const cli = `${cairnCommand()} --network local --datadir ${n1.dataDir}${n1.ports.rpc === DEFAULT_PORT_BASE ? '' : ` --rpcport ${n1.ports.rpc}`}`;
+  const feed = n1.ports.rpc === DEFAULT_PORT_BASE ? '' : ` --feed 127.0.0.1:${n1.ports.feed}`;
   console.log('');
   for (const n of plan.nodes)
     console.log(
@@ -216,11 +367,11 @@ async function main(): Promise<void> {
   );
   console.log('\n  try, in another terminal:');
   console.log(`    ${cli} rpc getblockchaininfo`);
+  console.log(`    ${cli} --wallet ${wallet.path} --passphrase-file ${wallet.passphraseFile} wallet balance`);
+  console.log(`    ${cli} watch${feed}`);
   console.log(
-    `    ${cli} --wallet ${rel(wallet.path)} --passphrase-file ${rel(wallet.passphraseFile)} wallet balance`,
+    '\n  A process that ends on its own is restarted (1 s, doubling to 30 s). Ctrl-C stops everything.\n',
   );
-  console.log(`    ${cli} watch`);
-  console.log('\n  Ctrl-C stops everything.\n');
 
   await follow(plan, () => shuttingDown);
 }
@@ -261,6 +412,8 @@ async function follow(plan: DevnetPlan, stopped: () => boolean): Promise<void> {
           ]);
           return { ...info, peers };
         } catch {
+          // a restarted node has a new cookie: read it again next time
+          clients.delete(plan.nodes[i]!.name);
           return undefined;
         }
       }),
