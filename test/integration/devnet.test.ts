@@ -1,18 +1,22 @@
 /**
  * `npm start` end to end, at a smaller scale: the devnet script with 2 nodes and a recorder (real
  * processes: discovery, cairnd ×2, cairn-recorder) reaches height ≥ 5 on every node — the nodes
- * find each other through discovery alone — and SIGINT (what Ctrl-C sends) stops every process
- * it started, cleanly.
+ * find each other through discovery alone —; a node killed with kill -9 and a recorder stopped
+ * cleanly behind the devnet's back are reported and restarted while the rest keep going, and the
+ * node catches up; SIGINT (what Ctrl-C sends) stops every process it started, cleanly. Through
+ * npm from another directory (`npm --prefix <repo> start`), the devnet runs, its printed `cairn`
+ * line works from there, and SIGTERM to the npm process alone stops everything.
  */
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { tempDir } from '../helpers/node.ts';
 
 const DEVNET = fileURLToPath(new URL('../../scripts/devnet.ts', import.meta.url));
+const REPO = fileURLToPath(new URL('../..', import.meta.url));
 const root = tempDir('cairn-it-devnet-');
 const started: ChildProcess[] = [];
 /** Children of a devnet the test killed with SIGKILL: killed too if the test fails before --stop. */
@@ -44,30 +48,38 @@ interface Devnet {
   output(): string;
 }
 
-/** Runs scripts/devnet.ts with `args` on a free random port block (retried when one is taken). */
-async function startDevnet(name: string, args: string[]): Promise<Devnet> {
+/**
+ * Runs scripts/devnet.ts with `args` on a free random port block (retried when one is taken):
+ * directly (`node --import tsx`), or through npm from the directory `cwd`.
+ */
+async function startDevnet(name: string, args: string[], via?: { npmFrom: string }): Promise<Devnet> {
   const dir = join(root.path, name);
   let out = '';
   for (let attempt = 0; attempt < 3; attempt++) {
     // a random port block below the ephemeral range (see test/unit/zmq/ports.ts), beside any devnet
     const base = 23_000 + 250 * Math.floor(Math.random() * 36);
     out = '';
-    const child = spawn(
-      process.execPath,
-      [
-        '--import',
-        'tsx',
-        DEVNET,
-        ...args,
-        '--dir',
-        join(dir, 'data'),
-        '--keys',
-        join(dir, 'keys'),
-        '--port-base',
-        String(base),
-      ],
-      { stdio: ['ignore', 'pipe', 'pipe'] },
+    const all = [
+      ...args,
+      '--dir',
+      join(dir, 'data'),
+      '--keys',
+      join(dir, 'keys'),
+      '--port-base',
+      String(base),
+    ];
+    // npm as a user runs it: not under this test's npm (its npm_* variables would say otherwise)
+    const env = Object.fromEntries(
+      Object.entries(process.env).filter(([k]) => !k.startsWith('npm_') && k !== 'INIT_CWD'),
     );
+    const child =
+      via === undefined
+        ? spawn(process.execPath, ['--import', 'tsx', DEVNET, ...all], { stdio: ['ignore', 'pipe', 'pipe'] })
+        : spawn('npm', ['--prefix', REPO, 'run', '--ignore-scripts', 'start', '--', ...all], {
+            cwd: via.npmFrom,
+            env,
+            stdio: ['ignore', 'pipe', 'pipe'],
+          });
     started.push(child);
     child.stdout!.on('data', (d: Buffer) => {
       out += d.toString();
@@ -85,31 +97,45 @@ async function startDevnet(name: string, args: string[]): Promise<Devnet> {
   throw new Error(`devnet did not start:\n${out}`);
 }
 
-/** Waits until a "block" line shows every one of `nodes` nodes at height ≥ 5. */
-async function converged(d: Devnet, nodes: number): Promise<void> {
-  const deadline = Date.now() + 120_000;
-  const done = () =>
-    d
-      .output()
-      .split('\n')
-      .filter((l) => l.startsWith('block'))
-      .some((l) => {
-        const h = heights(l);
-        return h.length === nodes && h.every((x) => x >= 5);
-      });
-  while (!done()) {
-    assert.ok(Date.now() < deadline, `no height ≥ 5 on every node within 2 minutes:\n${d.output()}`);
-    assert.equal(d.child.exitCode, null, `devnet exited early:\n${d.output()}`);
+/** Waits until `cond` holds of the output, failing with the output after `ms`. */
+async function until(
+  d: Devnet,
+  what: string,
+  cond: (out: string) => boolean,
+  ms = 120_000,
+  mayExit = false,
+): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!cond(d.output())) {
+    assert.ok(Date.now() < deadline, `${what} not within ${ms / 1000} s:\n${d.output()}`);
+    if (!mayExit) assert.equal(d.child.exitCode, null, `devnet exited early:\n${d.output()}`);
     await new Promise((r) => setTimeout(r, 250));
   }
 }
 
-const pidsOf = (d: Devnet) => JSON.parse(readFileSync(join(d.dir, 'devnet.pids.json'), 'utf8')) as number[];
+const blockLines = (out: string) => out.split('\n').filter((l) => l.startsWith('block'));
+
+/** Waits until a "block" line shows every one of `nodes` nodes at height ≥ `min` (5). */
+async function converged(d: Devnet, nodes: number, min = 5): Promise<number[]> {
+  const ok = (l: string) => {
+    const h = heights(l);
+    return h.length === nodes && h.every((x) => x >= min);
+  };
+  await until(d, `height ≥ ${min} on every node`, (out) => blockLines(out).some(ok));
+  return heights(blockLines(d.output()).find(ok)!);
+}
+
+interface PidFile {
+  readonly devnet: number;
+  readonly processes: Record<string, number>;
+}
+const pidFileOf = (d: Devnet) => JSON.parse(readFileSync(join(d.dir, 'devnet.pids.json'), 'utf8')) as PidFile;
+const pidsOf = (d: Devnet) => Object.values(pidFileOf(d).processes);
 
 describe('devnet (npm start)', { timeout: 180_000 }, () => {
-  it('brings up discovery, 2 nodes and a recorder that converge, and stops them all on SIGINT', async () => {
+  it('brings up discovery, 2 nodes and a recorder that converge, restarts a node killed with kill -9 and a recorder stopped behind its back while the rest keep going, and stops them all on SIGINT', async () => {
     const d = await startDevnet('two', ['--nodes', '2', '--recorders', '1']);
-    await converged(d, 2);
+    const [h0] = await converged(d, 2);
     const out = d.output();
     assert.match(
       out,
@@ -118,9 +144,50 @@ describe('devnet (npm start)', { timeout: 180_000 }, () => {
     assert.match(out, /RPC http:\/\/127\.0\.0\.1:\d+\/ +explorer/);
     // each node's blocks/headers on the block lines (scripts/devnet/status.ts)
     assert.match(out, /^block +\d+ +\S+ +node-1 \d+\/\d+ · node-2 \d+\/\d+ +peers \d\/\d$/m);
-    const pids = pidsOf(d);
-    assert.equal(pids.length, 4, 'discovery, two nodes, one recorder');
-    assert.ok(pids.every(alive));
+    const before = pidFileOf(d);
+    assert.equal(before.devnet, d.child.pid);
+    assert.deepEqual(Object.keys(before.processes), ['discovery', 'node-1', 'node-2', 'recorder-1']);
+    assert.ok(Object.values(before.processes).every(alive));
+
+    // one node dies hard, the recorder is stopped cleanly by someone else: both come back
+    process.kill(before.processes['node-2']!, 'SIGKILL');
+    process.kill(before.processes['recorder-1']!, 'SIGTERM');
+    await until(
+      d,
+      'both restarted',
+      (o) => /node-2 restarted/.test(o) && /recorder-1 restarted/.test(o),
+      30_000,
+    );
+    const out2 = d.output();
+    assert.match(
+      out2,
+      /^! node-2 ended: killed by SIGKILL after [\d.]+ s; restarting it in 1 s \(first failure\); the rest keep running\. Last lines of .*node-2\.log:$/m,
+    );
+    assert.match(
+      out2,
+      /^! recorder-1 ended: exit code 0 \(stopped cleanly, but not by the devnet\) after [\d.]+ s; restarting it in 1 s/m,
+    );
+    assert.match(out2, /^ {4}\{.*"msg":"SIGTERM: shutting down"\}$/m, "the recorder's last log lines");
+    assert.doesNotMatch(out2, /stopping recorders/, 'the devnet did not stop');
+    const after = pidFileOf(d);
+    for (const name of ['node-2', 'recorder-1'])
+      assert.notEqual(after.processes[name], before.processes[name], `${name} has a new pid`);
+    assert.equal(after.processes['node-1'], before.processes['node-1'], 'node-1 kept running');
+    assert.equal(after.processes.discovery, before.processes.discovery, 'discovery kept running');
+    // the restarted node catches up with a chain that kept growing, and follows it
+    const at = d.output().length;
+    await until(
+      d,
+      `node-2 back at node-1's height above ${h0! + 3}`,
+      (o) =>
+        blockLines(o.slice(at)).some((l) => {
+          const [a, b] = heights(l);
+          return a! > h0! + 3 && a === b;
+        }),
+      60_000,
+    );
+    const pids = Object.values(after.processes);
+    leftovers.push(...pids);
 
     d.child.kill('SIGINT');
     assert.equal(await d.exit, 0, d.output());
@@ -150,5 +217,34 @@ describe('devnet (npm start)', { timeout: 180_000 }, () => {
     assert.equal(stop.status, 0, stop.stderr);
     assert.match(stop.stdout, new RegExp(`stopped ${pids.length} devnet processes`));
     assert.deepEqual(pids.filter(alive), [], 'a process outlived --stop');
+  });
+
+  it('runs through npm from another directory, its cairn line works from there, and SIGTERM to npm alone stops everything', async () => {
+    const elsewhere = join(root.path, 'elsewhere');
+    mkdirSync(elsewhere, { recursive: true });
+    const d = await startDevnet('npm', ['--nodes', '1', '--recorders', '1'], { npmFrom: elsewhere });
+    await converged(d, 1);
+    const f = pidFileOf(d);
+    const pids = [f.devnet, ...Object.values(f.processes)];
+    leftovers.push(...pids);
+    assert.equal(pids.length, 4, 'the devnet, discovery, a node, a recorder');
+    // the try line, as printed, from the other directory
+    const line = d
+      .output()
+      .split('\n')
+      .find((l) => l.trim().endsWith(' rpc getblockchaininfo'));
+    assert.ok(line, d.output());
+    const r = spawnSync('sh', ['-c', line.trim()], { cwd: elsewhere, encoding: 'utf8', timeout: 30_000 });
+    assert.equal(r.status, 0, `${line}\n${r.stdout}${r.stderr}`);
+    assert.equal((JSON.parse(r.stdout) as { chain: string }).chain, 'local');
+
+    // what `kill <pid of npm>` sends: to npm alone (the devnet is its grandchild's child)
+    process.kill(d.child.pid!, 'SIGTERM');
+    await until(d, 'a clean stop', (o) => /devnet stopped cleanly/.test(o), 40_000, true); // npm exits first
+    const deadline = Date.now() + 10_000;
+    while (pids.some(alive) && Date.now() < deadline) await new Promise((res) => setTimeout(res, 200));
+    assert.deepEqual(pids.filter(alive), [], `a process outlived npm:\n${d.output()}`);
+    for (const name of ['recorder-1', 'node-1', 'discovery'])
+      assert.match(d.output(), new RegExp(`${name} +stopped`));
   });
 });
