@@ -61,7 +61,10 @@ async function main(): Promise<void> {
     await state.close();
     await source.start();
     nodes.push(source);
+    // CAIRN_VERIFY_WORKERS: verify.workers of the syncing node (default 0, the test cluster's)
+    const verifyWorkers = Number(process.env.CAIRN_VERIFY_WORKERS ?? 0);
     const fresh = await makeNode({
+      verifyWorkers,
       name: 'fresh',
       root: root.path,
       connect: [{ address: source.address, key: source.key }],

@@ -33,6 +33,8 @@ export interface NodeSpec {
   readonly feedPublish?: readonly { topic: string; address: string }[];
   /** Keys admitted to a CURVE feed (feed.subscribers). */
   readonly feedSubscribers?: readonly string[];
+  /** verify.workers (default 0 in tests: signatures on the main thread). */
+  readonly verifyWorkers?: number;
   /** rpc.max_requests_per_second (0: no limit, for benchmarks). */
   readonly rpcMaxPerSecond?: number;
   /** rpcauth entries (user:salt$hmac) for rpc.auth. */
@@ -199,7 +201,7 @@ export async function makeNode(spec: NodeSpec): Promise<NodeProcess> {
     '[metrics]',
     `listen = ["127.0.0.1:${metricsPort}"]`,
     '[verify]',
-    'workers = 0',
+    `workers = ${spec.verifyWorkers ?? 0}`,
     '[peering]',
     `listen = ["127.0.0.1:${port}"]`,
     `announce = ["127.0.0.1:${port}"]`,

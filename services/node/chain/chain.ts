@@ -435,8 +435,46 @@ export class Chain extends TypedEmitter<ChainEvents> {
 
   #lastInvalid: CairnError | undefined;
 
+  /**
+   * Starts the signature checks of `blocks` on the verify workers (sync's pipeline: the next batch
+   * is verified while this thread connects the current one). Resolves when they are done; the
+   * blocks whose every signature verified then skip that check in processBlock (trusted by object
+   * identity: a DecodedBlock never changes). Undefined when there are no workers.
+   */
+  preverify(blocks: readonly DecodedBlock[]): Promise<void> | undefined {
+    if (this.#batch === undefined || blocks.length === 0) return undefined;
+    const checks: ReturnType<typeof collectSignatureChecks> = [];
+    const ends: number[] = [];
+    for (const b of blocks) {
+      try {
+        checks.push(...collectSignatureChecks(b.txs, this.params.genesisHash));
+      } catch {
+        break; // a block its own checks will reject: it and those after it take the usual path
+      }
+      ends.push(checks.length);
+    }
+    const pending = this.#batch.verifyAsync(checks);
+    if (pending === undefined) return undefined;
+    return pending.then((bad) => {
+      // every block that ends before the first failure is verified; the failing one is checked
+      // again inline by processBlock, for its exact reject code
+      for (let i = 0; i < ends.length; i++)
+        if (bad === -1 || ends[i]! <= bad) this.#preverified.add(blocks[i]!);
+    });
+  }
+
+  readonly #preverified = new WeakSet<DecodedBlock>();
+  /** Blocks whose signatures were checked by preverify (counted when connected; for tests and metrics). */
+  preverifiedBlocks = 0;
+
   /** Every stateless rule; signatures on the batch verifier's threads when there is one. */
   #checkBlockBody(block: DecodedBlock): void {
+    if (this.#preverified.has(block)) {
+      this.#preverified.delete(block);
+      this.preverifiedBlocks++;
+      checkBlock(block, this.params, this.#verifier, { skipSignatures: true });
+      return;
+    }
     if (this.#batch === undefined) {
       checkBlock(block, this.params, this.#verifier);
       return;

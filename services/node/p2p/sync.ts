@@ -10,7 +10,9 @@
  * is known back off (1 s doubling to 32 s) instead of hammering, and any new peer or announced
  * block ends the back-off.
  */
+import { decodeBlock } from '../../../shared/core/block/codec.ts';
 import { decodeHeader } from '../../../shared/core/block/header.ts';
+import type { DecodedBlock } from '../../../shared/core/block/types.ts';
 import { CairnError, DecodeError, ValidationError } from '../../../shared/core/errors.ts';
 import type { Logger } from '../../../shared/log.ts';
 import type { Chain } from '../chain/chain.ts';
@@ -45,6 +47,8 @@ interface Batch {
   sentAt: number | undefined;
   owner: OutboundPeer | undefined;
   stolen: boolean;
+  /** Its blocks arrived (being connected): nobody else needs to ask for it. */
+  received: boolean;
   done: boolean;
 }
 
@@ -232,6 +236,7 @@ export class Sync {
         sentAt: undefined,
         owner: undefined,
         stolen: false,
+        received: false,
         done: false,
       });
     const queue = [...all];
@@ -269,7 +274,7 @@ export class Sync {
     for (let b = r.queue.shift(); b !== undefined; b = r.queue.shift()) if (!b.done) return b;
     const now = Date.now();
     for (const b of r.all) {
-      if (b.done || b.stolen || b.owner === peer || b.sentAt === undefined) continue;
+      if (b.done || b.received || b.stolen || b.owner === peer || b.sentAt === undefined) continue;
       if (now - b.sentAt < this.#stealAfterMs) continue;
       b.stolen = true;
       this.counters.stolen++;
@@ -287,7 +292,7 @@ export class Sync {
     let soonest: number | undefined;
     const now = Date.now();
     for (const b of all) {
-      if (b.done || b.stolen || b.owner === peer || b.sentAt === undefined) continue;
+      if (b.done || b.received || b.stolen || b.owner === peer || b.sentAt === undefined) continue;
       const wait = Math.max(1, b.sentAt + this.#stealAfterMs - now);
       if (soonest === undefined || wait < soonest) soonest = wait;
     }
@@ -295,7 +300,6 @@ export class Sync {
   }
 
   async #worker(peer: OutboundPeer, r: Round): Promise<void> {
-    const chain = this.#m.chain;
     const ask = (b: Batch | undefined) => {
       if (b === undefined) return undefined;
       b.sentAt = Date.now();
@@ -315,32 +319,72 @@ export class Sync {
       out = true;
       r.out.add(peer);
     };
-    for (;;) {
-      if (pending === undefined) {
-        if (out) return;
-        // idle: wait until a batch another peer holds may be asked for, or the round is over
-        const wait = this.#nextStealIn(peer, r.all);
-        if (wait === undefined || r.all.every((b) => b.done)) return;
-        await r.idle(wait);
-        pending = ask(this.#take(peer, r));
-        continue;
+    // The pipeline: a batch that arrives is decoded and its signatures go to the verify workers at
+    // once; it is connected (in arrival order) when they are done and the batch before it is in.
+    // Meanwhile this thread connects the batch before and receives the next.
+    let staged: Promise<void> = Promise.resolve();
+    try {
+      for (;;) {
+        if (pending === undefined) {
+          if (out) return;
+          // idle: wait until a batch another peer holds may be asked for, or the round is over
+          const wait = this.#nextStealIn(peer, r.all);
+          if (wait === undefined || r.all.every((b) => b.done)) return;
+          await r.idle(wait);
+          pending = ask(this.#take(peer, r));
+          continue;
+        }
+        const current = pending;
+        // ask for the next batch before processing this one: the transfer overlaps validation
+        pending = out ? undefined : ask(this.#take(peer, r));
+        let blocks: Uint8Array[];
+        try {
+          blocks = await current.reply;
+        } catch (e) {
+          // give the batch to the other peers
+          this.counters.failedRequests++;
+          if (!current.batch.done) r.queue.unshift(current.batch);
+          this.#m.logger.debug({ peer: peer.key, err: (e as Error).message }, 'getblocks failed');
+          leave();
+          continue;
+        }
+        if (blocks.length === 0 && current.batch.hashes.length > 0) {
+          // the peer has none of them: leave the batch to others
+          if (!current.batch.done) r.queue.push(current.batch);
+          leave();
+          continue;
+        }
+        current.batch.received = true;
+        staged = this.#stage(peer, r, current.batch, blocks, staged);
       }
-      const current = pending;
-      // ask for the next batch before processing this one: the transfer overlaps validation
-      pending = out ? undefined : ask(this.#take(peer, r));
-      let blocks: Uint8Array[];
+    } finally {
+      // what arrived is connected before the worker ends (a storage failure rejects here)
+      await staged;
+    }
+  }
+
+  /** Connects `blocks` after `before` and after their signatures were checked on the workers. */
+  #stage(
+    peer: OutboundPeer,
+    r: Round,
+    batch: Batch,
+    blocks: Uint8Array[],
+    before: Promise<void>,
+  ): Promise<void> {
+    const chain = this.#m.chain;
+    const items = blocks.map((raw) => {
       try {
-        blocks = await current.reply;
-      } catch (e) {
-        // give the batch to the other peers
-        this.counters.failedRequests++;
-        if (!current.batch.done) r.queue.unshift(current.batch);
-        this.#m.logger.debug({ peer: peer.key, err: (e as Error).message }, 'getblocks failed');
-        leave();
-        continue;
+        return decodeBlock(raw);
+      } catch {
+        return raw; // processBlock rejects it with its reject code
       }
+    });
+    const ready = chain.preverify(items.filter((b): b is DecodedBlock => !(b instanceof Uint8Array)));
+    const done = (async () => {
+      await before;
+      if (ready !== undefined) await ready;
       // one storage commit for the batch (each block still atomic): fsyncs were 40% of sync
-      for (const res of chain.processBlocks(blocks)) {
+      for (const res of chain.processBlocks(items)) {
         if (res.status === 'invalid') {
           const e = res.error;
           this.#m.logger.debug({ peer: peer.key, err: e?.message }, 'synced block invalid');
@@ -348,14 +392,10 @@ export class Sync {
           if (dos > 0) this.#m.misbehaved(peer, dos, `sent invalid block: ${e?.message}`);
         }
       }
-      if (blocks.length === 0 && current.batch.hashes.length > 0) {
-        // the peer has none of them: leave the batch to others
-        if (!current.batch.done) r.queue.push(current.batch);
-        leave();
-        continue;
-      }
-      current.batch.done = true;
+      batch.done = true;
       if (r.all.every((b) => b.done)) r.allIn();
-    }
+    })();
+    done.catch(() => undefined); // awaited by the worker; marked handled until then
+    return done;
   }
 }
