@@ -8,6 +8,7 @@ import { Buffer } from 'node:buffer';
 import { createHash } from 'node:crypto';
 import { ownerOf } from '../../../shared/core/address.ts';
 import type { DecodedBlock } from '../../../shared/core/block/types.ts';
+import { hashToHex } from '../../../shared/core/bytes.ts';
 import { assetIdOf, bitmarkIdOf } from '../../../shared/core/tx/ids.ts';
 import type { DecodedTx } from '../../../shared/core/tx/types.ts';
 import type { BlockEffects, OutpointCoin } from '../../../shared/core/validation/connect.ts';
@@ -189,10 +190,7 @@ export class LedgerStore implements LedgerView {
     fx.spent.forEach((s, k) => {
       const loc = this.#txindex.get(Buffer.from(s.txid));
       if (loc === undefined)
-        throw new StorageError(
-          'storage-corrupt',
-          `spent output's tx ${Buffer.from(s.txid).toString('hex')} is not indexed`,
-        );
+        throw new StorageError('storage-corrupt', `spent output's tx ${hashToHex(s.txid)} is not indexed`);
       const { pos } = decodeTxLocation(loc);
       w.remove(this.#utxo, utxoKey(s.coin.height, pos, s.vout));
       undo[k] = { txid: s.txid, pos, vout: s.vout, coin: s.coin };
@@ -232,10 +230,7 @@ export class LedgerStore implements LedgerView {
         id = o.bitmark.id;
         const prev = this.bitmark(id);
         if (prev === undefined)
-          throw new StorageError(
-            'storage-corrupt',
-            `bitmark ${Buffer.from(id).toString('hex')} moved but is not indexed`,
-          );
+          throw new StorageError('storage-corrupt', `bitmark ${hashToHex(id)} moved but is not indexed`);
         assetId = prev.assetId;
       }
       this.#bitmarks.putSync(
