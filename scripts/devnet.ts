@@ -42,7 +42,7 @@ import {
   planDevnet,
   recorderToml,
 } from './devnet/plan.ts';
-import { describeEnding } from './devnet/restart.ts';
+import { describeEnding, RESTART_DEFAULTS, type RestartOptions } from './devnet/restart.ts';
 import { type NodeStatus, StatusTracker } from './devnet/status.ts';
 import { Supervisor } from './devnet/supervisor.ts';
 
@@ -79,7 +79,7 @@ const argv = yargs(hideBin(process.argv))
   .option('restart-delay', {
     type: 'number',
     default: 1000,
-    describe: 'ms before the first restart of a process that ended (doubles up to 30 s)',
+    describe: 'ms before the first restart of a process that ended (the other delays scale with it)',
     hidden: true,
   })
   .option('keys', {
@@ -109,12 +109,18 @@ const argv = yargs(hideBin(process.argv))
 const root = resolve(USER_CWD, argv.dir);
 const pidFile = join(root, 'devnet.pids.json');
 
+/** A process that runs (a zombie, ended but not yet reaped by its parent, does not). */
 function alive(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
   } catch {
     return false;
+  }
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return !stat.slice(stat.lastIndexOf(')') + 2).startsWith('Z');
+  } catch {
+    return true; // no /proc
   }
 }
 
@@ -230,6 +236,17 @@ function cairnCommand(): string {
   return ownReal !== undefined ? own : cliByTsx();
 }
 
+/** The restart policy with its first delay set (tests shorten it); the others keep their ratio. */
+function scaledRestart(initialMs: number): RestartOptions {
+  const k = initialMs / RESTART_DEFAULTS.initialMs;
+  return {
+    initialMs,
+    maxMs: RESTART_DEFAULTS.maxMs * k,
+    fixFirstMs: RESTART_DEFAULTS.fixFirstMs * k,
+    stableMs: RESTART_DEFAULTS.stableMs * Math.max(k, 0.5),
+  };
+}
+
 function short(command: string): string {
   return command.length > 40 ? `${command.slice(0, 39)}…` : command;
 }
@@ -294,7 +311,7 @@ async function main(): Promise<void> {
   const sup = new Supervisor({
     tsxLoader: TSX_LOADER,
     cwd: REPO,
-    restart: { initialMs: argv['restart-delay'] },
+    restart: scaledRestart(argv['restart-delay']),
     report: (text) => console.log(text),
     showPath: rel,
     onChange: writePids,

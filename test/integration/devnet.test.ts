@@ -9,7 +9,7 @@
  */
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
@@ -27,12 +27,18 @@ after(() => {
   root.remove();
 });
 
+/** Runs (an ended process that its new parent has not reaped yet, a zombie, does not). */
 function alive(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
   } catch {
     return false;
+  }
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return !stat.slice(stat.lastIndexOf(')') + 2).startsWith('Z');
+  } catch {
+    return true;
   }
 }
 
@@ -246,5 +252,55 @@ describe('devnet (npm start)', { timeout: 180_000 }, () => {
     assert.deepEqual(pids.filter(alive), [], `a process outlived npm:\n${d.output()}`);
     for (const name of ['recorder-1', 'node-1', 'discovery'])
       assert.match(d.output(), new RegExp(`${name} +stopped`));
+  });
+
+  it('a node that keeps failing (exit 2, configuration) is retried with the backoff, then given up while the rest keep going; --stop stops the devnet through SIGTERM to its main process alone', async () => {
+    // the delays scaled down 10× (0.1 s first, 0.5 s for exit codes that need a fix)
+    const d = await startDevnet('giveup', ['--nodes', '2', '--recorders', '1', '--restart-delay', '100']);
+    const [h0] = await converged(d, 2, 1);
+    const f = pidFileOf(d);
+    const pids = [f.devnet, ...Object.values(f.processes)];
+    leftovers.push(...pids);
+    writeFileSync(join(d.dir, 'config', 'node-2.toml'), 'network = "nowhere"\n');
+    process.kill(f.processes['node-2']!, 'SIGKILL');
+    await until(
+      d,
+      'giving up on node-2',
+      (o) => /node-2 ended: .*not restarting it any more/.test(o),
+      60_000,
+    );
+    const out = d.output();
+    assert.match(
+      out,
+      /^! node-2 ended: killed by SIGKILL after .*; restarting it in 0\.1 s \(first failure\)/m,
+    );
+    assert.match(
+      out,
+      /^! node-2 ended: exit code 2 \(configuration error\) after [\d.]+ s; restarting it in 0\.5 s \(failure 2 in a row; this exit code needs a fix that a restart alone does not bring, so not at once\)/m,
+    );
+    assert.match(
+      out,
+      /^! node-2 ended: exit code 2 \(configuration error\) after [\d.]+ s; not restarting it any more \(5 failures in a row, each within 15 s of its start\); the rest keep running/m,
+    );
+    assert.equal((out.match(/node-2 restarted/g) ?? []).length, 4);
+    // node-1 keeps mining on, node-2 does not answer
+    const at = d.output().length;
+    await until(d, 'node-1 going on', (o) =>
+      blockLines(o.slice(at)).some((l) => /node-2 …/.test(l) && heights(l)[0]! > h0!),
+    );
+    assert.doesNotMatch(d.output(), /stopping recorders/);
+
+    // --stop from elsewhere sends SIGTERM to the devnet's main process alone: it stops the rest in order
+    const stop = spawnSync(process.execPath, ['--import', 'tsx', DEVNET, '--dir', d.dir, '--stop'], {
+      encoding: 'utf8',
+    });
+    assert.equal(stop.status, 0, stop.stderr);
+    assert.match(stop.stdout, new RegExp(`stopped the devnet \\(pid ${f.devnet}\\) and its processes`));
+    assert.equal(await d.exit, 0, d.output());
+    assert.match(d.output(), /SIGTERM: stopping recorders, nodes and discovery/);
+    assert.match(d.output(), /node-2 +was not running \(last: exit code 2 \(configuration error\)\)/);
+    for (const name of ['recorder-1', 'node-1', 'discovery'])
+      assert.match(d.output(), new RegExp(`${name} +stopped`));
+    assert.deepEqual(pids.filter(alive), [], 'a process outlived the devnet');
   });
 });
