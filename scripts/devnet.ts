@@ -3,8 +3,10 @@
  * (default 3) that find each other through it, and M recorders (default 1) mining for them.
  * Identities and a devnet wallet are made once under keys/devnet/; data, configs and logs live
  * under .devnet/ (both git-ignored). Shows each new block with every node's blocks/headers (a
- * node that stays behind is flagged BEHIND) and any node's warnings; Ctrl-C stops everything
- * cleanly.
+ * node that stays behind is flagged BEHIND) and any node's warnings. A process that ends on its
+ * own is reported and restarted with a backoff while the rest keep running (devnet/supervisor.ts,
+ * devnet/restart.ts). Ctrl-C, or SIGTERM/SIGINT to the devnet or to `npm start` alone
+ * (devnet/ancestry.ts), stops everything cleanly. Works from any directory.
  *
  *   npm start                                 3 nodes, 1 recorder
  *   npm start -- --nodes 5 --recorders 2      scale it

@@ -215,7 +215,31 @@ export function lastRun(path: string, n = 10): string {
   const at = text.lastIndexOf(MARKER);
   if (at >= 0) text = text.slice(text.indexOf('\n', at) + 1);
   const lines = text.trimEnd().split('\n');
-  return lines.length === 1 && lines[0] === '' ? '' : lines.slice(-n).join('\n');
+  return lines.length === 1 && lines[0] === '' ? '' : lines.slice(-n).map(readable).join('\n');
+}
+
+const LEVELS: Readonly<Record<number, string>> = {
+  10: 'TRACE',
+  20: 'DEBUG',
+  30: 'INFO',
+  40: 'WARN',
+  50: 'ERROR',
+  60: 'FATAL',
+};
+
+/** A pino JSON log line as `12:03:04 ERROR message (error)`; any other line as it is. */
+export function readable(line: string): string {
+  if (!line.startsWith('{')) return line;
+  try {
+    const j = JSON.parse(line) as { level?: number; time?: number; msg?: string; err?: { message?: string } };
+    if (typeof j.msg !== 'string') return line;
+    const time = typeof j.time === 'number' ? `${new Date(j.time).toISOString().slice(11, 19)} ` : '';
+    const level = LEVELS[j.level ?? 30] ?? String(j.level);
+    const err = j.err?.message !== undefined && !j.msg.includes(j.err.message) ? ` (${j.err.message})` : '';
+    return `${time}${level} ${j.msg}${err}`;
+  } catch {
+    return line;
+  }
 }
 
 /** The last `n` lines of a log file. */

@@ -16,7 +16,7 @@ import {
   RESTART_DEFAULTS,
   RestartPolicy,
 } from '../../../scripts/devnet/restart.ts';
-import { exitReport, lastRun } from '../../../scripts/devnet/supervisor.ts';
+import { exitReport, lastRun, readable } from '../../../scripts/devnet/supervisor.ts';
 
 const QUICK = 2_000; // ms of uptime: a quick failure
 const STABLE = 120_000; // a run long enough to start a new row
@@ -141,5 +141,28 @@ describe('devnet exit report', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+
+  it('shows pino JSON lines as time, level and message (and the error), other lines as they are', () => {
+    const t = Date.UTC(2026, 0, 2, 12, 3, 4);
+    assert.equal(
+      readable(
+        JSON.stringify({
+          level: 60,
+          time: t,
+          name: 'cairnd',
+          err: { message: 'ENOSPC' },
+          msg: 'storage failure',
+        }),
+      ),
+      '12:03:04 FATAL storage failure (ENOSPC)',
+    );
+    assert.equal(
+      readable(JSON.stringify({ level: 30, time: t, msg: 'new tip at height 7' })),
+      '12:03:04 INFO new tip at height 7',
+    );
+    assert.equal(readable('plain text'), 'plain text');
+    assert.equal(readable('{not json'), '{not json');
+    assert.equal(readable('{"no":"msg"}'), '{"no":"msg"}');
   });
 });
