@@ -518,7 +518,8 @@ describe('chaos soak', { timeout: 900_000 }, () => {
     }
     // Two recorders' last blocks can leave equal-work tips, and a node stays on the one it saw first
     // until more work arrives (as Core): one more block, mined on the best node, is that work.
-    const last = await call<string[]>(bestNode().node, 'generatetoaddress', [1, minerAddr], 10_000).catch(
+    // the node mines on one thread at the difficulty two recorders set: seconds, at times tens of them
+    const last = await call<string[]>(bestNode().node, 'generatetoaddress', [1, minerAddr], 120_000).catch(
       (e: Error) => e,
     );
     if (last instanceof Error) violation(`generatetoaddress on ${bestNode().name} failed: ${last.message}`);
