@@ -11,7 +11,16 @@
  * Failed attempts are counted per IP; the server waits `failDelayMs` before answering 401.
  */
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
-import { closeSync, fsyncSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  fchmodSync,
+  fsyncSync,
+  openSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  writeSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { CairnError } from '../../../shared/core/errors.ts';
 
@@ -71,20 +80,7 @@ export class CookieFile {
   static write(dataDir: string): CookieFile {
     const password = randomBytes(32).toString('hex');
     const path = join(dataDir, COOKIE_FILE);
-    const tmp = `${path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
-    const fd = openSync(tmp, 'wx', 0o600);
-    try {
-      writeSync(fd, `${COOKIE_USER}:${password}`);
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
-    try {
-      renameSync(tmp, path);
-    } catch (err) {
-      rmSync(tmp, { force: true });
-      throw err;
-    }
+    writeAtomic(path, `${COOKIE_USER}:${password}`, 0o600);
     return new CookieFile(path, password);
   }
 
@@ -145,5 +141,24 @@ export class Authenticator {
       if (e.user === cred.user && safeEqual(rpcAuthHmac(e.salt, cred.password), e.hmac)) ok = true;
     }
     return ok ? cred.user : undefined;
+  }
+}
+
+/** Writes `text` to `path` atomically (temporary file, fsync, rename) with `mode`. */
+export function writeAtomic(path: string, text: string, mode: number): void {
+  const tmp = `${path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
+  const fd = openSync(tmp, 'wx', mode);
+  try {
+    fchmodSync(fd, mode); // whatever the umask
+    writeSync(fd, text);
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+  try {
+    renameSync(tmp, path);
+  } catch (err) {
+    rmSync(tmp, { force: true });
+    throw err;
   }
 }

@@ -1,52 +1,11 @@
-/**
- * The node's HTTP server for JSON-RPC (node:http only), in Bitcoin Core's two dialects (2.0 and
- * the legacy 1.0 envelope, per request object: jsonrpc.ts).
- *
- * Routes:
- *   POST /          JSON-RPC (auth required). Any Content-Type (Core checks none: bitcoin-cli and
- *                   Core's curl examples send text/plain). 2.0 answers, errors included, are HTTP
- *                   200, only notifications → 204; a 1.0 single request's error is HTTP 400 / 404
- *                   / 500 as Core sends it (jsonrpc.ts).
- *   other verb on / → 405 (Allow: POST)
- *   GET /health     200 "ok", WITHOUT auth (it tells nothing but that the process answers)
- *   other paths, and GET/HEAD on /: offered first to the `routes` module when there is one (REST and
- *                   the explorer, services/node/rest), after the rate limit; what it declines → 404
- *                   (405 for / as above)
- *
- * Refusals, checked in this order:
- *   rate limit (token bucket per client IP, default 100/s burst 200; checked before auth so it also
- *     slows password guessing) → HTTP 429, Retry-After: 1, body a JSON-RPC error -32000 "rate limited"
- *   bad or missing credentials → after `authFailDelayMs` (250 ms) HTTP 401 with
- *     WWW-Authenticate: Basic realm="jsonrpc"
- *   body over `maxBodyBytes` (1 MB) → 413, connection closed
- *
- * Slow clients: `headersTimeout` (min(10 s, requestTimeoutMs)) and `requestTimeout`
- * (requestTimeoutMs, default 30 s) of node:http, checked every second. Keep-alive is on (`keepAliveTimeout`, 5 s).
- * `stop()` stops listening, closes idle keep-alive connections at once, gives in-flight requests
- * up to `stopGraceMs` (1 s), then closes every connection, and removes the cookie file.
- *
- * With a data dir, `start()` also writes `<data_dir>/.rpcaddress` (one line: the first bound
- * address `host:port`, mode 0644, written atomically) for local clients (`cairn`) to find the
- * server; `stop()` removes it, like the cookie.
- */
-import { randomBytes } from 'node:crypto';
-import {
-  closeSync,
-  fchmodSync,
-  fsyncSync,
-  openSync,
-  readFileSync,
-  renameSync,
-  rmSync,
-  writeSync,
-} from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { isIPv6 } from 'node:net';
 import { join } from 'node:path';
 import type { Logger } from '../../../shared/log.ts';
 import { respond } from '../http/respond.ts';
-import { Authenticator, CookieFile } from './auth.ts';
+import { Authenticator, CookieFile, writeAtomic } from './auth.ts';
 import { answerJsonRpc, errorResponse, type OnCall } from './jsonrpc.ts';
 import { type MethodRegistry, RPC, type RpcContext } from './method.ts';
 
@@ -96,25 +55,6 @@ export interface HttpRoutes {
 
 /** Beside `.cookie`: the first address the RPC server listens on, for local clients. */
 export const RPC_ADDRESS_FILE = '.rpcaddress';
-
-/** Writes `text` to `path` atomically (temporary file, fsync, rename) with `mode`. */
-function writeAtomic(path: string, text: string, mode: number): void {
-  const tmp = `${path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
-  const fd = openSync(tmp, 'wx', mode);
-  try {
-    fchmodSync(fd, mode); // whatever the umask
-    writeSync(fd, text);
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-  try {
-    renameSync(tmp, path);
-  } catch (err) {
-    rmSync(tmp, { force: true });
-    throw err;
-  }
-}
 
 /** `host:port` / `[v6]:port`, port 0..65535. Undefined when not one. */
 export function parseListenAddress(text: string): { host: string; port: number } | undefined {
