@@ -323,15 +323,7 @@ export class Reservoir extends TypedEmitter<ReservoirEvents> {
         throw new UsageError('only a reorg re-admission holds transactions');
       }
       const entry = outcome.entry;
-      this.#trim(now);
-      if (!entry.inPool) {
-        // It never counted as added: no events for it.
-        this.#pending = this.#pending.filter((p) => !('entry' in p) || p.entry !== entry);
-        throw new PolicyError(
-          'mempool-full',
-          `fee rate ${entry.feeRate.toFixed(3)}/byte is too low for a full pool (${this.#usage} of ${this.#opts.maxBytes} bytes)`,
-        );
-      }
+      this.#trimKeeping(entry, now);
       const resolved = this.#resolveOrphans([entry.txid]);
       if (resolved.length > 0) {
         this.#trim(now);
@@ -347,6 +339,18 @@ export class Reservoir extends TypedEmitter<ReservoirEvents> {
     }
   }
 
+  /** Trims the pool; an `entry` just added that the trim evicted at once is refused (mempool-full). */
+  #trimKeeping(entry: PoolEntry, now: number): void {
+    this.#trim(now);
+    if (entry.inPool) return;
+    // It never counted as added: no events for it.
+    this.#pending = this.#pending.filter((p) => !('entry' in p) || p.entry !== entry);
+    throw new PolicyError(
+      'mempool-full',
+      `fee rate ${entry.feeRate.toFixed(3)}/byte is too low for a full pool (${this.#usage} of ${this.#opts.maxBytes} bytes)`,
+    );
+  }
+
   /**
    * Re-admits a transaction saved in the cache file (saved parents first): validated again with
    * its signatures, without the fee minimums and the descendant limit it was admitted under (or
@@ -359,16 +363,7 @@ export class Reservoir extends TypedEmitter<ReservoirEvents> {
       const outcome = this.#acceptOne(standalone(d), time, CACHED);
       if (outcome.status === 'orphan') throw new UsageError('a cached transaction cannot be an orphan');
       if (outcome.status === 'held') return 'held';
-      const entry = outcome.entry;
-      this.#trim(time);
-      if (!entry.inPool) {
-        // evicted at once by a smaller pool than the one that saved it: never counted as added
-        this.#pending = this.#pending.filter((p) => !('entry' in p) || p.entry !== entry);
-        throw new PolicyError(
-          'mempool-full',
-          `fee rate ${entry.feeRate.toFixed(3)}/byte is too low for a full pool`,
-        );
-      }
+      this.#trimKeeping(outcome.entry, time);
       return 'added';
     } finally {
       this.#flush();
