@@ -35,7 +35,7 @@ import {
   renameSync,
   statSync,
 } from 'node:fs';
-import { Agent, request } from 'node:http';
+import { request } from 'node:http';
 import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
 import { encodeAddress } from '../shared/core/address.ts';
@@ -46,6 +46,7 @@ import { makeKey, out, signed, spend } from '../test/helpers/chain.ts';
 import { makeNode, type NodeProcess } from '../test/helpers/cluster.ts';
 import { tempDir } from '../test/helpers/node.ts';
 import { type BenchResult, median, runAsMain } from './result.ts';
+import { rpcClient } from './rpc-client.ts';
 
 const TXS = Number(process.env.CAIRN_BENCH_MEMORY_TXS ?? 20_000);
 const SETTLE_S = Number(process.env.CAIRN_BENCH_MEMORY_SETTLE_S ?? 60);
@@ -130,44 +131,6 @@ async function heapFigures(node: NodeProcess): Promise<HeapFigures> {
     heapTotal: get('nodejs_heap_size_total_bytes'),
     external: get('nodejs_external_memory_bytes'),
   };
-}
-
-function rpcClient(node: NodeProcess, sockets: number) {
-  const auth = `Basic ${Buffer.from(readFileSync(join(node.dir, '.cookie'), 'utf8').trim()).toString('base64')}`;
-  const agent = new Agent({ keepAlive: true, maxSockets: sockets });
-  const call = <T = unknown>(method: string, params: unknown[] = []) =>
-    new Promise<T>((resolve, reject) => {
-      const body = JSON.stringify({ jsonrpc: '2.0', id: 1, method, params });
-      const req = request(
-        {
-          host: '127.0.0.1',
-          port: node.rpcPort,
-          method: 'POST',
-          path: '/',
-          agent,
-          headers: {
-            authorization: auth,
-            'content-type': 'application/json',
-            'content-length': Buffer.byteLength(body),
-          },
-        },
-        (res) => {
-          const chunks: Buffer[] = [];
-          res.on('data', (c: Buffer) => chunks.push(c));
-          res.on('end', () => {
-            const j = JSON.parse(Buffer.concat(chunks).toString()) as {
-              result?: T;
-              error?: { message: string };
-            };
-            if (j.error) reject(new Error(`${method}: ${j.error.message}`));
-            else resolve(j.result as T);
-          });
-        },
-      );
-      req.on('error', reject);
-      req.end(body);
-    });
-  return { call, close: () => agent.destroy() };
 }
 
 function snapshotComplete(path: string): boolean {

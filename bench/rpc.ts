@@ -1,12 +1,4 @@
-/**
- * JSON-RPC over keep-alive HTTP against a real cairnd (network local), with one peer connected:
- * getblockcount requests/s, and sendrawtransaction accepted tx/s (each tx relayed to the peer).
- * Printed with the machine's core count.
- */
-import { readFileSync } from 'node:fs';
-import { Agent, request } from 'node:http';
 import { availableParallelism } from 'node:os';
-import { join } from 'node:path';
 import { encodeAddress } from '../shared/core/address.ts';
 import { hashFromHex, toHex } from '../shared/core/bytes.ts';
 import { LOCAL } from '../shared/core/params/networks.ts';
@@ -15,6 +7,7 @@ import { makeKey, out, signed, spend } from '../test/helpers/chain.ts';
 import { makeNode, type NodeProcess } from '../test/helpers/cluster.ts';
 import { tempDir } from '../test/helpers/node.ts';
 import { type BenchResult, runAsMain } from './result.ts';
+import { rpcClient } from './rpc-client.ts';
 
 const CLIENTS = 4;
 
@@ -33,42 +26,8 @@ export async function benchRpc(): Promise<BenchResult[]> {
     });
     await b.start();
     nodes.push(b);
-    const auth = `Basic ${Buffer.from(readFileSync(join(a.dir, '.cookie'), 'utf8').trim()).toString('base64')}`;
-    // node:http with keep-alive (as bitcoin-cli and most RPC clients): fetch (undici) costs the
-    // client several times more CPU per request, on the same two cores as the node
-    const agent = new Agent({ keepAlive: true, maxSockets: CLIENTS });
-    const call = (method: string, params: unknown[] = []) =>
-      new Promise<unknown>((resolve, reject) => {
-        const body = JSON.stringify({ jsonrpc: '2.0', id: 1, method, params });
-        const req = request(
-          {
-            host: '127.0.0.1',
-            port: a.rpcPort,
-            method: 'POST',
-            path: '/',
-            agent,
-            headers: {
-              authorization: auth,
-              'content-type': 'application/json',
-              'content-length': Buffer.byteLength(body),
-            },
-          },
-          (res) => {
-            const chunks: Buffer[] = [];
-            res.on('data', (c: Buffer) => chunks.push(c));
-            res.on('end', () => {
-              const j = JSON.parse(Buffer.concat(chunks).toString()) as {
-                result?: unknown;
-                error?: { message: string };
-              };
-              if (j.error) reject(new Error(`${method}: ${j.error.message}`));
-              else resolve(j.result);
-            });
-          },
-        );
-        req.on('error', reject);
-        req.end(body);
-      });
+    const client = rpcClient(a, CLIENTS);
+    const call = client.call;
 
     // getblockcount, 4 concurrent keep-alive clients, 3 s
     let count = 0;
