@@ -276,6 +276,10 @@ describe('REST, explorer and /metrics', { timeout: 240_000 }, () => {
       'cairn_bans_total',
       'cairn_rpc_requests_total{method="generatetoaddress",status="ok"}',
       'cairn_feed_messages_total{topic="hashblock"}',
+      'cairn_feed_dropped_total',
+      'cairn_headers_height',
+      'cairn_sync_stalled',
+      'cairn_warnings',
       'process_resident_memory_bytes',
     ]) {
       assert.ok(s1.has(name), `missing ${name}`);
@@ -284,6 +288,10 @@ describe('REST, explorer and /metrics', { timeout: 240_000 }, () => {
     assert.equal(s1.get('cairn_mempool_transactions'), 1);
     assert.ok(s1.get('cairn_mempool_bytes')! > 0);
     assert.equal(s1.get('cairn_reorgs_total'), 0);
+    assert.equal(s1.get('cairn_feed_dropped_total'), 0);
+    assert.equal(s1.get('cairn_headers_height'), 13);
+    assert.equal(s1.get('cairn_sync_stalled'), 0);
+    assert.equal(s1.get('cairn_warnings'), 0);
 
     await rpcResult(node, 'generatetoaddress', [3, addr]);
     await rpc(node, 'getblock', ['not-a-hash']);

@@ -61,6 +61,13 @@ export class Feed {
   #stopped = false;
   /** Messages published per topic (for /metrics). */
   readonly published = new Map<FeedTopic, number>();
+
+  /** Messages dropped because a socket's send queue was full (subscribers see sequence gaps). */
+  get dropped(): number {
+    let n = 0;
+    for (const p of this.#pubs) n += p.dropped;
+    return n;
+  }
   readonly #onBlock = (block: DecodedBlock) => this.#blockConnected(block);
   readonly #onDisconnect = (block: DecodedBlock) => this.#sequence(block.hash, 'D');
   readonly #onAdded = (e: ReservoirEntry) => this.#txAdded(e);

@@ -184,6 +184,17 @@ export class NodeMetrics {
         }
       },
     });
+    let droppedSeen = 0;
+    new Counter({
+      name: 'cairn_feed_dropped_total',
+      help: 'Feed messages dropped because the send queue was full (subscribers see sequence gaps).',
+      registers,
+      collect() {
+        const n = m.feed?.dropped ?? 0;
+        if (n > droppedSeen) this.inc(n - droppedSeen);
+        droppedSeen = n;
+      },
+    });
     const recorderGauge = (name: string, help: string, pick: (r: RecorderRow) => number) =>
       new Gauge({
         name,
