@@ -246,6 +246,12 @@ describe('separate hosts in network namespaces', { skip, timeout: 240_000 }, () 
       await new Promise((r) => setTimeout(r, 500));
     }
     assert.match(logs.get('node-1')!(), new RegExp(`"address":"${ip('intruder').replace(/\./g, '\\.')}"`));
+    // the recorder says it a moment after the node logged the refusal (its link reacts to the event)
+    for (
+      const end = Date.now() + 15_000;
+      !/refused our key/.test(logs.get('intruder')!()) && Date.now() < end;
+    )
+      await new Promise((r) => setTimeout(r, 200));
     assert.match(logs.get('intruder')!(), /refused our key/);
 
     // every process stops cleanly on SIGTERM (docker stop)
