@@ -14,6 +14,10 @@ export const EXIT = {
   identity: 4,
   /** Another cairnd already runs with this data directory. */
   alreadyRunning: 5,
+  /** export-blocks / import-blocks: the archive cannot be read or written, is damaged, of another network, or holds an invalid block. */
+  archive: 6,
+  /** export-blocks / import-blocks stopped by SIGINT/SIGTERM before the end (an import resumes when run again). */
+  interrupted: 130,
   /** Wrong command-line usage. */
   usage: 64,
 } as const;

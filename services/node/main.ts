@@ -18,6 +18,8 @@ import { loadNodeConfig, NODE_SCHEMA, type NodeConfig } from '../../shared/confi
 import { NETWORKS } from '../../shared/core/params/networks.ts';
 import { createLogger, type Logger, type LogLevel } from '../../shared/log.ts';
 import { VERSION } from '../../shared/version.ts';
+import { exportCommand, importCommand } from './archive/commands.ts';
+import { ArchiveError, ArchiveUsageError } from './archive/errors.ts';
 import { ChainState } from './chain-state.ts';
 import { StorageError } from './db/errors.ts';
 import { EXIT } from './exit-codes.ts';
@@ -30,6 +32,8 @@ import { generateRpcAuth } from './rpc/auth.ts';
 const fail: (e: unknown, log?: Logger) => never = failFor('cairnd', [
   [StorageError, EXIT.storage],
   [AlreadyRunningError, EXIT.alreadyRunning],
+  [ArchiveUsageError, EXIT.usage],
+  [ArchiveError, EXIT.archive],
 ]);
 
 const config = (argv: Record<string, unknown>): NodeConfig =>
@@ -142,6 +146,21 @@ async function dumpBlock(argv: Record<string, unknown>): Promise<void> {
   }
 }
 
+/** export-blocks / import-blocks (archive/commands.ts): the exit code they return, or the error's. */
+async function archive(argv: Record<string, unknown>, run: (c: NodeConfig, log: Logger) => Promise<number>) {
+  const c = config(argv);
+  const log = createLogger({ level: c.log.level as LogLevel, name: 'cairnd' });
+  let code: number;
+  try {
+    code = await run(c, log);
+  } catch (e) {
+    fail(e, log);
+  }
+  process.exit(code);
+}
+
+const height = (v: unknown) => (v === undefined ? undefined : Number(v));
+
 await runCommands(
   yargs(hideBin(process.argv))
     .scriptName('cairnd')
@@ -188,6 +207,30 @@ await runCommands(
       'print the block at HEIGHT of the active chain as JSON',
       (y) => withConfig(y).positional('height', { type: 'number', demandOption: true }),
       (a) => dumpBlock(a),
+    )
+    .command(
+      'export-blocks <file>',
+      'write blocks of the active chain to FILE, a checksummed archive (the node must be stopped)',
+      (y) =>
+        withConfig(y)
+          .positional('file', { type: 'string', demandOption: true })
+          .option('from', { type: 'number', describe: 'first height (default 1)' })
+          .option('to', { type: 'number', describe: 'last height (default: the tip)' })
+          .option('force', { type: 'boolean', default: false, describe: 'replace FILE if it exists' }),
+      (a) =>
+        archive(a, (c, log) =>
+          exportCommand(c, log, String(a.file), {
+            ...(a.from === undefined ? {} : { from: height(a.from) }),
+            ...(a.to === undefined ? {} : { to: height(a.to) }),
+            force: a.force === true,
+          }),
+        ),
+    )
+    .command(
+      'import-blocks <file>',
+      'validate and connect the blocks of an archive FILE, as if a peer sent them (resumes when run again)',
+      (y) => withConfig(y).positional('file', { type: 'string', demandOption: true }),
+      (a) => archive(a, (c, log) => importCommand(c, log, String(a.file))),
     )
     .command('version', 'print the version', {}, () => console.log(`cairnd ${VERSION}`)),
   'cairnd',

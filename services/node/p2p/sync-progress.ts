@@ -40,10 +40,11 @@ export function formatDuration(s: number): string {
   return `${Math.floor(s / 3600)} h ${Math.floor((s % 3600) / 60)} min`;
 }
 
-export function syncLine(s: SyncStatus): string {
+/** `verb`: what is under way (an import from a file shares the line's format). */
+export function syncLine(s: SyncStatus, verb = 'syncing'): string {
   const rate = s.rate > 0 ? `, ${s.rate.toFixed(s.rate < 10 ? 1 : 0)} blocks/s` : '';
   const eta = s.etaSeconds === undefined ? '' : `, about ${formatDuration(s.etaSeconds)} left`;
-  return `syncing: ${s.percent.toFixed(1)}% (height ${s.height} of ${s.target}${rate}${eta})`;
+  return `${verb}: ${s.percent.toFixed(1)}% (height ${s.height} of ${s.target}${rate}${eta})`;
 }
 
 export class SyncProgress {
