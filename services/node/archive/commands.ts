@@ -115,7 +115,10 @@ export async function importCommand(c: NodeConfig, log: Logger, file: string): P
           );
           progress.begin(tip, s.to);
         },
-        onBatch: (tip) => progress.report(tip),
+        onBatch: (tip) => {
+          log.debug({ height: tip }, `committed up to height ${tip}`);
+          progress.report(tip);
+        },
       });
       progress.end();
       const rate = r.applySeconds > 0 ? Math.round(r.txs / r.applySeconds) : 0;
