@@ -68,6 +68,8 @@ export class ChainDb {
   #failed: StorageError | undefined;
   /** lmdb itself failed a write (not the space guard): its native side is not to be trusted. */
   #lmdbFailed = false;
+  /** Write transactions open (nested ones are lmdb child transactions). */
+  #depth = 0;
   readonly #space: DiskSpaceGuard;
 
   private constructor(path: string, env: RootDatabase, dbs: Record<DbName, BinaryDb>, space: DiskSpaceGuard) {
@@ -157,17 +159,23 @@ export class ChainDb {
   /**
    * Runs `fn` as ONE write transaction: all of it is committed, or (on any throw) none of it.
    * Called inside another write, it is a nested (child) transaction: atomic on its own, made
-   * durable by the outer commit (lmdb-js nests transactionSync).
+   * durable by the outer commit (lmdb-js nests transactionSync). `writing`: the bytes the commit
+   * is expected to write, kept free on top of the reserve.
    */
-  write<T>(fn: () => T): T {
+  write<T>(fn: () => T, writing = 0): T {
     // after a failed write (disk full, I/O error) lmdb is not touched again: its native side may
     // not survive more writes (lmdb-js has crashed after ENOSPC), and the node is stopping anyway
     if (this.#failed !== undefined) throw this.#failed;
-    try {
-      this.#space.check();
-    } catch (e) {
-      this.#fail(e as StorageError);
-    }
+    // free space is checked once per outer transaction, for all it will write (`writing`, an
+    // estimate): LMDB writes the pages at the outer commit, so a check per nested one saw the
+    // same free space each time and not what the batch was about to need
+    if (this.#depth === 0)
+      try {
+        this.#space.check(writing);
+      } catch (e) {
+        this.#fail(e as StorageError);
+      }
+    this.#depth++;
     try {
       return this.#env.transactionSync(fn);
     } catch (e) {
@@ -182,6 +190,8 @@ export class ChainDb {
         throw e;
       this.#lmdbFailed = true;
       this.#fail(storageErrorFrom(e, this.path));
+    } finally {
+      this.#depth--;
     }
   }
 

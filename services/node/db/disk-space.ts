@@ -41,11 +41,14 @@ export class DiskSpaceGuard {
     }
   }
 
-  /** Throws StorageError 'storage-disk-full' when less than the reserve is free. */
-  check(): void {
+  /**
+   * Throws StorageError 'storage-disk-full' when less than the reserve (plus `writing`, what the
+   * coming commit is expected to write) is free.
+   */
+  check(writing = 0): void {
     if (this.#minFreeBytes === 0) return;
     const free = this.freeBytes();
-    if (free >= this.#minFreeBytes) return;
+    if (free >= this.#minFreeBytes + writing) return;
     const mb = (n: number) => (n / 1e6).toFixed(1);
     throw new StorageError(
       'storage-disk-full',

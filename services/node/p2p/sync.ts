@@ -13,10 +13,9 @@
 import { decodeBlock } from '../../../shared/core/block/codec.ts';
 import { decodeHeader } from '../../../shared/core/block/header.ts';
 import type { DecodedBlock } from '../../../shared/core/block/types.ts';
-import { CairnError, DecodeError, ValidationError } from '../../../shared/core/errors.ts';
+import { CairnError, DecodeError } from '../../../shared/core/errors.ts';
 import type { Logger } from '../../../shared/log.ts';
 import type { Chain } from '../chain/chain.ts';
-import { ChainError } from '../chain/errors.ts';
 import { StorageError } from '../db/errors.ts';
 import { LIMITS } from './messages.ts';
 import type { OutboundPeer } from './outbound.ts';
@@ -203,20 +202,26 @@ export class Sync {
         this.#m.logger.debug({ peer: peer.key, err: (e as Error).message }, 'getheaders failed');
         return;
       }
-      let added = 0;
+      // the headers before a malformed one still count (as they would one by one)
+      const headers = [];
+      let malformed: DecodeError | undefined;
       for (const raw of raws) {
         try {
-          const e = chain.processHeader(decodeHeader(raw));
-          if (e.height > 0) added++;
+          headers.push(decodeHeader(raw));
         } catch (e) {
-          if (e instanceof DecodeError || e instanceof ValidationError || e instanceof ChainError) {
-            const dos = e instanceof DecodeError ? 20 : 'dos' in e ? (e as { dos: number }).dos : 0;
-            if (dos > 0) this.#m.misbehaved(peer, dos, `bad header: ${e.message}`);
-            return;
-          }
-          throw e;
+          if (!(e instanceof DecodeError)) throw e;
+          malformed = e;
+          break;
         }
       }
+      const { entries, error } = chain.processHeaders(headers);
+      const bad = error ?? malformed;
+      if (bad !== undefined) {
+        const dos = bad instanceof DecodeError ? 20 : 'dos' in bad ? (bad as { dos: number }).dos : 0;
+        if (dos > 0) this.#m.misbehaved(peer, dos, `bad header: ${bad.message}`);
+        return;
+      }
+      const added = entries.filter((e) => e.height > 0).length;
       if (raws.length < LIMITS.headers || added === 0) return;
     }
   }
