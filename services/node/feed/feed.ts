@@ -129,32 +129,37 @@ export class Feed {
     if (this.#o.subscribers.length > 0) this.#m.zap?.removePolicy(FEED_ZAP_DOMAIN);
   }
 
-  #send(topic: FeedTopic, body: Uint8Array): void {
-    if (this.#stopped) return;
+  /** Whether any socket carrying `topic` has a subscriber for it: if not, nothing is built. */
+  #wanted(topic: FeedTopic): boolean {
+    if (this.#stopped) return false;
     const to = this.#routes.get(topic);
-    if (to === undefined) return;
+    if (to === undefined) return false;
+    for (const p of to) if (p.wants(topic)) return true;
+    return false;
+  }
+
+  #send(topic: FeedTopic, body: Uint8Array): void {
+    const to = this.#routes.get(topic);
+    if (this.#stopped || to === undefined) return;
     // one counter per topic: a topic on two addresses carries the same numbers on both
     const n = this.#counters.get(topic) ?? 0;
     this.#counters.set(topic, (n + 1) % 2 ** 32);
     const seq = Buffer.alloc(4);
     seq.writeUInt32LE(n, 0);
     this.published.set(topic, (this.published.get(topic) ?? 0) + 1);
-    for (const p of to)
-      void p
-        .publish(topic, body, seq)
-        .catch((e) => this.#m.logger.debug({ err: (e as Error).message }, 'feed publish failed'));
+    for (const p of to) if (p.wants(topic)) p.offer(topic, body, seq);
   }
 
   #tx(d: DecodedTx): void {
-    this.#send('hashtx', displayOrder(d.txid));
-    this.#send('rawtx', d.raw);
+    if (this.#wanted('hashtx')) this.#send('hashtx', displayOrder(d.txid));
+    if (this.#wanted('rawtx')) this.#send('rawtx', d.raw);
   }
 
   #blockConnected(block: DecodedBlock): void {
     this.#sequence(block.hash, 'C');
-    for (const d of block.txs) this.#tx(d);
-    this.#send('hashblock', displayOrder(block.hash));
-    this.#send('rawblock', block.raw);
+    if (this.#wanted('hashtx') || this.#wanted('rawtx')) for (const d of block.txs) this.#tx(d);
+    if (this.#wanted('hashblock')) this.#send('hashblock', displayOrder(block.hash));
+    if (this.#wanted('rawblock')) this.#send('rawblock', block.raw);
   }
 
   #txAdded(e: ReservoirEntry): void {
@@ -163,6 +168,7 @@ export class Feed {
   }
 
   #sequence(hash: Uint8Array, label: 'C' | 'D' | 'A' | 'R', mempoolSeq?: bigint): void {
+    if (!this.#wanted('sequence')) return;
     const body = Buffer.alloc(33 + (mempoolSeq === undefined ? 0 : 8));
     displayOrder(hash).copy(body, 0);
     body.write(label, 32, 'latin1');
