@@ -15,12 +15,13 @@
  * Needs root (CAP_NET_ADMIN) and iproute2: otherwise it is skipped with the reason.
  */
 import assert from 'node:assert/strict';
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { makeClusterKeys } from '../../scripts/cluster-keys.ts';
+import { Namespaces, netnsUnavailable } from '../../scripts/sim/netns.ts';
 import { generateIdentity } from '../../shared/identity/certificate.ts';
 import { tempDir } from '../helpers/node.ts';
 
@@ -35,23 +36,8 @@ const PREFIX = `cairn-t${process.pid}-`;
 const HOSTS = { discovery: 10, 'node-1': 11, 'node-2': 12, 'recorder-1': 21, intruder: 31 } as const;
 type Host = keyof typeof HOSTS;
 const ip = (h: Host) => `198.51.100.${HOSTS[h]}`;
-const ns = (h: Host | 'switch') => `${PREFIX}${h}`;
-
-function sh(args: string[]): { ok: boolean; err: string } {
-  const r = spawnSync('ip', args, { encoding: 'utf8' });
-  return { ok: r.status === 0, err: (r.stderr ?? r.error?.message ?? '').trim() };
-}
-
-/** Why the test cannot run here, or undefined when namespaces can be made. */
-function unavailable(): string | undefined {
-  if (process.platform !== 'linux') return 'network namespaces are Linux only';
-  if (spawnSync('ip', ['-V']).status !== 0) return 'iproute2 (ip) is not installed: apt-get install iproute2';
-  const probe = `${PREFIX}probe`;
-  const r = sh(['netns', 'add', probe]);
-  sh(['netns', 'del', probe]);
-  if (!r.ok) return `cannot create a network namespace (needs root / CAP_NET_ADMIN): ${r.err}`;
-  return undefined;
-}
+const net = new Namespaces(PREFIX);
+const ns = (h: Host) => net.name(h);
 
 /** The command and env file of each docker-compose.yml service (inline JSON arrays there). */
 function composeServices(): Map<string, { command: string[]; envFile: string }> {
@@ -75,52 +61,26 @@ function envFile(path: string): Record<string, string> {
   return env;
 }
 
-const skip = unavailable();
+const skip = netnsUnavailable(`${PREFIX}probe`);
 const root = tempDir('cairn-it-netns-');
 const procs: ChildProcess[] = [];
-const made: string[] = [];
-
-function teardown(): void {
-  for (const p of procs) if (p.exitCode === null && p.signalCode === null) p.kill('SIGKILL');
-  for (const n of made.reverse()) {
-    sh(['netns', 'del', n]);
-    rmSync(`/etc/netns/${n}`, { recursive: true, force: true });
-  }
-  made.length = 0;
-}
 
 after(() => {
-  teardown();
+  for (const p of procs) if (p.exitCode === null && p.signalCode === null) p.kill('SIGKILL');
+  net.teardown();
   root.remove();
 });
 
 function buildNetwork(): void {
-  sh(['netns', 'add', ns('switch')]);
-  made.push(ns('switch'));
-  const must = (args: string[]) => {
-    const r = sh(args);
-    if (!r.ok) throw new Error(`ip ${args.join(' ')}: ${r.err}`);
-  };
-  must(['-n', ns('switch'), 'link', 'add', 'br0', 'type', 'bridge']);
-  must(['-n', ns('switch'), 'link', 'set', 'br0', 'up']);
+  net.addSwitch();
   const hosts = Object.keys(HOSTS) as Host[];
-  const hostsFile = `127.0.0.1 localhost\n${hosts.map((h) => `${ip(h)} ${h}`).join('\n')}\n`;
-  for (const [i, h] of hosts.entries()) {
-    must(['netns', 'add', ns(h)]);
-    made.push(ns(h));
-    // veth names are made in the root namespace first: keep them short and unique to this run
-    const a = `ct${process.pid % 100000}h${i}`;
-    const b = `ct${process.pid % 100000}s${i}`;
-    must(['link', 'add', a, 'type', 'veth', 'peer', 'name', b]);
-    must(['link', 'set', a, 'netns', ns(h)]);
-    must(['link', 'set', b, 'netns', ns('switch')]);
-    must(['-n', ns('switch'), 'link', 'set', b, 'master', 'br0']);
-    must(['-n', ns('switch'), 'link', 'set', b, 'up']);
-    must(['-n', ns(h), 'addr', 'add', `${ip(h)}/24`, 'dev', a]);
-    must(['-n', ns(h), 'link', 'set', a, 'up']);
-    must(['-n', ns(h), 'link', 'set', 'lo', 'up']);
-    mkdirSync(`/etc/netns/${ns(h)}`, { recursive: true });
-    writeFileSync(`/etc/netns/${ns(h)}/hosts`, hostsFile);
+  for (const h of hosts) {
+    net.add(h);
+    net.vethToSwitch(h, `${ip(h)}/24`);
+    net.hostsFile(
+      h,
+      hosts.map((o) => [ip(o), o]),
+    );
   }
 }
 
