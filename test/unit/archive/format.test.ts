@@ -3,7 +3,7 @@
  * kind of damage refused with its code and the byte offset where the damaged part starts.
  */
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { ArchiveError } from '../../../services/node/archive/errors.ts';
@@ -69,6 +69,20 @@ describe('block archive format', () => {
     const a = encodeArchive(LOCAL.genesisHash, 0, [{ raw: LOCAL.genesisBlock, hash: LOCAL.genesisHash }]);
     assert.equal(a.toString('hex'), VECTOR);
     assert.equal(a.length, 239);
+  });
+
+  it('docs/protocol.md §15.4 quotes the vector', () => {
+    const doc = readFileSync(new URL('../../../docs/protocol.md', import.meta.url), 'utf8');
+    const section = doc.slice(doc.indexOf('### 15.4 Vector'));
+    const block = section.slice(
+      section.indexOf('```') + 3,
+      section.indexOf('```', section.indexOf('```') + 3),
+    );
+    const hex = block
+      .split('\n')
+      .map((l) => /^([0-9a-f]+)/.exec(l)?.[1] ?? '')
+      .join('');
+    assert.equal(hex, VECTOR);
   });
 
   it('reads back every block with its height, offset and hash', async () => {

@@ -171,6 +171,19 @@ describe('export-blocks / import-blocks', () => {
     }
   });
 
+  it('export of the genesis block alone on a new node is the documented vector', async () => {
+    const vector = join(root.path, 'vector.cba');
+    await withState(fresh(), async (s) => {
+      await exportBlocks(s.chain, vector, { from: 0, to: 0 });
+    });
+    assert.equal(
+      readFileSync(vector).toString('hex'),
+      encodeArchive(LOCAL.genesisHash, 0, [{ raw: LOCAL.genesisBlock, hash: LOCAL.genesisHash }]).toString(
+        'hex',
+      ),
+    );
+  });
+
   it('export: ranges are checked, FILE is not replaced without force, an interrupted export leaves no file', async () => {
     await withState(source, async (s) => {
       const usage = async (p: Promise<unknown>, re: RegExp) => {
