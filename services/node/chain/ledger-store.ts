@@ -69,8 +69,17 @@ export class LedgerStore implements LedgerView {
     if (loc === undefined) return undefined;
     const { height, pos } = decodeTxLocation(loc);
     const v = this.#utxo.get(utxoKey(height, pos, vout));
-    return v === undefined ? undefined : decodeCoin(v);
+    if (v === undefined) return undefined;
+    const coin = decodeCoin(v);
+    this.#positions.set(coin, pos);
+    return coin;
   }
+
+  /**
+   * The tx position of coins getCoin returned: connecting a block deletes the coins its
+   * validation just read, and their keys need the position (a second tx index read otherwise).
+   */
+  readonly #positions = new WeakMap<Coin, number>();
 
   getAsset(assetId: Uint8Array): AssetRecord | undefined {
     const v = this.#assets.get(Buffer.from(assetId));
@@ -188,10 +197,13 @@ export class LedgerStore implements LedgerView {
 
     const undo: SpentCoin[] = new Array(fx.spent.length);
     fx.spent.forEach((s, k) => {
-      const loc = this.#txindex.get(Buffer.from(s.txid));
-      if (loc === undefined)
-        throw new StorageError('storage-corrupt', `spent output's tx ${hashToHex(s.txid)} is not indexed`);
-      const { pos } = decodeTxLocation(loc);
+      let pos = this.#positions.get(s.coin);
+      if (pos === undefined) {
+        const loc = this.#txindex.get(Buffer.from(s.txid));
+        if (loc === undefined)
+          throw new StorageError('storage-corrupt', `spent output's tx ${hashToHex(s.txid)} is not indexed`);
+        pos = decodeTxLocation(loc).pos;
+      }
       w.remove(this.#utxo, utxoKey(s.coin.height, pos, s.vout));
       undo[k] = { txid: s.txid, pos, vout: s.vout, coin: s.coin };
     });
@@ -204,7 +216,7 @@ export class LedgerStore implements LedgerView {
     for (let pos = 0; pos < block.txs.length; pos++) {
       const d = block.txs[pos]!;
       w.put(this.#txindex, Buffer.from(d.txid), encodeTxLocation({ height, pos }));
-      for (const [owner, vouts] of touchedOwners(d))
+      for (const [owner, vouts] of touchedOwners(d, fx.inputOwners?.[pos]))
         w.put(this.#addrtx, addressTxKey(owner, height, pos), encodeAddressTx(d.txid, vouts));
     }
     w.put(this.#chain, u32be(height), block.hash);
@@ -363,7 +375,8 @@ export class LedgerStore implements LedgerView {
 }
 
 /** Owners a tx touches (its inputs' keys and its outputs' owners), each with the outputs it receives. */
-function touchedOwners(d: DecodedTx): Map<Uint8Array, number[]> {
+/** Senders and receivers of `d`; `inputOwners`, when known, saves hashing each input's key. */
+function touchedOwners(d: DecodedTx, inputOwners?: readonly Uint8Array[]): Map<Uint8Array, number[]> {
   const byKey = new Map<string, [Uint8Array, number[]]>();
   const get = (o: Uint8Array) => {
     const k = Buffer.from(o.buffer, o.byteOffset, o.byteLength).toString('latin1');
@@ -374,7 +387,10 @@ function touchedOwners(d: DecodedTx): Map<Uint8Array, number[]> {
     }
     return e;
   };
-  if (d.tx.kind !== 'coinbase') for (const i of d.tx.inputs) get(ownerOf(i.pubkey));
+  if (d.tx.kind !== 'coinbase') {
+    const inputs = d.tx.inputs;
+    for (let i = 0; i < inputs.length; i++) get(inputOwners?.[i] ?? ownerOf(inputs[i]!.pubkey));
+  }
   for (let vout = 0; vout < d.tx.outputs.length; vout++) get(d.tx.outputs[vout]!.owner)[1].push(vout);
   return new Map([...byKey.values()]);
 }

@@ -29,6 +29,11 @@ export interface BlockEffects {
   readonly spent: readonly OutpointCoin[];
   readonly created: readonly OutpointCoin[];
   readonly assets: readonly AssetRecord[];
+  /**
+   * Per transaction of the block, the owner of each input (of the coin it spends, which its key was
+   * checked against): storage indexes senders with it instead of hashing every key again.
+   */
+  readonly inputOwners?: readonly (readonly Uint8Array[])[];
 }
 
 /** A view of `base` after some transactions of a block were applied. */
@@ -62,6 +67,8 @@ export function connectBlock(
   const overlay = new BlockOverlay(view);
   const spent: OutpointCoin[] = [];
   const assets: AssetRecord[] = [];
+  const inputOwners: Uint8Array[][] = new Array(block.txs.length);
+  inputOwners[0] = [];
   let fees = 0;
 
   const coinbase = block.txs[0]!;
@@ -86,6 +93,7 @@ export function connectBlock(
       if (d.tx.kind === 'coinbase') {
         throw new ValidationError('bad-cb-multiple', `tx ${t} is a second coinbase`);
       }
+      inputOwners[t] = r.spent.map((c) => c.owner);
       for (let i = 0; i < d.tx.inputs.length; i++) {
         const input = d.tx.inputs[i]!;
         const key = outpointKey(input.prevTxid, input.vout);
@@ -113,5 +121,5 @@ export function connectBlock(
   if (paid > reward) {
     throw new ValidationError('bad-cb-amount', `coinbase pays ${paid} > subsidy + fees ${reward}`);
   }
-  return { height, fees, spent, created: [...overlay.created.values()], assets };
+  return { height, fees, spent, created: [...overlay.created.values()], assets, inputOwners };
 }
