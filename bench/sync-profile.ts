@@ -47,6 +47,19 @@ export function topSelf(profilePath: string, n = 25): { share: number; where: st
     .map(([where, h]) => ({ share: h / total, where }));
 }
 
+/** utime + stime of a process (all threads) and of its main thread, in seconds. */
+export function cpuSeconds(pid: number): { all: number; main: number } {
+  const ticks = (stat: string) => {
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return Number(f[11]) + Number(f[12]); // utime, stime (fields 14 and 15)
+  };
+  const hz = 100; // USER_HZ on Linux
+  return {
+    all: ticks(readFileSync(`/proc/${pid}/stat`, 'utf8')) / hz,
+    main: ticks(readFileSync(`/proc/${pid}/task/${pid}/stat`, 'utf8')) / hz,
+  };
+}
+
 async function main(): Promise<void> {
   const blocks = Number(process.argv[2] ?? 1000);
   const per = Number(process.argv[3] ?? 50);
@@ -91,6 +104,13 @@ async function main(): Promise<void> {
     await eventually('synced', async () => (await heightOf(fresh, id)) === chain.raw.length, 600_000);
     const seconds = (performance.now() - t0) / 1000;
     clearInterval(rss);
+    // CPU time, unlike wall time, holds on a loaded machine: per transaction, the main thread's
+    // and the whole process's (main + verify workers + libuv/lmdb threads)
+    const cpu = cpuSeconds(fresh.proc!.pid!);
+    const us = (s: number) => ((s / chain.txs) * 1e6).toFixed(1);
+    console.log(
+      `CPU per tx: main thread ${us(cpu.main)} µs, whole process ${us(cpu.all)} µs; ${(cpu.all / seconds).toFixed(2)} cores used on average`,
+    );
     const mb = (kb: number) => (kb / 1024).toFixed(0);
     console.log(`fresh node peak RSS ${mb(peak.rss)} MB (anonymous ${mb(peak.anon)}, file ${mb(peak.file)})`);
     // the JS side at the end of the sync: live heap vs what V8 holds, and Buffers outside the heap
