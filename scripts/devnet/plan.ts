@@ -22,6 +22,8 @@ export interface DevnetOptions {
   readonly keysDir: string;
   /** RPC port of node 1; every other port follows from it. */
   readonly portBase: number;
+  /** Most nodes allowed (the simulation runs more than a devnet, each on its own host). */
+  readonly maxNodes?: number;
 }
 
 export interface NodePorts {
@@ -70,8 +72,9 @@ export interface DevnetPlan {
 export const DEFAULT_PORT_BASE = LOCAL.ports.rpc;
 
 export function planDevnet(o: DevnetOptions): DevnetPlan {
-  if (!Number.isInteger(o.nodes) || o.nodes < 1 || o.nodes > MAX_NODES)
-    throw new RangeError(`--nodes must be an integer from 1 to ${MAX_NODES}, got ${o.nodes}`);
+  const maxNodes = o.maxNodes ?? MAX_NODES;
+  if (!Number.isInteger(o.nodes) || o.nodes < 1 || o.nodes > maxNodes)
+    throw new RangeError(`--nodes must be an integer from 1 to ${maxNodes}, got ${o.nodes}`);
   if (!Number.isInteger(o.recorders) || o.recorders < 0 || o.recorders > MAX_RECORDERS)
     throw new RangeError(`--recorders must be an integer from 0 to ${MAX_RECORDERS}, got ${o.recorders}`);
   const top = o.portBase + (o.nodes - 1) * 100 + 10;
@@ -148,12 +151,24 @@ export interface DevnetKeys {
 
 const q = JSON.stringify;
 
-export function discoveryToml(p: DevnetPlan): string {
+/**
+ * Where the processes of a plan listen when each runs on a host of its own (the simulation's
+ * network namespaces) instead of all on 127.0.0.1: the node's peer, RPC and feed sockets bind its
+ * host's address, and the feed admits `feedSubscribers` over CURVE (a plain feed is loopback only).
+ */
+export interface Hosts {
+  readonly discovery: string;
+  readonly nodes: readonly string[];
+  readonly feedSubscribers: readonly string[];
+}
+
+export function discoveryToml(p: DevnetPlan, hosts?: Hosts): string {
+  const h = hosts?.discovery ?? '127.0.0.1';
   return lines(
     'network = "local"',
     `data_dir = ${q(p.discovery.dataDir)}`,
-    `listen = ["127.0.0.1:${p.discovery.port}"]`,
-    `events_listen = ["127.0.0.1:${p.discovery.eventsPort}"]`,
+    `listen = ["${h}:${p.discovery.port}"]`,
+    `events_listen = ["${h}:${p.discovery.eventsPort}"]`,
     // nodes renew at a third of this: a stopped devnet node leaves the registry within a minute
     'expiry_seconds = 60',
     '[identity]',
@@ -164,8 +179,9 @@ export function discoveryToml(p: DevnetPlan): string {
   );
 }
 
-export function nodeToml(p: DevnetPlan, i: number, keys: DevnetKeys): string {
+export function nodeToml(p: DevnetPlan, i: number, keys: DevnetKeys, hosts?: Hosts): string {
   const n = p.nodes[i]!;
+  const h = hosts?.nodes[i] ?? '127.0.0.1';
   const recorders = p.recorders
     .filter((r) => r.node === i)
     .map((r) => keys.recorders[p.recorders.indexOf(r)]!);
@@ -177,33 +193,35 @@ export function nodeToml(p: DevnetPlan, i: number, keys: DevnetKeys): string {
     '[log]',
     'level = "info"',
     '[peering]',
-    `listen = ["127.0.0.1:${n.ports.peer}"]`,
+    `listen = ["${h}:${n.ports.peer}"]`,
     '[rpc]',
-    `listen = ["127.0.0.1:${n.ports.rpc}"]`,
+    `listen = ["${h}:${n.ports.rpc}"]`,
     'rest = true',
     '[metrics]',
-    `listen = ["127.0.0.1:${n.ports.metrics}"]`,
+    `listen = ["${h}:${n.ports.metrics}"]`,
     '[feed]',
-    `listen = ["127.0.0.1:${n.ports.feed}"]`,
+    `listen = ["${h}:${n.ports.feed}"]`,
+    ...(hosts === undefined ? [] : [`subscribers = ${q(hosts.feedSubscribers)}`]),
     '[proof]',
     `jobs_listen = ["127.0.0.1:${n.ports.proofJobs}"]`,
     `submit_listen = ["127.0.0.1:${n.ports.proofSubmit}"]`,
     `recorders = ${q(recorders)}`,
     // peers come from discovery alone: the devnet shows that it bootstraps a network
     '[[discovery.servers]]',
-    `address = "127.0.0.1:${p.discovery.port}"`,
+    `address = "${hosts?.discovery ?? '127.0.0.1'}:${p.discovery.port}"`,
     `key = ${q(keys.discovery)}`,
   );
 }
 
-export function recorderToml(p: DevnetPlan, j: number, keys: DevnetKeys): string {
+/** `cpuPercent`: the duty cycle of its one worker (the simulation shares two cores among many). */
+export function recorderToml(p: DevnetPlan, j: number, keys: DevnetKeys, cpuPercent = 50): string {
   const r = p.recorders[j]!;
   const n = p.nodes[r.node]!;
   return lines(
     `payout = ${q(keys.payout)}`,
     // one worker at a modest duty cycle: the devnet should not take the machine
     'workers = 1',
-    'cpu_percent = 50',
+    `cpu_percent = ${cpuPercent}`,
     '[log]',
     'level = "info"',
     '[identity]',

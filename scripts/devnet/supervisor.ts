@@ -27,6 +27,11 @@ export interface ProcessSpec {
   readonly main: string;
   readonly args: readonly string[];
   readonly logPath: string;
+  /**
+   * A command the program runs under, e.g. `['ip', 'netns', 'exec', NS]` (the simulation's hosts);
+   * it must exec the program in place so signals reach it.
+   */
+  readonly wrap?: readonly string[];
 }
 
 export interface SupervisorOptions {
@@ -113,7 +118,9 @@ export class Supervisor {
       `${MARKER}${p.starts === 1 ? 'starting' : `restarting (start ${p.starts})`} ${spec.name} at ${new Date().toISOString()} ---\n`,
     );
     const fd = openSync(spec.logPath, 'a');
-    const child = spawn(process.execPath, ['--import', this.#o.tsxLoader, spec.main, ...spec.args], {
+    const argv = [process.execPath, '--import', this.#o.tsxLoader, spec.main, ...spec.args];
+    const [cmd, ...args] = [...(spec.wrap ?? []), ...argv] as [string, ...string[]];
+    const child = spawn(cmd, args, {
       cwd: this.#o.cwd,
       stdio: ['ignore', fd, fd],
       env: { ...process.env, FORCE_COLOR: '0' },
@@ -131,7 +138,7 @@ export class Supervisor {
     });
     void p.exited.then((how) => {
       p.lastEnding = how;
-      if (this.#stopping) return;
+      if (this.#stopping || p.state === 'stopped') return;
       this.#ended(p, how);
       this.#o.onChange?.();
     });
@@ -156,6 +163,43 @@ export class Supervisor {
       this.#spawn(p);
       this.#o.report?.(`  ${p.spec.name} restarted (pid ${p.child?.pid ?? '?'})`);
     }, decision.delayMs);
+  }
+
+  /**
+   * Stops one process on purpose (SIGTERM, SIGKILL after `graceMs`): it is not restarted until
+   * `resume`. The simulation's churn.
+   */
+  async stop(name: string, graceMs = 15_000): Promise<Ending | undefined> {
+    const p = this.#find(name);
+    if (p.timer) clearTimeout(p.timer);
+    p.timer = undefined;
+    p.state = 'stopped';
+    if (!isRunning(p.child)) return undefined;
+    p.child!.kill('SIGTERM');
+    const timer = setTimeout(() => p.child!.kill('SIGKILL'), graceMs);
+    const how = await p.exited;
+    clearTimeout(timer);
+    return how;
+  }
+
+  /** Starts again a process `stop` ended (a new restart policy: its earlier ends were on purpose). */
+  resume(name: string): void {
+    const p = this.#find(name);
+    if (isRunning(p.child) || this.#stopping) return;
+    this.#spawn(p);
+  }
+
+  /** Adds a process without starting it (`resume` starts it): one that joins later. */
+  add(spec: ProcessSpec): void {
+    const p = new Supervised(spec, this.#o.restart);
+    p.state = 'stopped';
+    this.#procs.push(p);
+  }
+
+  #find(name: string): Supervised {
+    const p = this.#procs.find((q) => q.spec.name === name);
+    if (p === undefined) throw new Error(`no process ${name}`);
+    return p;
   }
 
   /** SIGTERM to each running process, newest first, waiting for each; SIGKILL after `graceMs`. */
