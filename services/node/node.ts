@@ -25,6 +25,7 @@ import { ZapHandler } from '../../shared/zmq/zap.ts';
 import { ChainState } from './chain-state.ts';
 import { DiscoveryClient } from './discovery/discovery-client.ts';
 import { EXIT } from './exit-codes.ts';
+import { Explorer } from './explorer/explorer.ts';
 import { Feed } from './feed/feed.ts';
 import { ChainHealth } from './health/chain-health.ts';
 import { loadGc, MemoryRelease } from './memory/release.ts';
@@ -102,6 +103,8 @@ export class CairnNode {
   readonly feed: Feed | undefined;
   readonly metrics: MetricsServer | undefined;
   readonly health: ChainHealth;
+  /** The web explorer's server side (with `rpc.rest`). */
+  explorer: Explorer | undefined;
   readonly #zap: ZapHandler;
   readonly #log: Logger;
   #discovery: DiscoveryClient | undefined;
@@ -287,6 +290,7 @@ export class CairnNode {
         clock,
       });
       let rpc: RpcServer | undefined;
+      let explorer: Explorer | undefined;
       if (config.rpc.listen.length > 0) {
         const registry = nodeRegistry({
           params,
@@ -300,6 +304,21 @@ export class CairnNode {
           clock,
           requestStop: () => requestStop('RPC stop'),
         });
+        if (config.rpc.rest) {
+          explorer = new Explorer(
+            {},
+            {
+              state,
+              params,
+              logger: logger.child({ module: 'explorer' }),
+              clock,
+              recorders: proof === undefined ? undefined : () => proof!.stats(),
+              initialBlockDownload: () => health.initialBlockDownload(),
+            },
+          );
+          explorer.start();
+          started.push(async () => explorer!.stop());
+        }
         const perSecond = config.rpc.max_requests_per_second;
         rpc = new RpcServer(
           {
@@ -313,7 +332,15 @@ export class CairnNode {
             logger: logger.child({ module: 'rpc' }),
             onCall: metrics.rpcCall,
             ...(config.rpc.rest
-              ? { routes: new RestApi({ registry, params, logger: logger.child({ module: 'rest' }) }) }
+              ? {
+                  routes: new RestApi({
+                    registry,
+                    params,
+                    logger: logger.child({ module: 'rest' }),
+                    ...(explorer === undefined ? {} : { explorer }),
+                    mempool: () => state!.reservoir.entries(),
+                  }),
+                }
               : {}),
           },
         );
@@ -338,6 +365,7 @@ export class CairnNode {
         logger,
       );
       node.#discovery = discovery;
+      node.explorer = explorer;
       // a full collection once the reservoir has drained after a burst (services/node/memory)
       const gc = loadGc();
       if (gc === undefined)
@@ -385,6 +413,8 @@ export class CairnNode {
     this.#log.info('stopping');
     this.#memory?.stop();
     await this.metrics?.stop().catch((e) => this.#log.error({ err: e }, 'metrics stop failed'));
+    // its event streams end first: the HTTP server would wait for them
+    this.explorer?.stop();
     await this.rpc?.stop().catch((e) => this.#log.error({ err: e }, 'rpc stop failed'));
     await this.feed?.stop().catch((e) => this.#log.error({ err: e }, 'feed stop failed'));
     await this.proof?.stop().catch((e) => this.#log.error({ err: e }, 'proof stop failed'));

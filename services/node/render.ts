@@ -7,7 +7,7 @@ import { encodeAddress } from '../../shared/core/address.ts';
 import type { DecodedBlock } from '../../shared/core/block/types.ts';
 import { hashToHex, toHex } from '../../shared/core/bytes.ts';
 import type { NetworkParams } from '../../shared/core/params/types.ts';
-import { bitmarkIdOf } from '../../shared/core/tx/ids.ts';
+import { assetIdOf, bitmarkIdOf } from '../../shared/core/tx/ids.ts';
 import type { DecodedTx, TxOutput } from '../../shared/core/tx/types.ts';
 
 const UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
@@ -81,6 +81,8 @@ export function txJson(d: DecodedTx, p: NetworkParams): Record<string, unknown> 
       const extra =
         tx.kind === 'asset'
           ? {
+              // the id the asset is registered under (a tagged hash of its fingerprint)
+              assetId: hashToHex(assetIdOf(tx.asset.fingerprint)),
               asset: {
                 name: tx.asset.name,
                 ...assetBytesJson(tx.asset.fingerprint, tx.asset.metadata),

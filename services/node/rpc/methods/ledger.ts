@@ -78,7 +78,7 @@ export function ledgerMethods(api: NodeApi): MethodDef[] {
     },
     {
       name: 'getprovenance',
-      help: 'Every hop of a bitmark from its issue to now: txid, output, owner, height.',
+      help: 'Every hop of a bitmark from its issue to now: txid, output, owner, height, time (of its block).',
       params: [{ name: 'bitmarkid', type: 'hash' }],
       run: ({ bitmarkid }) => {
         const hops = ledger().provenance(hashArg('bitmarkid', bitmarkid));
@@ -88,6 +88,7 @@ export function ledgerMethods(api: NodeApi): MethodDef[] {
           vout: h.vout,
           owner: encodeAddress(api.params.addressPrefix, h.owner),
           height: h.height,
+          time: api.state.chain.entryAt(h.height)?.header.time,
         }));
       },
     },

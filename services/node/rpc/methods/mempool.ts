@@ -8,7 +8,7 @@ import { type MethodDef, RPC, RpcError } from '../method.ts';
 import type { NodeApi } from './api.ts';
 import { hashArg, rawHexArg } from './util.ts';
 
-function entryJson(e: ReservoirEntry): Record<string, unknown> {
+export function entryJson(e: ReservoirEntry): Record<string, unknown> {
   return {
     size: e.size,
     fee: e.fee,
