@@ -2,7 +2,7 @@
  * `npm run bench`: every benchmark, one table. Each suite runs in its own process (so memory
  * figures are that suite's alone). Figures are machine-dependent; the targets are set on ratios
  * measured in the same run (e.g. block validation vs bare signature verification).
- * Usage: npm run bench [-- NAME...]   (names: verify, core, reservoir, chain-1thread, chain, p2p, recorder, rpc, feed, memory-load)
+ * Usage: npm run bench [-- NAME...]   (names: verify, core, reservoir, chain-1thread, chain, p2p, recorder, rpc, feed, memory-load, archive)
  */
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -19,6 +19,7 @@ const suites: Record<string, string[]> = {
   rpc: ['rpc.ts'],
   feed: ['feed.ts'],
   'memory-load': ['memory-load.ts'],
+  archive: ['archive.ts'],
 };
 const wanted = process.argv.slice(2);
 const unknown = wanted.filter((w) => !(w in suites));
