@@ -197,6 +197,8 @@ export function buildReport(r: RunRecord) {
       }
     }
   }
+  const simCores = Object.values(roles).reduce((a, b) => a + b, 0);
+  const otherCores = Math.max(0, busyMean * r.cores - simCores);
   const reasons: string[] = [];
   if (busyMean >= 0.85) reasons.push(`the CPU was ${Math.round(busyMean * 100)}% busy on average`);
   if (saturated >= 0.25) reasons.push(`${Math.round(saturated * 100)}% of seconds at ≥ 95% CPU`);
@@ -204,6 +206,11 @@ export function buildReport(r: RunRecord) {
   if (r.loopDelay.p99 > 200)
     reasons.push(`the observer's event loop lagged ${Math.round(r.loopDelay.p99)} ms (p99)`);
   const machineBound = reasons.length > 0;
+  // on a shared machine the saturation may not be the simulation's own: say whose it is
+  if (machineBound)
+    reasons.push(
+      `the simulation's processes used ${simCores.toFixed(2)} of ${r.cores} cores, other processes on the machine ${otherCores.toFixed(2)}`,
+    );
 
   return {
     command: r.command,
@@ -253,6 +260,9 @@ export function buildReport(r: RunRecord) {
       load1Max: cpu.length > 0 ? Math.max(...cpu.map((c) => c.load1)) : null,
       /** CPU seconds per second by role (1.0 = one whole core). */
       coresByRole: Object.fromEntries(Object.entries(roles).map(([k, v]) => [k, round(v, 2)])),
+      simulationCores: round(simCores, 2),
+      /** Busy cores not accounted to the simulation's processes (other work on a shared machine, the kernel). */
+      otherCores: round(otherCores, 2),
       emulatorLatenessP99Ms: emuP99,
       observerLoopDelayP99Ms: round(r.loopDelay.p99),
       machineBound,
@@ -286,7 +296,8 @@ export function reportText(p: Report): string {
     `  ${p.command}`,
     '',
     `machine: ${p.machine.verdict}`,
-    `  CPU busy mean ${p.machine.cpuBusyMeanPct}%, p90 ${p.machine.cpuBusyP90Pct}%, ${p.machine.secondsSaturatedPct}% of seconds ≥ 95%; load1 max ${p.machine.load1Max}; cores by role ${JSON.stringify(p.machine.coresByRole)}`,
+    `  CPU busy mean ${p.machine.cpuBusyMeanPct}%, p90 ${p.machine.cpuBusyP90Pct}%, ${p.machine.secondsSaturatedPct}% of seconds ≥ 95%; load1 max ${p.machine.load1Max}`,
+    `  cores used: simulation ${p.machine.simulationCores} ${JSON.stringify(p.machine.coresByRole)}, other processes and kernel ${p.machine.otherCores}`,
     `  emulator lateness p99 ${p.machine.emulatorLatenessP99Ms ?? '—'} ms, observer loop delay p99 ${p.machine.observerLoopDelayP99Ms} ms`,
     '',
     `blocks: ${p.blocks.bestChain} on the best chain (every ${p.blocks.meanIntervalSeconds} s, mean ${(p.blocks.meanSizeBytes / 1000).toFixed(1)} kB, ${p.blocks.meanTransactions} tx), ${p.blocks.stale} stale: stale rate ${p.blocks.staleRate === null ? '—' : `${(p.blocks.staleRate * 100).toFixed(1)}%`}`,

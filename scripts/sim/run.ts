@@ -261,7 +261,7 @@ async function main(plan: SimPlan): Promise<number> {
       [...last.values()].every((s) => s.peers > 0) &&
       Math.min(...heights) >= LOCAL.coinbaseMaturity + 4;
     log(
-      `warm-up: ${last.size}/${regular.length} nodes answer, heights ${Math.min(...heights, 0)}..${Math.max(...heights, 0)}, peers ≥ ${Math.min(...[...last.values()].map((s) => s.peers), 99)}`,
+      `warm-up: ${last.size}/${regular.length} nodes answer, heights ${heights.length > 0 ? `${Math.min(...heights)}..${Math.max(...heights)}` : '—'}, peers ≥ ${Math.min(...[...last.values()].map((s) => s.peers), 99)}`,
     );
     if (ready) {
       warm = true;
