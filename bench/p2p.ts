@@ -21,18 +21,35 @@ import {
   pushAll,
 } from '../test/helpers/cluster.ts';
 import { tempDir } from '../test/helpers/node.ts';
-import { makeKeys, mineBlock, splitSubsidy, tipOf, transfer } from './fixtures.ts';
+import { type BenchKey, makeKeys, mineBlock, splitSubsidy, tipOf, transfer } from './fixtures.ts';
 import { type BenchResult, median, runAsMain } from './result.ts';
 
 const p = LOCAL;
 
-export function buildChain(blocks: number, txsPerBlock: number): { raw: Uint8Array[]; txs: number } {
+/** A coin of the chain the bench can spend later (mempool acceptance): a transfer's change output. */
+export interface Spendable {
+  key: BenchKey;
+  txid: Uint8Array;
+  vout: number;
+  amount: number;
+}
+
+/**
+ * BLOCKS funding blocks whose coinbases pay TXS_PER_BLOCK keys, the coinbase maturity, then BLOCKS
+ * blocks of TXS_PER_BLOCK one-input two-output transfers. `spendable`: the transfers' change
+ * outputs, newest block first.
+ */
+export function buildChain(
+  blocks: number,
+  txsPerBlock: number,
+): { raw: Uint8Array[]; txs: number; spendable: Spendable[] } {
   const keys = makeKeys(txsPerBlock);
   const owners = keys.map((k) => k.owner);
   const out: Uint8Array[] = [];
   let tip = tipOf({ hash: p.genesisHash, header: { time: p.genesisTime } } as unknown as DecodedBlock, 0);
   const funding: { txid: Uint8Array; amounts: number[] }[] = [];
   let txs = 0;
+  const spendable: Spendable[] = [];
   for (let i = 0; i < blocks + p.coinbaseMaturity; i++) {
     const b = mineBlock(tip, splitSubsidy(tip.height + 1, i < blocks ? owners : [owners[0]!]), []);
     out.push(b.raw);
@@ -44,14 +61,17 @@ export function buildChain(blocks: number, txsPerBlock: number): { raw: Uint8Arr
   for (let i = 0; i < blocks; i++) {
     const f = funding[i]!;
     const list: DecodedTx[] = [];
-    for (let k = 0; k < txsPerBlock; k++)
-      list.push(transfer(keys[k]!, f.txid, k, f.amounts[k]!, owners[(k + 1) % txsPerBlock]!, 1000));
+    for (let k = 0; k < txsPerBlock; k++) {
+      const t = transfer(keys[k]!, f.txid, k, f.amounts[k]!, owners[(k + 1) % txsPerBlock]!, 1000);
+      list.push(t);
+      spendable.push({ key: keys[k]!, txid: t.txid, vout: 1, amount: t.tx.outputs[1]!.amount });
+    }
     const b = mineBlock(tip, splitSubsidy(tip.height + 1, [owners[0]!], 1000 * txsPerBlock), list);
     out.push(b.raw);
     txs += list.length + 1;
     tip = tipOf(b, tip.height + 1, tip);
   }
-  return { raw: out, txs };
+  return { raw: out, txs, spendable: spendable.reverse() };
 }
 
 export async function benchP2P(blocks = 2000, txsPerBlock = 50): Promise<BenchResult[]> {

@@ -3,8 +3,10 @@
  * cairnd with it and a fresh cairnd under `--cpu-prof`, waits for the sync, stops the fresh node
  * cleanly (the profile is written at exit) and prints the top self-time functions, with the
  * share of idle time (the main thread waiting) and of GC.
+ * Also the pieces bench/vs-bcoin.ts shares: startSource(), syncFreshNode(), ProcessWatch.
  * Usage: npx tsx bench/sync-profile.ts [BLOCKS] [TXS_PER_BLOCK] [OUT_DIR]
  */
+import { spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ChainState } from '../services/node/chain-state.ts';
@@ -16,9 +18,200 @@ import {
   makeNode,
   makeProbeIdentity,
   type NodeProcess,
+  type NodeSpec,
 } from '../test/helpers/cluster.ts';
 import { tempDir } from '../test/helpers/node.ts';
 import { buildChain } from './p2p.ts';
+
+/** Memory of a process in MB: resident, of which anonymous (heap, buffers) and file pages (LMDB's map, read in place). */
+export interface Mem {
+  rss: number;
+  anon: number;
+  file: number;
+}
+
+/** A process's memory now, from /proc/PID/status; undefined once it has exited. */
+export function memOf(pid: number): Mem | undefined {
+  try {
+    const st = readFileSync(`/proc/${pid}/status`, 'utf8');
+    const mb = (k: string) => Number(new RegExp(`${k}:\\s+(\\d+)`).exec(st)?.[1] ?? 0) / 1024;
+    return { rss: mb('VmRSS'), anon: mb('RssAnon'), file: mb('RssFile') };
+  } catch {
+    return undefined;
+  }
+}
+
+let clockTicks: number | undefined;
+const ticksPerSecond = (): number => {
+  clockTicks ??= Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout.trim()) || 100;
+  return clockTicks;
+};
+
+/** The process's children, grandchildren, … (from /proc/PID/task/TID/children). */
+function descendants(pid: number): number[] {
+  const out: number[] = [];
+  const visit = (p: number) => {
+    let tasks: string[] = [];
+    try {
+      tasks = readdirSync(`/proc/${p}/task`);
+    } catch {
+      return;
+    }
+    for (const t of tasks) {
+      try {
+        for (const c of readFileSync(`/proc/${p}/task/${t}/children`, 'utf8').split(' ')) {
+          if (c.trim() === '') continue;
+          out.push(Number(c));
+          visit(Number(c));
+        }
+      } catch {
+        /* thread or process gone */
+      }
+    }
+  };
+  visit(pid);
+  return out;
+}
+
+/** utime + stime of a process (all its threads), in clock ticks. */
+function cpuTicks(pid: number): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return Number(f[11]) + Number(f[12]); // fields 14 and 15 of proc(5)
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Samples a process and its descendants (bcoin's worker processes; cairnd's verify workers are
+ * threads, counted in the process) every `ms`: the peak memory of the process, the peak RSS of the
+ * whole tree, and CPU time (utime + stime over /proc/PID/stat; a child that has exited counts with
+ * its last sample).
+ */
+export class ProcessWatch {
+  peak: Mem = { rss: 0, anon: 0, file: 0 };
+  /** peak of the summed RSS of the process and its descendants, MB */
+  peakTree = 0;
+  readonly #cpu = new Map<number, number>();
+  readonly #timer: NodeJS.Timeout;
+
+  constructor(
+    readonly pid: number,
+    ms = 100,
+  ) {
+    this.sample();
+    this.#timer = setInterval(() => this.sample(), ms);
+  }
+
+  sample(): void {
+    const m = memOf(this.pid);
+    if (m === undefined) return;
+    if (m.rss > this.peak.rss) this.peak = m;
+    let tree = m.rss;
+    for (const pid of [this.pid, ...descendants(this.pid)]) {
+      const t = cpuTicks(pid);
+      if (t !== undefined) this.#cpu.set(pid, t);
+      if (pid !== this.pid) tree += memOf(pid)?.rss ?? 0;
+    }
+    if (tree > this.peakTree) this.peakTree = tree;
+  }
+
+  /** CPU seconds of the tree so far. */
+  cpuSeconds(): number {
+    this.sample();
+    let ticks = 0;
+    for (const t of this.#cpu.values()) ticks += t;
+    return ticks / ticksPerSecond();
+  }
+
+  /** Processes seen (the main one and its descendants). */
+  get processes(): number {
+    return this.#cpu.size;
+  }
+
+  stop(): void {
+    clearInterval(this.#timer);
+  }
+}
+
+/** A cairnd (not started beyond what `start` says) holding `raw`, connected in-process by ChainState. */
+export async function startSource(
+  root: string,
+  raw: readonly Uint8Array[],
+  spec: Partial<NodeSpec> = {},
+): Promise<NodeProcess> {
+  const source = await makeNode({ name: 'source', root, ...spec });
+  const state = await ChainState.open({ dataDir: source.dir, params: LOCAL }, { logger: silentLogger() });
+  for (const r of raw) state.chain.processBlock(r);
+  await state.close();
+  await source.start();
+  return source;
+}
+
+export interface SyncRun {
+  /** from spawning the fresh node to its reporting the source's height */
+  seconds: number;
+  /** from spawning to the node's "started" log line */
+  startSeconds: number;
+  /** utime + stime of the fresh node (all threads) over the same span */
+  cpuSeconds: number;
+  /** peak memory of the fresh node while syncing, MB */
+  peak: Mem;
+  /** memory `idleMs` after the sync, when asked */
+  idle?: Mem;
+}
+
+/**
+ * Starts a fresh cairnd connected to `source` only and waits until it has the source's `height`
+ * (polled every 100 ms by a probe peer). The node is left running: the caller stops it.
+ */
+export async function syncFreshNode(o: {
+  root: string;
+  source: NodeProcess;
+  height: number;
+  name?: string;
+  /** verify.workers of the syncing node (-1: cairnd's default, cores − 1) */
+  verifyWorkers: number;
+  nodeArgs?: string[];
+  extra?: string;
+  idleMs?: number;
+}): Promise<{ run: SyncRun; fresh: NodeProcess }> {
+  const name = o.name ?? 'fresh';
+  const fresh = await makeNode({
+    name,
+    root: o.root,
+    verifyWorkers: o.verifyWorkers,
+    connect: [{ address: o.source.address, key: o.source.key }],
+    ...(o.extra === undefined ? {} : { extra: o.extra }),
+  });
+  fresh.nodeArgs = o.nodeArgs ?? [];
+  const id = makeProbeIdentity(o.root, `probe-${name}`);
+  const t0 = performance.now();
+  const started = fresh.start();
+  // start() spawns synchronously: the process is there to watch from the first sample
+  const watch = new ProcessWatch(fresh.proc!.pid!);
+  try {
+    await started;
+    const startSeconds = (performance.now() - t0) / 1000;
+    await eventually('synced', async () => (await heightOf(fresh, id)) === o.height, 900_000);
+    const seconds = (performance.now() - t0) / 1000;
+    const cpuSeconds = watch.cpuSeconds();
+    watch.stop();
+    const run: SyncRun = { seconds, startSeconds, cpuSeconds, peak: watch.peak };
+    if (o.idleMs !== undefined) {
+      await new Promise((r) => setTimeout(r, o.idleMs));
+      const idle = memOf(fresh.proc!.pid!);
+      if (idle !== undefined) run.idle = idle;
+    }
+    return { run, fresh };
+  } catch (err) {
+    watch.stop();
+    await fresh.kill();
+    throw err;
+  }
+}
 
 interface ProfileNode {
   id: number;
@@ -68,50 +261,23 @@ async function main(): Promise<void> {
   const nodes: NodeProcess[] = [];
   try {
     const chain = buildChain(blocks, per);
-    const source = await makeNode({ name: 'source', root: root.path });
-    const state = await ChainState.open({ dataDir: source.dir, params: LOCAL }, { logger: silentLogger() });
-    for (const raw of chain.raw) state.chain.processBlock(raw);
-    await state.close();
-    await source.start();
-    nodes.push(source);
+    nodes.push(await startSource(root.path, chain.raw));
     // CAIRN_VERIFY_WORKERS: verify.workers of the syncing node (default 0, the test cluster's)
     const verifyWorkers = Number(process.env.CAIRN_VERIFY_WORKERS ?? 0);
-    const fresh = await makeNode({
-      verifyWorkers,
-      name: 'fresh',
-      root: root.path,
-      connect: [{ address: source.address, key: source.key }],
-    });
-    if (process.env.CAIRN_PROFILE !== '0') fresh.nodeArgs = ['--cpu-prof', '--cpu-prof-dir', out];
+    const nodeArgs = process.env.CAIRN_PROFILE !== '0' ? ['--cpu-prof', '--cpu-prof-dir', out] : [];
     // CAIRN_SNAPSHOT=1: a heap snapshot of the fresh node when it has synced (into OUT_DIR)
     const snapshot = process.env.CAIRN_SNAPSHOT === '1';
-    if (snapshot) fresh.nodeArgs.push('--heapsnapshot-signal=SIGUSR2', `--diagnostic-dir=${out}`);
-    const id = makeProbeIdentity(root.path);
-    const t0 = performance.now();
-    await fresh.start();
+    if (snapshot) nodeArgs.push('--heapsnapshot-signal=SIGUSR2', `--diagnostic-dir=${out}`);
+    const { run, fresh } = await syncFreshNode({
+      root: root.path,
+      source: nodes[0]!,
+      height: chain.raw.length,
+      verifyWorkers,
+      nodeArgs,
+    });
     nodes.push(fresh);
-    // RSS splits into anonymous memory (heap, buffers) and file pages (LMDB's map, read in place)
-    let peak = { rss: 0, anon: 0, file: 0 };
-    const rss = setInterval(() => {
-      try {
-        const st = readFileSync(`/proc/${fresh.proc?.pid}/status`, 'utf8');
-        const kb = (k: string) => Number(new RegExp(`${k}:\\s+(\\d+)`).exec(st)?.[1] ?? 0);
-        if (kb('VmRSS') > peak.rss) peak = { rss: kb('VmRSS'), anon: kb('RssAnon'), file: kb('RssFile') };
-      } catch {
-        /* exited */
-      }
-    }, 100);
-    await eventually('synced', async () => (await heightOf(fresh, id)) === chain.raw.length, 600_000);
-    const seconds = (performance.now() - t0) / 1000;
-    clearInterval(rss);
-    // CPU time, unlike wall time, holds on a loaded machine: per transaction, the main thread's
-    // and the whole process's (main + verify workers + libuv/lmdb threads)
-    const cpu = cpuSeconds(fresh.proc!.pid!);
-    const us = (s: number) => ((s / chain.txs) * 1e6).toFixed(1);
-    console.log(
-      `CPU per tx: main thread ${us(cpu.main)} µs, whole process ${us(cpu.all)} µs; ${(cpu.all / seconds).toFixed(2)} cores used on average`,
-    );
-    const mb = (kb: number) => (kb / 1024).toFixed(0);
+    const { peak, seconds } = run;
+    const mb = (x: number) => x.toFixed(0);
     console.log(`fresh node peak RSS ${mb(peak.rss)} MB (anonymous ${mb(peak.anon)}, file ${mb(peak.file)})`);
     // the JS side at the end of the sync: live heap vs what V8 holds, and Buffers outside the heap
     const text = await (await fetch(`http://127.0.0.1:${fresh.metricsPort}/metrics`)).text();
@@ -122,6 +288,7 @@ async function main(): Promise<void> {
       `at the end: heap used ${m(metric('nodejs_heap_size_used_bytes'))} MB of ${m(metric('nodejs_heap_size_total_bytes'))} MB, external ${m(metric('nodejs_external_memory_bytes'))} MB`,
     );
     if (snapshot) {
+      const id = makeProbeIdentity(root.path);
       fresh.proc?.kill('SIGUSR2');
       await eventually(
         'heap snapshot written',
@@ -134,6 +301,7 @@ async function main(): Promise<void> {
     }
     await fresh.stop();
     console.log(`${chain.txs} txs in ${seconds.toFixed(1)} s = ${Math.round(chain.txs / seconds)} tx/s`);
+    console.log(`CPU of the syncing node: ${(run.cpuSeconds / seconds).toFixed(2)} cores`);
     // one profile per thread (main, verify workers, tsx's loader): each with its busy share
     for (const f of readdirSync(out).filter((x) => x.endsWith('.cpuprofile'))) {
       const top = topSelf(join(out, f), 30);
