@@ -2,7 +2,8 @@
  * `npm run bench`: every benchmark, one table. Each suite runs in its own process (so memory
  * figures are that suite's alone). Figures are machine-dependent; the targets are set on ratios
  * measured in the same run (e.g. block validation vs bare signature verification).
- * Usage: npm run bench [-- NAME...]   (names: verify, core, reservoir, chain-1thread, chain, p2p, recorder, rpc, feed, memory-load, archive)
+ * Usage: npm run bench [-- NAME...]   (names: verify, core, reservoir, chain-1thread, chain, p2p, recorder, rpc, feed, memory-load, archive;
+ *        and vs-bcoin, run only when named: it installs bcoin 2.2.0 into a cache directory on demand, see bench/vs-bcoin.ts)
  */
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -20,7 +21,10 @@ const suites: Record<string, string[]> = {
   feed: ['feed.ts'],
   'memory-load': ['memory-load.ts'],
   archive: ['archive.ts'],
+  'vs-bcoin': ['vs-bcoin.ts'],
 };
+/** Suites that `npm run bench` without names skips (vs-bcoin needs a network install and ~5–10 minutes). */
+const onlyWhenNamed = new Set(['vs-bcoin']);
 const wanted = process.argv.slice(2);
 const unknown = wanted.filter((w) => !(w in suites));
 if (unknown.length > 0) {
@@ -29,7 +33,7 @@ if (unknown.length > 0) {
 }
 const all: BenchResult[] = [];
 for (const [name, [file, ...args]] of Object.entries(suites)) {
-  if (wanted.length > 0 && !wanted.includes(name)) continue;
+  if (wanted.length > 0 ? !wanted.includes(name) : onlyWhenNamed.has(name)) continue;
   const path = fileURLToPath(new URL(`./${file}`, import.meta.url));
   // process.execArgv carries tsx's loader, so the child runs TypeScript the same way
   const r = spawnSync(process.execPath, [...process.execArgv, path, ...args!, '--json'], {
@@ -45,3 +49,5 @@ for (const [name, [file, ...args]] of Object.entries(suites)) {
 }
 console.log(`node ${process.version}, ${process.arch}; each suite in its own process`);
 printTable(all);
+if (wanted.length === 0)
+  console.log(`(not run unless named: ${[...onlyWhenNamed].join(', ')}; e.g. npm run bench -- vs-bcoin)`);
