@@ -16,7 +16,8 @@
  * bcoin is not a dependency: bench/bcoin/install.ts installs it on demand into a cache directory.
  *
  * Usage: npx tsx bench/vs-bcoin.ts [--blocks 700] [--per 100] [--pairs 2] [--mempool 10000]
- *          [--long] [--factor 4] [--bcoin-src DIR] [--bcoin-workers true|false] [--json]
+ *          [--long] [--factor 4] [--bcoin-src DIR] [--bcoin-workers true|false]
+ *          [--cairn-verify-workers -1] [--json]
  * (`npm run bench -- vs-bcoin` runs it with the defaults; plain `npm run bench` skips it.)
  */
 import { rmSync } from 'node:fs';
@@ -72,6 +73,7 @@ async function benchVsBcoin(): Promise<BenchResult[]> {
   const long = process.argv.includes('--long');
   const factor = num('factor', 4);
   const bcoinWorkers = flag('bcoin-workers', 'true');
+  const cairnWorkers = Number(flag('cairn-verify-workers', '-1'));
   const src = flag('bcoin-src', process.env.CAIRN_BENCH_BCOIN_SRC ?? '');
   const cores = availableParallelism();
 
@@ -108,7 +110,10 @@ async function benchVsBcoin(): Promise<BenchResult[]> {
     say(`  bcoin: ${bchain.height} blocks, ${f0(bchain.txs)} txs in ${bchain.buildSeconds.toFixed(1)} s`);
 
     t = performance.now();
-    const source = await startSource(root.path, chain.raw, { verifyWorkers: -1, rpcMaxPerSecond: 0 });
+    const source = await startSource(root.path, chain.raw, {
+      verifyWorkers: cairnWorkers,
+      rpcMaxPerSecond: 0,
+    });
     cairnNodes.push(source);
     say(`  cairn source node up in ${((performance.now() - t) / 1000).toFixed(1)} s`);
     const bsource = await BcoinNode.make({ bcoinDir: bcoin.dir, name: 'bcoin-source', prefix: bprefix });
@@ -129,7 +134,7 @@ async function benchVsBcoin(): Promise<BenchResult[]> {
         source,
         height: chain.raw.length,
         name: `cairn-fresh-${i}`,
-        verifyWorkers: -1,
+        verifyWorkers: cairnWorkers,
         idleMs: IDLE_MS,
       });
       await fresh.stop();
@@ -163,23 +168,21 @@ async function benchVsBcoin(): Promise<BenchResult[]> {
     // mempool acceptance on the serving nodes: each round spends coins no earlier round spent
     const mempool = Math.min(num('mempool', 10_000), Math.floor(chain.spendable.length / pairs));
     if (mempool > 0) {
-      const client = rpcClient(source, CLIENTS);
-      try {
-        for (let i = 0; i < pairs; i++) {
-          const hexes = chain.spendable
-            .slice(i * mempool, (i + 1) * mempool)
-            .map((s) => toHex(transfer(s.key, s.txid, s.vout, s.amount, s.key.owner, 1000).raw));
-          const c = await submitAll(client.call, hexes, CLIENTS);
-          cairn.mempool.push(c);
-          const bhexes = bcoinSpends(bcoin, bchain, i * mempool, mempool);
-          const b = await submitAll((m, p) => bsource.call(m, p), bhexes, CLIENTS);
-          bc.mempool.push(b);
-          say(
-            `mempool round ${i + 1}: cairn ${f0(c)} tx/s, bcoin ${f0(b)} tx/s, ratio ${f2(c / b)}× (load ${load()})`,
-          );
-        }
-      } finally {
-        client.close();
+      for (let i = 0; i < pairs; i++) {
+        const hexes = chain.spendable
+          .slice(i * mempool, (i + 1) * mempool)
+          .map((s) => toHex(transfer(s.key, s.txid, s.vout, s.amount, s.key.owner, 1000).raw));
+        const bhexes = bcoinSpends(bcoin, bchain, i * mempool, mempool);
+        // new keep-alive connections each round: idle ones may have been closed by the server
+        const client = rpcClient(source, CLIENTS);
+        const c = await submitAll(client.call, hexes, CLIENTS).finally(() => client.close());
+        cairn.mempool.push(c);
+        bsource.reconnect();
+        const b = await submitAll((m, p) => bsource.call(m, p), bhexes, CLIENTS);
+        bc.mempool.push(b);
+        say(
+          `mempool round ${i + 1}: cairn ${f0(c)} tx/s, bcoin ${f0(b)} tx/s, ratio ${f2(c / b)}× (load ${load()})`,
+        );
       }
     }
 
@@ -192,14 +195,14 @@ async function benchVsBcoin(): Promise<BenchResult[]> {
       const big = buildChain(blocks * factor, per);
       longTxs = big.txs;
       const lroot = join(root.path, 'long');
-      const bigSource = await startSource(lroot, big.raw, { verifyWorkers: -1 });
+      const bigSource = await startSource(lroot, big.raw, { verifyWorkers: cairnWorkers });
       cairnNodes.push(bigSource);
       const { run, fresh } = await syncFreshNode({
         root: lroot,
         source: bigSource,
         height: big.raw.length,
         name: 'cairn-fresh-long',
-        verifyWorkers: -1,
+        verifyWorkers: cairnWorkers,
         idleMs: IDLE_MS,
       });
       await fresh.stop();
@@ -238,6 +241,18 @@ async function benchVsBcoin(): Promise<BenchResult[]> {
         ),
         range(
           bRates.map((r) => r / bare2),
+          f2,
+        ),
+        '',
+      ],
+      [
+        '  start-up (spawn → ready) within the sync time, s',
+        range(
+          cairn.sync.map((r) => r.startSeconds),
+          f2,
+        ),
+        range(
+          bc.sync.map((r) => r.startSeconds),
           f2,
         ),
         '',

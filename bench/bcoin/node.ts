@@ -16,6 +16,7 @@ export class BcoinNode {
   proc: ChildProcess | undefined;
   stderr = '';
   #agent: Agent;
+  readonly #sockets: number;
   #exited: Promise<number | null> = Promise.resolve(null);
   exitCode: number | null = null;
 
@@ -28,7 +29,17 @@ export class BcoinNode {
     readonly args: string[],
     sockets: number,
   ) {
+    this.#sockets = sockets;
     this.#agent = new Agent({ keepAlive: true, maxSockets: sockets });
+  }
+
+  /**
+   * New connections for the next calls: a keep-alive socket left idle past the server's timeout
+   * can be closed under a request ("socket hang up").
+   */
+  reconnect(): void {
+    this.#agent.destroy();
+    this.#agent = new Agent({ keepAlive: true, maxSockets: this.#sockets });
   }
 
   static async make(o: {
