@@ -3,8 +3,8 @@
  * each is split into `LANES_PER_COINBASE` outputs to a second key, and every such output becomes a
  * lane: a chain of transfers, each spending the lane's last output, paying it back (less a fee)
  * plus `outputs − 1` small outputs that only make the transaction bigger (the block-size knob).
- * A lane stays on one node (its parent is there already, no orphans) and moves when that node
- * stops. Lanes are taken round robin, so each one is a short unconfirmed chain at most.
+ * A lane stays on the node its coinbase split went to (its parent is there already, no orphans)
+ * and moves only when that node stops. Lanes are taken round robin, so each one is a short unconfirmed chain at most.
  */
 import { encodeAddress, ownerOf } from '../../shared/core/address.ts';
 import { hashFromHex, hashToHex, toHex } from '../../shared/core/bytes.ts';
@@ -161,19 +161,17 @@ export class Load {
             LOCAL.genesisHash,
           ),
         );
-        const r = await this.o.rpcError<string>(this.o.home, 'sendrawtransaction', [toHex(tx.raw)]);
+        // the split goes to a random node, and its lanes stay there: their first spends find the
+        // parent in that node's mempool (elsewhere they would wait in an orphan pool)
+        const up = this.o.nodes();
+        const at = up[Math.floor(Math.random() * up.length)] ?? this.o.home;
+        const r = await this.o.rpcError<string>(at, 'sendrawtransaction', [toHex(tx.raw)]);
         if ('err' in r) {
           this.#reject(`fund: ${r.err}`);
           continue;
         }
-        const nodes = this.o.nodes();
         for (let i = 0; i < LANES_PER_COINBASE; i++)
-          this.#lanes.push({
-            txid: tx.txid,
-            vout: i,
-            amount: share,
-            node: nodes[i % nodes.length] ?? this.o.home,
-          });
+          this.#lanes.push({ txid: tx.txid, vout: i, amount: share, node: at });
         // without more lanes than one block's worth of sends, chains would grow past the ancestor limit
         if (this.#lanes.length >= this.o.rate * 8) break;
       }
@@ -204,7 +202,9 @@ export class Load {
     const t = now();
     void this.o.rpcError<string>(lane.node, 'sendrawtransaction', [toHex(tx.raw)]).then((r) => {
       this.#inFlight--;
-      if ('ok' in r) {
+      // held in the orphan pool (the lane moved off a stopped node before its parent spread):
+      // accepted, valid once the parent arrives; the time it waits is part of its propagation
+      if ('ok' in r || /orphan pool/.test(r.err)) {
         this.submitted.set(hex, t);
         this.#lanes.push({ txid: tx.txid, vout: 0, amount: tx.amount, node: lane.node });
       } else if (

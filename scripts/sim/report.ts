@@ -115,6 +115,8 @@ export interface RunRecord {
     skipped: number;
   };
   readonly unexpectedExits: readonly string[];
+  /** Paced mining: blocks the pacer asked for and how many of those calls failed. */
+  readonly mining?: { readonly mode: string; readonly generated: number; readonly failed: number };
 }
 
 export interface SyncResult {
@@ -220,6 +222,7 @@ export function buildReport(r: RunRecord) {
     durationSeconds: Math.round(durationS),
     nodes: r.nodes.length,
     blocks: {
+      mining: r.mining ?? null,
       seen: windowBlocks.length,
       bestChain: bestInWindow.length,
       stale: stale.length,

@@ -426,6 +426,7 @@ async function main(plan: SimPlan): Promise<number> {
       skipped: load.skippedTicks,
     },
     unexpectedExits: unexpected,
+    mining: { mode: o.mining, generated: pacer.found, failed: pacer.failed },
   });
   const firstSeen = (m: ReadonlyMap<string, number>) => Math.min(...m.values());
   const best = new Set(bestChain.map((b) => b.hash));
@@ -447,6 +448,26 @@ async function main(plan: SimPlan): Promise<number> {
   writeFileSync(join(plan.resultsDir, 'report.json'), `${JSON.stringify(report, null, 2)}\n`);
   writeFileSync(join(plan.resultsDir, 'report.svg'), svg);
   writeFileSync(join(plan.resultsDir, 'report.txt'), `${text}\n`);
+  // the raw arrivals (ms since the window's start), for a question the report does not answer
+  const rel = (m: ReadonlyMap<string, number>) =>
+    Object.fromEntries([...m].map(([n, t]) => [n, Math.round(t - startMs)]));
+  writeFileSync(
+    join(plan.resultsDir, 'raw.json'),
+    JSON.stringify({
+      startMs,
+      endMs,
+      timeline: timeline.toJSON(),
+      churn: churn.events,
+      bestChain,
+      blocks: Object.fromEntries([...feeds.blocks].map(([h, m]) => [h, rel(m)])),
+      txs: Object.fromEntries(
+        [...load.submitted].map(([h, t]) => [
+          h,
+          { sent: Math.round(t - startMs), at: rel(feeds.txs.get(h) ?? new Map()) },
+        ]),
+      ),
+    }),
+  );
   console.log(`\n${text}\n\nresults: ${plan.resultsDir}/report.{json,svg,txt}`);
 
   feeds.close();
