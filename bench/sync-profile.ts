@@ -166,8 +166,8 @@ export interface SyncRun {
   startSeconds: number;
   /** utime + stime of the fresh node (all threads) over the same span */
   cpuSeconds: number;
-  /** the same, of its main thread alone */
-  mainCpuSeconds: number;
+  /** the same, of its main thread alone (a cairnd's) */
+  mainCpuSeconds?: number;
   /** peak memory of the fresh node while syncing, MB */
   peak: Mem;
   /** memory `idleMs` after the sync, when asked */
@@ -321,7 +321,7 @@ async function main(): Promise<void> {
     console.log(`CPU of the syncing node: ${(run.cpuSeconds / seconds).toFixed(2)} cores`);
     const us = (cpu: number) => ((cpu / chain.txs) * 1e6).toFixed(1);
     console.log(
-      `CPU per tx: main thread ${us(run.mainCpuSeconds)} µs, whole process ${us(run.cpuSeconds)} µs (these hold on a loaded machine)`,
+      `CPU per tx: main thread ${us(run.mainCpuSeconds ?? Number.NaN)} µs, whole process ${us(run.cpuSeconds)} µs (these hold on a loaded machine)`,
     );
     // one profile per thread (main, verify workers, tsx's loader): each with its busy share
     for (const f of readdirSync(out).filter((x) => x.endsWith('.cpuprofile'))) {
