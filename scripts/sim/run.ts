@@ -249,9 +249,9 @@ async function main(plan: SimPlan): Promise<number> {
     await rpc.poll(regular);
     if (!premined && rpc.samples.some((s) => s.node === miners[0] && s.peers > 0)) {
       // coins for the load: past coinbase maturity at once, then blocks at the set pace
-      premined =
-        'ok' in
-        (await rpc.callOrError(miners[0]!, 'generatetoaddress', [LOCAL.coinbaseMaturity + 6, k.payout]));
+      // (each mature coinbase is 50 lanes; a high rate needs more lanes to keep chains short)
+      const premine = LOCAL.coinbaseMaturity + 6 + Math.ceil(rate / 10);
+      premined = 'ok' in (await rpc.callOrError(miners[0]!, 'generatetoaddress', [premine, k.payout]));
       if (premined) pacer.start();
     }
     const last = new Map(rpc.samples.filter((s) => s.t > now() - 4000).map((s) => [s.node, s]));
