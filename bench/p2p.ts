@@ -6,10 +6,13 @@
  *   (median over 20 blocks, per hop; target < 50 ms).
  */
 
+import { createRequire } from 'node:module';
 import { ChainState } from '../services/node/chain-state.ts';
 import type { DecodedBlock } from '../shared/core/block/types.ts';
 import { LOCAL } from '../shared/core/params/networks.ts';
-import type { DecodedTx } from '../shared/core/tx/types.ts';
+import { encodeUnsignedTx, toDecodedTx } from '../shared/core/tx/codec.ts';
+import { signatureHashOfUnsigned } from '../shared/core/tx/ids.ts';
+import { type DecodedTx, NO_BITMARK, type TransferTx } from '../shared/core/tx/types.ts';
 import { silentLogger } from '../shared/log.ts';
 import {
   eventually,
@@ -34,22 +37,60 @@ export interface Spendable {
   amount: number;
 }
 
+const native = createRequire(import.meta.url)('secp256k1/bindings') as {
+  ecdsaSign(msg: Uint8Array, key: Uint8Array): { signature: Uint8Array };
+};
+
+/** A transfer spending `coins` (all `key`'s) to two outputs, as fixtures' transfer() for one input. */
+function transferOf(
+  key: BenchKey,
+  coins: readonly { txid: Uint8Array; vout: number; amount: number }[],
+  to: Uint8Array,
+  fee: number,
+): DecodedTx {
+  const amount = coins.reduce((a, c) => a + c.amount, 0);
+  const unsignedTx: TransferTx = {
+    version: 1,
+    kind: 'transfer',
+    inputs: coins.map((c) => ({
+      prevTxid: c.txid,
+      vout: c.vout,
+      pubkey: key.pub,
+      signature: new Uint8Array(64),
+    })),
+    outputs: [
+      { owner: to, amount: Math.floor(amount / 3), bitmark: NO_BITMARK },
+      { owner: key.owner, amount: amount - Math.floor(amount / 3) - fee, bitmark: NO_BITMARK },
+    ],
+  };
+  const unsigned = encodeUnsignedTx(unsignedTx);
+  const inputs = unsignedTx.inputs.map((input, i) => ({
+    ...input,
+    signature: native.ecdsaSign(signatureHashOfUnsigned(p.genesisHash, unsigned, i), key.priv).signature,
+  }));
+  return toDecodedTx({ ...unsignedTx, inputs });
+}
+
 /**
  * BLOCKS funding blocks whose coinbases pay TXS_PER_BLOCK keys, the coinbase maturity, then BLOCKS
- * blocks of TXS_PER_BLOCK one-input two-output transfers. `spendable`: the transfers' change
- * outputs, newest block first.
+ * blocks of TXS_PER_BLOCK transfers with two outputs each (a third to the next key, the rest back
+ * as change less a fee of 1,000). Each spends one funding output; with `twoInputs`, every other
+ * transfer of the second and later transfer blocks also spends its key's change from the block
+ * before (so half have two inputs, as bench/vs-bcoin.ts's workload). `spendable`: the change
+ * outputs left unspent, newest block first.
  */
 export function buildChain(
   blocks: number,
   txsPerBlock: number,
-): { raw: Uint8Array[]; txs: number; spendable: Spendable[] } {
+  opts: { twoInputs?: boolean } = {},
+): { raw: Uint8Array[]; txs: number; inputs: number; spendable: Spendable[] } {
   const keys = makeKeys(txsPerBlock);
   const owners = keys.map((k) => k.owner);
   const out: Uint8Array[] = [];
   let tip = tipOf({ hash: p.genesisHash, header: { time: p.genesisTime } } as unknown as DecodedBlock, 0);
   const funding: { txid: Uint8Array; amounts: number[] }[] = [];
   let txs = 0;
-  const spendable: Spendable[] = [];
+  let inputs = 0;
   for (let i = 0; i < blocks + p.coinbaseMaturity; i++) {
     const b = mineBlock(tip, splitSubsidy(tip.height + 1, i < blocks ? owners : [owners[0]!]), []);
     out.push(b.raw);
@@ -58,20 +99,35 @@ export function buildChain(
       funding.push({ txid: b.txs[0]!.txid, amounts: b.txs[0]!.tx.outputs.map((o) => o.amount) });
     tip = tipOf(b, tip.height + 1, tip);
   }
+  // change outputs of each transfer block, undefined once spent
+  const change: (Spendable | undefined)[][] = [];
   for (let i = 0; i < blocks; i++) {
     const f = funding[i]!;
     const list: DecodedTx[] = [];
+    change.push([]);
     for (let k = 0; k < txsPerBlock; k++) {
-      const t = transfer(keys[k]!, f.txid, k, f.amounts[k]!, owners[(k + 1) % txsPerBlock]!, 1000);
+      let t: DecodedTx;
+      const prev = change[i - 1]?.[k];
+      if (opts.twoInputs === true && k % 2 === 1 && prev !== undefined) {
+        t = transferOf(
+          keys[k]!,
+          [{ txid: f.txid, vout: k, amount: f.amounts[k]! }, prev],
+          owners[(k + 1) % txsPerBlock]!,
+          1000,
+        );
+        change[i - 1]![k] = undefined;
+      } else t = transfer(keys[k]!, f.txid, k, f.amounts[k]!, owners[(k + 1) % txsPerBlock]!, 1000);
       list.push(t);
-      spendable.push({ key: keys[k]!, txid: t.txid, vout: 1, amount: t.tx.outputs[1]!.amount });
+      inputs += t.tx.kind === 'transfer' ? t.tx.inputs.length : 0;
+      change[i]!.push({ key: keys[k]!, txid: t.txid, vout: 1, amount: t.tx.outputs[1]!.amount });
     }
     const b = mineBlock(tip, splitSubsidy(tip.height + 1, [owners[0]!], 1000 * txsPerBlock), list);
     out.push(b.raw);
     txs += list.length + 1;
     tip = tipOf(b, tip.height + 1, tip);
   }
-  return { raw: out, txs, spendable: spendable.reverse() };
+  const spendable = change.reverse().flatMap((c) => c.filter((s): s is Spendable => s !== undefined));
+  return { raw: out, txs, inputs, spendable };
 }
 
 export async function benchP2P(blocks = 2000, txsPerBlock = 50): Promise<BenchResult[]> {

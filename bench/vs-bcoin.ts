@@ -17,7 +17,7 @@
  *
  * Usage: npx tsx bench/vs-bcoin.ts [--blocks 700] [--per 100] [--pairs 2] [--mempool 10000]
  *          [--long] [--factor 4] [--bcoin-src DIR] [--bcoin-workers true|false]
- *          [--cairn-verify-workers -1] [--json]
+ *          [--cairn-verify-workers -1] [--one-input] [--json]
  * (`npm run bench -- vs-bcoin` runs it with the defaults; plain `npm run bench` skips it.)
  */
 import { rmSync } from 'node:fs';
@@ -71,6 +71,7 @@ async function benchVsBcoin(): Promise<BenchResult[]> {
   const per = num('per', 100);
   const pairs = Math.max(1, num('pairs', 2));
   const long = process.argv.includes('--long');
+  const twoInputs = !process.argv.includes('--one-input');
   const factor = num('factor', 4);
   const bcoinWorkers = flag('bcoin-workers', 'true');
   const cairnWorkers = Number(flag('cairn-verify-workers', '-1'));
@@ -99,15 +100,19 @@ async function benchVsBcoin(): Promise<BenchResult[]> {
   const cairnNodes: NodeProcess[] = [];
   const bcoinNodes: BcoinNode[] = [];
   try {
-    say(`building the chains: ${blocks} funding blocks, maturity, ${blocks} blocks × ${per} transfers`);
-    let t = performance.now();
-    const chain = buildChain(blocks, per);
     say(
-      `  cairn: ${chain.raw.length} blocks, ${f0(chain.txs)} txs in ${((performance.now() - t) / 1000).toFixed(1)} s`,
+      `building the chains: ${blocks} funding blocks, maturity, ${blocks} blocks × ${per} transfers (${twoInputs ? 'half of them with two inputs' : 'one input each'})`,
+    );
+    let t = performance.now();
+    const chain = buildChain(blocks, per, { twoInputs });
+    say(
+      `  cairn: ${chain.raw.length} blocks, ${f0(chain.txs)} txs (transfer inputs ${f0(chain.inputs)}) in ${((performance.now() - t) / 1000).toFixed(1)} s`,
     );
     const bprefix = join(root.path, 'bcoin-source');
-    const bchain = await buildBcoinChain(bcoin, bprefix, blocks, per);
-    say(`  bcoin: ${bchain.height} blocks, ${f0(bchain.txs)} txs in ${bchain.buildSeconds.toFixed(1)} s`);
+    const bchain = await buildBcoinChain(bcoin, bprefix, blocks, per, twoInputs);
+    say(
+      `  bcoin: ${bchain.height} blocks, ${f0(bchain.txs)} txs (transfer inputs ${f0(bchain.inputs)}) in ${bchain.buildSeconds.toFixed(1)} s`,
+    );
 
     t = performance.now();
     const source = await startSource(root.path, chain.raw, {
@@ -175,10 +180,12 @@ async function benchVsBcoin(): Promise<BenchResult[]> {
         const bhexes = bcoinSpends(bcoin, bchain, i * mempool, mempool);
         // new keep-alive connections each round: idle ones may have been closed by the server
         const client = rpcClient(source, CLIENTS);
-        const c = await submitAll(client.call, hexes, CLIENTS).finally(() => client.close());
+        const c = await submitAll(client.call, hexes, CLIENTS, (i + 1) * mempool).finally(() =>
+          client.close(),
+        );
         cairn.mempool.push(c);
         bsource.reconnect();
-        const b = await submitAll((m, p) => bsource.call(m, p), bhexes, CLIENTS);
+        const b = await submitAll((m, p) => bsource.call(m, p), bhexes, CLIENTS, (i + 1) * mempool);
         bc.mempool.push(b);
         say(
           `mempool round ${i + 1}: cairn ${f0(c)} tx/s, bcoin ${f0(b)} tx/s, ratio ${f2(c / b)}× (load ${load()})`,
@@ -192,7 +199,7 @@ async function benchVsBcoin(): Promise<BenchResult[]> {
     if (long) {
       await Promise.all(cairnNodes.splice(0).map((n) => n.kill()));
       say(`building the ${factor}× chain: ${blocks * factor} blocks × ${per} transfers`);
-      const big = buildChain(blocks * factor, per);
+      const big = buildChain(blocks * factor, per, { twoInputs });
       longTxs = big.txs;
       const lroot = join(root.path, 'long');
       const bigSource = await startSource(lroot, big.raw, { verifyWorkers: cairnWorkers });
@@ -218,6 +225,11 @@ async function benchVsBcoin(): Promise<BenchResult[]> {
     const ratios = cRates.map((c, i) => c / bRates[i]!);
     const cCores = cairn.sync.map((r) => r.cpuSeconds / r.seconds);
     const bCores = bc.sync.map((r) => r.cpuSeconds / r.seconds);
+    // CPU time per transaction holds on a loaded machine where wall time does not
+    const cUs = cairn.sync.map((r) => (r.cpuSeconds / chain.txs) * 1e6);
+    const cMainUs = cairn.sync.map((r) => ((r.mainCpuSeconds ?? Number.NaN) / chain.txs) * 1e6);
+    const bUs = bc.sync.map((r) => (r.cpuSeconds / bchain.txs) * 1e6);
+    const bMainUs = bc.sync.map((r) => ((r.mainCpuSeconds ?? Number.NaN) / bchain.txs) * 1e6);
     const cPeak = cairn.sync.map((r) => r.peak.rss);
     const cAnon = cairn.sync.map((r) => r.peak.anon);
     const bPeak = bc.sync.map((r) => r.peak.rss);
@@ -258,6 +270,15 @@ async function benchVsBcoin(): Promise<BenchResult[]> {
         '',
       ],
       [`CPU cores while syncing (of ${cores})`, range(cCores, f2), range(bCores, f2), ''],
+      [
+        'CPU per tx: whole node (main thread), µs',
+        `${range(cUs, f0)} (${range(cMainUs, f0)})`,
+        `${range(bUs, f0)} (${range(bMainUs, f0)})`,
+        `${range(
+          cUs.map((c, i) => bUs[i]! / c),
+          f2,
+        )}× less CPU`,
+      ],
       [
         'peak RSS of the syncing node, MB',
         range(cPeak, f0),
@@ -344,13 +365,13 @@ async function benchVsBcoin(): Promise<BenchResult[]> {
         name: 'vs-bcoin/cairn-sync',
         ops: median(cRates),
         unit: 'tx/s',
-        note: `${note(cRates, f0)}; ${chain.raw.length} blocks, ${chain.txs} txs`,
+        note: `${note(cRates, f0)}; ${chain.raw.length} blocks, ${chain.txs} txs, ${chain.inputs} transfer inputs`,
       },
       {
         name: 'vs-bcoin/bcoin-sync',
         ops: median(bRates),
         unit: 'tx/s',
-        note: `${note(bRates, f0)}; ${bchain.height} blocks, ${bchain.txs} txs`,
+        note: `${note(bRates, f0)}; ${bchain.height} blocks, ${bchain.txs} txs, ${bchain.inputs} transfer inputs`,
       },
       {
         name: 'vs-bcoin/sync-ratio',
@@ -376,6 +397,18 @@ async function benchVsBcoin(): Promise<BenchResult[]> {
         ops: median(bCores),
         unit: 'cores',
         note: `${note(bCores, f2)}, worker processes included`,
+      },
+      {
+        name: 'vs-bcoin/cairn-sync-cpu-per-tx',
+        ops: median(cUs),
+        unit: 'µs',
+        note: `${note(cUs, f0)}; main thread ${cMainUs.map(f0).join(', ')}`,
+      },
+      {
+        name: 'vs-bcoin/bcoin-sync-cpu-per-tx',
+        ops: median(bUs),
+        unit: 'µs',
+        note: `${note(bUs, f0)}; main thread ${bMainUs.map(f0).join(', ')}; worker processes included`,
       },
       { name: 'vs-bcoin/cairn-peak-rss', ops: median(cPeak), unit: 'MB', note: `anon ${note(cAnon, f0)}` },
       {

@@ -1,8 +1,10 @@
 /**
  * The bcoin side's chain, the same shape as bench/p2p.ts's buildChain for Cairn: BLOCKS funding
  * blocks whose coinbases pay PER P2PKH outputs (one per key), the coinbase maturity (100 on
- * regtest), then BLOCKS blocks of PER one-input two-output P2PKH transfers, each spending one
- * funding output (a third to the next key, the rest back as change less a 1,000-satoshi fee).
+ * regtest), then BLOCKS blocks of PER two-output P2PKH transfers, each spending one funding output
+ * (a third to the next key, the rest back as change less a 1,000-satoshi fee); with `twoInputs`,
+ * every other transfer of the second and later transfer blocks also spends its key's change from
+ * the block before, as buildChain({ twoInputs: true }).
  * Built with bcoin's own library in this process (its FullNode on regtest, its Chain validating
  * every block as it is added, MTX signing), into a data directory that a bcoin node then serves.
  */
@@ -25,6 +27,8 @@ export interface BcoinSpendable {
 export interface BcoinChain {
   height: number;
   txs: number;
+  /** inputs of the transfers (signatures to verify) */
+  inputs: number;
   // biome-ignore lint/suspicious/noExplicitAny: bcoin's KeyRing
   rings: any[];
   /** change outputs of the transfer blocks, newest block first */
@@ -39,6 +43,7 @@ export async function buildBcoinChain(
   prefix: string,
   blocks: number,
   per: number,
+  twoInputs = false,
 ): Promise<BcoinChain> {
   const b = bcoin.lib;
   const t0 = performance.now();
@@ -98,28 +103,46 @@ export async function buildBcoinChain(
     const funding: any[] = [];
     for (let i = 0; i < blocks; i++) funding.push((await mine('split', [], 0)).txs[0]);
     for (let i = 0; i < maturity; i++) await mine('one', [], 0);
-    const spendable: BcoinSpendable[] = [];
+    // change outputs of each transfer block (as coins), undefined once spent
+    const change: (any | undefined)[][] = [];
+    let inputs = 0;
     for (let i = 0; i < blocks; i++) {
       const cb = funding[i]!;
       const height = chain.tip.height + 1;
       const list = rings.map((ring, k) => {
-        const coin = b.Coin.fromTX(cb, k, i + 1);
         const mtx = new b.MTX();
-        mtx.addCoin(coin);
-        const third = Math.floor(coin.value / 3);
+        mtx.addCoin(b.Coin.fromTX(cb, k, i + 1));
+        const prev = change[i - 1]?.[k];
+        if (twoInputs && k % 2 === 1 && prev !== undefined) {
+          mtx.addCoin(prev);
+          change[i - 1]![k] = undefined;
+        }
+        const value = mtx.getInputValue();
+        const third = Math.floor(value / 3);
         mtx.addOutput(addresses[(k + 1) % per], third);
-        mtx.addOutput(addresses[k], coin.value - third - FEE);
-        if (mtx.sign(ring) !== 1) throw new Error('bcoin bench: could not sign a transfer');
+        mtx.addOutput(addresses[k], value - third - FEE);
+        if (mtx.sign(ring) !== mtx.inputs.length) throw new Error('bcoin bench: could not sign a transfer');
+        inputs += mtx.inputs.length;
         return mtx.toTX();
       });
       await mine('one', list, FEE * per);
-      for (let k = 0; k < per; k++) {
-        const tx = list[k];
-        spendable.push({ hash: tx.hash(), index: 1, value: tx.outputs[1].value, height, key: k });
-      }
+      change.push(list.map((tx: any) => b.Coin.fromTX(tx, 1, height)));
     }
-    spendable.reverse();
-    return { height: chain.tip.height, txs, rings, spendable, buildSeconds: (performance.now() - t0) / 1000 };
+    const spendable: BcoinSpendable[] = change
+      .reverse()
+      .flatMap((coins) =>
+        coins.flatMap((c, k) =>
+          c === undefined ? [] : [{ hash: c.hash, index: 1, value: c.value, height: c.height, key: k }],
+        ),
+      );
+    return {
+      height: chain.tip.height,
+      txs,
+      inputs,
+      rings,
+      spendable,
+      buildSeconds: (performance.now() - t0) / 1000,
+    };
   } finally {
     await node.close();
   }
