@@ -64,6 +64,12 @@ export class Load {
   readonly #spender = makeKey();
   readonly #lanes: Lane[] = [];
   readonly #usedCoinbases = new Set<string>();
+  /**
+   * Splits not yet in a block: their lanes wait, because every spend of a lane is a descendant of
+   * the split and the mempool allows 25 descendants (the 26th spend would be refused).
+   */
+  readonly #pending: { txid: string; node: string; lanes: Lane[] }[] = [];
+  #fundTimer: NodeJS.Timeout | undefined;
   /** txid (display hex) → when it was sent (ms). */
   readonly submitted = new Map<string, number>();
   readonly rejected = new Map<string, number>();
@@ -75,6 +81,11 @@ export class Load {
   #stopped = false;
 
   constructor(readonly o: LoadOptions) {}
+
+  /** Lanes ready to send (0 until the first splits are in a block). */
+  get lanes(): number {
+    return this.#lanes.length;
+  }
 
   /** Serialized size of one load transaction (the rate for a block size is computed from it). */
   txBytes(): number {
@@ -116,12 +127,25 @@ export class Load {
       this.#timer = setTimeout(tick, Math.max(1, next - now()));
     };
     void this.#fund();
+    // each block matures one more coinbase and may confirm the splits waiting
+    this.#fundTimer = setInterval(() => void this.#fund(), 2000);
     tick();
   }
 
   stop(): void {
     this.#stopped = true;
     if (this.#timer) clearTimeout(this.#timer);
+    if (this.#fundTimer) clearInterval(this.#fundTimer);
+  }
+
+  /** Lanes of splits that left the mempool (confirmed) join the rotation. */
+  async #release(): Promise<void> {
+    for (const p of [...this.#pending]) {
+      const r = await this.o.rpcError<unknown>(p.node, 'getmempoolentry', [p.txid]);
+      if ('ok' in r || !/not in (the )?mempool|-5/i.test(r.err)) continue;
+      this.#pending.splice(this.#pending.indexOf(p), 1);
+      this.#lanes.push(...p.lanes);
+    }
   }
 
   /** Splits every newly mature coinbase into lanes. */
@@ -129,6 +153,7 @@ export class Load {
     if (this.#funding || this.#stopped) return;
     this.#funding = true;
     try {
+      await this.#release();
       const utxos = await this.o.call<
         { txid: string; vout: number; amount: number; confirmations: number; coinbase: boolean }[]
       >(this.o.home, 'listunspent', [keyAddress(this.miner), 1000]);
@@ -173,7 +198,7 @@ export class Load {
         for (let i = 0; i < LANES_PER_COINBASE; i++)
           this.#lanes.push({ txid: tx.txid, vout: i, amount: share, node: at });
         // without more lanes than one block's worth of sends, chains would grow past the ancestor limit
-        if (this.#lanes.length >= this.o.rate * 8) break;
+        if (this.#lanes.length + this.#pending.length * LANES_PER_COINBASE >= this.o.rate * 8) break;
       }
     } finally {
       this.#funding = false;
@@ -190,7 +215,6 @@ export class Load {
     if (lane === undefined || this.#inFlight > 200) {
       if (lane) this.#lanes.unshift(lane);
       this.skippedTicks++;
-      if (this.#lanes.length === 0) void this.#fund();
       return;
     }
     if (lane.amount < 100_000 + this.o.outputs * DUST * 2) return; // spent down: drop the lane
@@ -212,9 +236,11 @@ export class Load {
       ) {
         this.sendErrors++;
         this.#lanes.push(lane); // the node went away: same output, another node next time
+      } else if (/too-long-mempool-chain/.test(r.err)) {
+        this.#reject(r.err);
+        setTimeout(() => this.#lanes.push(lane), 5000); // its chain is long: rest until a block
       } else {
         this.#reject(r.err); // the lane's chain is broken (a reorg, a conflict): drop it
-        void this.#fund();
       }
     });
   }

@@ -271,12 +271,14 @@ async function main(plan: SimPlan): Promise<number> {
   if (!warm)
     unexpected.push('the network did not finish warming up (every node with a peer, height ≥ 14) in time');
 
+  // the load starts before the window: its first coinbase splits must be in a block before lanes run
+  load.start();
+  for (const until = now() + 90_000; load.lanes === 0 && now() < until; ) await sleep(500);
   const linkStart = readLinkStats(plan.stats);
   const startMs = now();
   const startHeight = Math.max(0, ...rpc.samples.map((s) => s.height));
   const endAt = startMs + o.minutes * 60_000;
-  log(`measuring for ${o.minutes} min from height ${startHeight}`);
-  load.start();
+  log(`measuring for ${o.minutes} min from height ${startHeight} (${load.lanes} load lanes)`);
   const churn = new Churn(
     sup,
     regular.slice(o.recorders > 0 ? Math.min(o.recorders, regular.length - 1) : 1),
