@@ -17,6 +17,7 @@ import { CairnError, DecodeError } from '../../../shared/core/errors.ts';
 import type { Logger } from '../../../shared/log.ts';
 import type { Chain } from '../chain/chain.ts';
 import { StorageError } from '../db/errors.ts';
+import { BlockConnector } from './block-connector.ts';
 import { LIMITS } from './messages.ts';
 import type { OutboundPeer } from './outbound.ts';
 import { SyncProgress } from './sync-progress.ts';
@@ -39,6 +40,9 @@ export interface SyncModules {
 const BATCH = LIMITS.blocksPerRequest;
 /** Blocks queued per sync round (the round repeats until the best header is reached). */
 const ROUND = 4096;
+/** Received blocks waiting to be connected, at most (beyond, downloads pause). */
+const MAX_STAGED_BLOCKS = 512;
+const MAX_STAGED_BYTES = 64_000_000;
 
 interface Batch {
   readonly hashes: Uint8Array[];
@@ -66,6 +70,7 @@ export class Sync {
   readonly #stealAfterMs: number;
   readonly #maxBackoffMs: number;
   readonly #progress: SyncProgress;
+  readonly #connector: BlockConnector;
   #running: Promise<void> | undefined;
   #turn = 0;
   /** Passes in a row that ended with more work known and no progress. */
@@ -79,6 +84,12 @@ export class Sync {
     this.#stealAfterMs = opts.stealAfterMs ?? 3_000;
     this.#maxBackoffMs = opts.maxBackoffMs ?? 32_000;
     this.#progress = new SyncProgress(modules.chain, modules.logger);
+    this.#connector = new BlockConnector({}, { chain: modules.chain });
+  }
+
+  /** Commits made while syncing and the blocks in them. */
+  get commits(): { commits: number; blocks: number } {
+    return { ...this.#connector.counters };
   }
 
   get running(): boolean {
@@ -325,8 +336,8 @@ export class Sync {
       r.out.add(peer);
     };
     // The pipeline: a batch that arrives is decoded and its signatures go to the verify workers at
-    // once; it is connected (in arrival order) when they are done and the batch before it is in.
-    // Meanwhile this thread connects the batch before and receives the next.
+    // once; it is connected (in arrival order, with the batches ready beside it) when they are
+    // done. Meanwhile this thread connects the batches before and receives the next.
     let staged: Promise<void> = Promise.resolve();
     try {
       for (;;) {
@@ -360,7 +371,9 @@ export class Sync {
           continue;
         }
         current.batch.received = true;
-        staged = this.#stage(peer, r, current.batch, blocks, staged);
+        staged = this.#stage(peer, r, current.batch, blocks);
+        // downloads wait while connecting is behind: what is staged is held decoded in memory
+        await this.#connector.room(MAX_STAGED_BLOCKS, MAX_STAGED_BYTES);
       }
     } finally {
       // what arrived is connected before the worker ends (a storage failure rejects here)
@@ -368,14 +381,11 @@ export class Sync {
     }
   }
 
-  /** Connects `blocks` after `before` and after their signatures were checked on the workers. */
-  #stage(
-    peer: OutboundPeer,
-    r: Round,
-    batch: Batch,
-    blocks: Uint8Array[],
-    before: Promise<void>,
-  ): Promise<void> {
+  /**
+   * Decodes `blocks`, sends their signatures to the verify workers, and queues them to be
+   * connected (in arrival order, several batches per commit) once they are checked.
+   */
+  #stage(peer: OutboundPeer, r: Round, batch: Batch, blocks: Uint8Array[]): Promise<void> {
     const chain = this.#m.chain;
     const items = blocks.map((raw) => {
       try {
@@ -385,21 +395,18 @@ export class Sync {
       }
     });
     const ready = chain.preverify(items.filter((b): b is DecodedBlock => !(b instanceof Uint8Array)));
-    const done = (async () => {
-      await before;
-      if (ready !== undefined) await ready;
-      // one storage commit for the batch (each block still atomic): fsyncs were 40% of sync
-      for (const res of chain.processBlocks(items)) {
-        if (res.status === 'invalid') {
-          const e = res.error;
-          this.#m.logger.debug({ peer: peer.key, err: e?.message }, 'synced block invalid');
-          const dos = e instanceof CairnError && 'dos' in e ? Number((e as { dos: number }).dos) : 0;
-          if (dos > 0) this.#m.misbehaved(peer, dos, `sent invalid block: ${e?.message}`);
-        }
-      }
-      batch.done = true;
-      if (r.all.every((b) => b.done)) r.allIn();
-    })();
+    const done = this.#connector
+      .add(items, ready, (res) => {
+        if (res.status !== 'invalid') return;
+        const e = res.error;
+        this.#m.logger.debug({ peer: peer.key, err: e?.message }, 'synced block invalid');
+        const dos = e instanceof CairnError && 'dos' in e ? Number((e as { dos: number }).dos) : 0;
+        if (dos > 0) this.#m.misbehaved(peer, dos, `sent invalid block: ${e?.message}`);
+      })
+      .then(() => {
+        batch.done = true;
+        if (r.all.every((b) => b.done)) r.allIn();
+      });
     done.catch(() => undefined); // awaited by the worker; marked handled until then
     return done;
   }
