@@ -31,6 +31,13 @@ interface Entry {
   readonly reject: (e: unknown) => void;
 }
 
+/** Blocks for one commit, the entry each came from, and the entries it completes. */
+interface Group {
+  readonly blocks: (Uint8Array | DecodedBlock)[];
+  readonly owners: Entry[];
+  readonly finished: Entry[];
+}
+
 const sizeOf = (b: Uint8Array | DecodedBlock) => (b instanceof Uint8Array ? b.length : b.raw.length);
 
 export class BlockConnector {
@@ -110,8 +117,9 @@ export class BlockConnector {
   }
 
   #drain(): void {
+    let group: Group | undefined;
     try {
-      const group = this.#takeGroup();
+      group = this.#takeGroup();
       if (group.blocks.length === 0 && group.finished.length === 0) {
         this.#running = false;
         return;
@@ -128,9 +136,14 @@ export class BlockConnector {
       for (const w of waiters) w();
       setImmediate(() => this.#drain());
     } catch (e) {
-      // storage failed (the node stops): nothing queued will be connected
+      // storage failed (the node stops): nothing taken or queued will be connected
       this.#running = false;
-      for (const entry of this.#queue.splice(0)) entry.reject(e);
+      const failed = new Set([
+        ...(group?.owners ?? []),
+        ...(group?.finished ?? []),
+        ...this.#queue.splice(0),
+      ]);
+      for (const entry of failed) entry.reject(e);
       this.#queuedBlocks = 0;
       this.#queuedBytes = 0;
       for (const w of this.#waiters.splice(0)) w();
@@ -138,7 +151,7 @@ export class BlockConnector {
   }
 
   /** The ready blocks at the head of the queue, within the limits (at least one block). */
-  #takeGroup(): { blocks: (Uint8Array | DecodedBlock)[]; owners: Entry[]; finished: Entry[] } {
+  #takeGroup(): Group {
     const blocks: (Uint8Array | DecodedBlock)[] = [];
     const owners: Entry[] = [];
     const finished: Entry[] = [];
