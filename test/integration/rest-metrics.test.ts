@@ -6,6 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { Subscriber } from 'zeromq';
 import { encodeAddress } from '../../shared/core/address.ts';
 import { hashFromHex, hashToHex, toHex } from '../../shared/core/bytes.ts';
 import { LOCAL } from '../../shared/core/params/networks.ts';
@@ -252,7 +253,9 @@ describe('REST, explorer and /metrics', { timeout: 240_000 }, () => {
       assert.equal(r.status, 200, ref);
       if (typeof r.body !== 'string') continue; // the REST link in the footer
       // an SVG namespace and a library's license banner name no place to fetch from
-      const code = r.body.replace(/xmlns="http:\/\/www\.w3\.org\/[^"]*"/g, '').replace(/\/\*![\s\S]*?\*\//g, '');
+      const code = r.body
+        .replace(/xmlns="http:\/\/www\.w3\.org\/[^"]*"/g, '')
+        .replace(/\/\*![\s\S]*?\*\//g, '');
       assert.doesNotMatch(code, /https?:\/\/|["'`]\/\/[a-z]/i, `${ref} names another origin`);
     }
     const js = (await get('/explorer/explorer.js')).body as string;
@@ -295,9 +298,18 @@ describe('REST, explorer and /metrics', { timeout: 240_000 }, () => {
     assert.equal(s1.get('cairn_sync_stalled'), 0);
     assert.equal(s1.get('cairn_warnings'), 0);
 
+    // the feed publishes only topics someone subscribes to (its socket is an XPUB): 'hash' covers
+    // hashblock and hashtx, not rawblock
+    assert.equal(s1.get('cairn_feed_messages_total{topic="rawblock"}'), 0);
+    const sub = new Subscriber();
+    sub.connect(`tcp://127.0.0.1:${node.feedPort}`);
+    sub.subscribe('hash');
+    await new Promise((r) => setTimeout(r, 500)); // the subscription reaches the publisher
     await rpcResult(node, 'generatetoaddress', [3, addr]);
     await rpc(node, 'getblock', ['not-a-hash']);
     const s2 = await scrape();
+    sub.close();
+    assert.equal(s2.get('cairn_feed_messages_total{topic="rawblock"}'), 0);
     assert.equal(s2.get('cairn_chain_height'), 16);
     assert.equal(s2.get('cairn_mempool_transactions'), 0);
     const diff = (k: string) => (s2.get(k) ?? 0) - (s1.get(k) ?? 0);

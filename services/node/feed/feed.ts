@@ -59,7 +59,7 @@ export class Feed {
   /** The sockets each topic goes out on (built at start: publishing looks it up per message). */
   #routes = new Map<FeedTopic, PubSocket[]>();
   #stopped = false;
-  /** Messages published per topic (for /metrics). */
+  /** Messages published per topic (for /metrics); a topic nobody subscribes to is not published. */
   readonly published = new Map<FeedTopic, number>();
 
   /** Messages dropped because a socket's send queue was full (subscribers see sequence gaps). */
@@ -97,7 +97,10 @@ export class Feed {
           { logger: this.#m.logger },
         );
         this.#pubs.push(socket);
-        for (const t of e.topics) this.#routes.set(t, [...(this.#routes.get(t) ?? []), socket]);
+        for (const t of e.topics) {
+          this.#routes.set(t, [...(this.#routes.get(t) ?? []), socket]);
+          this.published.set(t, 0);
+        }
         await socket.bind();
       }
     } catch (err) {

@@ -173,13 +173,14 @@ export class NodeMetrics {
     const seen = new Map<FeedTopic, number>();
     new Counter({
       name: 'cairn_feed_messages_total',
-      help: 'Messages published on the ZMQ feed, by topic.',
+      help: 'Messages published on the ZMQ feed, by topic (a topic no subscriber holds is not published).',
       labelNames: ['topic'],
       registers,
       collect() {
         for (const [topic, n] of m.feed?.published ?? []) {
           const delta = n - (seen.get(topic) ?? 0);
-          if (delta > 0) this.inc({ topic }, delta);
+          // every topic the feed carries is listed, at 0 while nobody subscribes to it
+          if (delta > 0 || !seen.has(topic)) this.inc({ topic }, delta);
           seen.set(topic, n);
         }
       },
