@@ -44,7 +44,37 @@ async function firstMessage(p: PubSocket, sub: Subscriber, ms = 1_000): Promise<
   return null;
 }
 
+/** Waits until `cond` holds, up to `ms`. */
+async function until(cond: () => boolean, ms = 3_000): Promise<boolean> {
+  const end = Date.now() + ms;
+  while (!cond() && Date.now() < end) await sleep(20);
+  return cond();
+}
+
 describe('PubSocket', () => {
+  it('knows which topics have subscribers (XPUB): by prefix, and none after they leave', async () => {
+    const [port] = await freePorts(1);
+    const p = pub({ endpoints: [`tcp://127.0.0.1:${port}`] });
+    await p.bind();
+    assert.equal(p.wants('hashtx'), false, 'nobody connected');
+    const a = new Subscriber({ linger: 0 });
+    a.connect(`tcp://127.0.0.1:${port}`);
+    a.subscribe('hash');
+    assert.ok(await until(() => p.wants('hashtx')), 'a prefix covers hashtx');
+    assert.equal(p.wants('hashblock'), true);
+    assert.equal(p.wants('rawtx'), false);
+    assert.equal(p.offer('rawtx', Buffer.from('x')), true, 'offer queues (libzmq filters)');
+    const b = new Subscriber({ linger: 0 });
+    b.connect(`tcp://127.0.0.1:${port}`);
+    b.subscribe('');
+    assert.ok(await until(() => p.wants('rawtx')), "'' covers everything");
+    b.close();
+    assert.ok(await until(() => !p.wants('rawtx')), 'its subscription goes with it');
+    assert.equal(p.wants('hashtx'), true, 'the other still holds hash');
+    a.close();
+    assert.ok(await until(() => !p.wants('hashtx')), 'none left');
+  });
+
   it('plain on loopback: a stock subscriber gets topic | body | seq', async () => {
     const [port] = await freePorts(1);
     const p = pub({ endpoints: [`tcp://127.0.0.1:${port}`] });
