@@ -105,23 +105,27 @@ export function buildChain(
     const f = funding[i]!;
     const list: DecodedTx[] = [];
     change.push([]);
+    let fees = 0;
     for (let k = 0; k < txsPerBlock; k++) {
-      let t: DecodedTx;
       const prev = change[i - 1]?.[k];
+      const coins = [{ txid: f.txid, vout: k, amount: f.amounts[k]! }];
       if (opts.twoInputs === true && k % 2 === 1 && prev !== undefined) {
-        t = transferOf(
-          keys[k]!,
-          [{ txid: f.txid, vout: k, amount: f.amounts[k]! }, prev],
-          owners[(k + 1) % txsPerBlock]!,
-          1000,
-        );
+        coins.push(prev);
         change[i - 1]![k] = undefined;
-      } else t = transfer(keys[k]!, f.txid, k, f.amounts[k]!, owners[(k + 1) % txsPerBlock]!, 1000);
+      }
+      // 1,000 unless the coins are too small for it (the subsidy halves every 150 blocks on local)
+      const fee = Math.min(1000, Math.floor(coins.reduce((a, c) => a + c.amount, 0) / 4));
+      const to = owners[(k + 1) % txsPerBlock]!;
+      const t =
+        coins.length === 1
+          ? transfer(keys[k]!, f.txid, k, coins[0]!.amount, to, fee)
+          : transferOf(keys[k]!, coins, to, fee);
       list.push(t);
-      inputs += t.tx.kind === 'transfer' ? t.tx.inputs.length : 0;
+      fees += fee;
+      inputs += coins.length;
       change[i]!.push({ key: keys[k]!, txid: t.txid, vout: 1, amount: t.tx.outputs[1]!.amount });
     }
-    const b = mineBlock(tip, splitSubsidy(tip.height + 1, [owners[0]!], 1000 * txsPerBlock), list);
+    const b = mineBlock(tip, splitSubsidy(tip.height + 1, [owners[0]!], fees), list);
     out.push(b.raw);
     txs += list.length + 1;
     tip = tipOf(b, tip.height + 1, tip);

@@ -304,23 +304,30 @@ async function benchVsBcoin(): Promise<BenchResult[]> {
         )})`,
         '',
       ],
-      [
+    ];
+    if (mempool > 0)
+      rows.push([
         `mempool, ${f0(mempool)} txs by RPC, ${CLIENTS} clients, tx/s`,
         range(cairn.mempool, f0),
         range(bc.mempool, f0),
         range(mRatios, (x) => `${f2(x)}×`),
-      ],
-    ];
+      ]);
     if (longRun !== undefined) {
       rows.push(
         [
-          `cairn ${factor}× chain (${f0(longTxs)} txs): peak RSS (anon)`,
+          `cairn ${factor}× chain (${f0(longTxs)} txs): sync, tx/s`,
+          f0(longTxs / longRun.seconds),
+          '',
+          `${f2(longTxs / longRun.seconds / median(cRates))}× of 1×`,
+        ],
+        [
+          `cairn ${factor}× chain: peak RSS (anon), MB`,
           `${f0(longRun.peak.rss)} (${f0(longRun.peak.anon)})`,
           '',
           `${f2(longRun.peak.rss / median(cPeak))}× of 1×`,
         ],
         [
-          `cairn ${factor}× chain: idle RSS (anon)`,
+          `cairn ${factor}× chain: idle RSS (anon), MB`,
           `${f0(longRun.idle?.rss ?? 0)} (${f0(longRun.idle?.anon ?? 0)})`,
           '',
           `anon ${f2((longRun.idle?.anon ?? 0) / median(cIdleAnon))}× of 1×`,
