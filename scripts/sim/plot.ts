@@ -88,6 +88,7 @@ export function plotSvg(p: PlotInput): string {
   out.push(`<text x="${W - 20}" y="${top - GAP + 18}" font-size="10" text-anchor="end">${secs} s</text>`);
   return [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${top}" font-family="sans-serif">`,
+    `<title>${esc(p.title)}</title>`,
     '<rect width="100%" height="100%" fill="white"/>',
     `<text x="${LEFT}" y="20" font-size="15" font-weight="bold">${esc(p.title)}</text>`,
     ...out,
