@@ -9,6 +9,7 @@
 import { spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { ChainState } from '../services/node/chain-state.ts';
 import { LOCAL } from '../shared/core/params/networks.ts';
 import { silentLogger } from '../shared/log.ts';
@@ -77,7 +78,10 @@ function descendants(pid: number): number[] {
 /** utime + stime of a process (all its threads), or of one thread with `tid`. */
 function cpuTicks(pid: number, tid?: number): number | undefined {
   try {
-    const stat = readFileSync(tid === undefined ? `/proc/${pid}/stat` : `/proc/${pid}/task/${tid}/stat`, 'utf8');
+    const stat = readFileSync(
+      tid === undefined ? `/proc/${pid}/stat` : `/proc/${pid}/task/${tid}/stat`,
+      'utf8',
+    );
     const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
     return Number(f[11]) + Number(f[12]); // fields 14 and 15 of proc(5)
   } catch {
@@ -159,6 +163,29 @@ export async function startSource(
   return source;
 }
 
+let built: string | undefined;
+/**
+ * The syncing node runs from dist/ as users run it (bin/cairnd): through tsx it carries a
+ * TypeScript loader thread and its memory, which a user's node does not. Built once per process;
+ * CAIRN_BENCH_SOURCE=1 runs the sources through tsx instead.
+ */
+export function builtMain(): string | undefined {
+  if (process.env.CAIRN_BENCH_SOURCE === '1') return undefined;
+  if (built !== undefined) return built;
+  const root = fileURLToPath(new URL('..', import.meta.url));
+  const r = spawnSync(
+    process.execPath,
+    [join(root, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json'],
+    {
+      cwd: root,
+      encoding: 'utf8',
+    },
+  );
+  if (r.status !== 0) throw new Error(`building dist/ for the benchmark failed:\n${r.stdout}${r.stderr}`);
+  built = join(root, 'dist/services/node/main.js');
+  return built;
+}
+
 export interface SyncRun {
   /** from spawning the fresh node to its reporting the source's height */
   seconds: number;
@@ -193,6 +220,7 @@ export async function syncFreshNode(o: {
   const fresh = await makeNode({
     name,
     root: o.root,
+    main: builtMain(),
     verifyWorkers: o.verifyWorkers,
     connect: [{ address: o.source.address, key: o.source.key }],
     ...(o.extra === undefined ? {} : { extra: o.extra }),

@@ -22,6 +22,8 @@ const RECORDER_MAIN = fileURLToPath(new URL('../../services/recorder/main.ts', i
 export interface NodeSpec {
   readonly name: string;
   readonly root: string;
+  /** The cairnd entry point (default the TypeScript source, run through tsx; benchmarks use dist/). */
+  readonly main?: string;
   readonly connect?: readonly { address: string; key: string }[];
   readonly allow?: readonly string[];
   readonly port?: number;
@@ -82,7 +84,15 @@ export class NodeProcess {
   start(): Promise<void> {
     const proc = spawn(
       process.execPath,
-      [...this.nodeArgs, '--import', 'tsx', this.main, 'start', '--config', this.configPath],
+      // a built main (dist/*.js, as users run it) needs no TypeScript loader
+      [
+        ...this.nodeArgs,
+        ...(this.main.endsWith('.ts') ? ['--import', 'tsx'] : []),
+        this.main,
+        'start',
+        '--config',
+        this.configPath,
+      ],
       {
         stdio: ['ignore', 'pipe', 'pipe'],
       },
@@ -224,7 +234,7 @@ export async function makeNode(spec: NodeSpec): Promise<NodeProcess> {
   ];
   const configPath = join(dir, 'cairnd.toml');
   writeFileSync(configPath, `${lines.join('\n')}\n`);
-  const node = new NodeProcess(spec.name, dir, port, id.publicKey, configPath);
+  const node = new NodeProcess(spec.name, dir, port, id.publicKey, configPath, spec.main ?? MAIN);
   node.rpcPort = rpcPort;
   node.feedPort = feedPort;
   node.metricsPort = metricsPort;
