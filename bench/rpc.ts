@@ -1,4 +1,6 @@
+import { readdirSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
+import { join } from 'node:path';
 import { encodeAddress } from '../shared/core/address.ts';
 import { hashFromHex, toHex } from '../shared/core/bytes.ts';
 import { LOCAL } from '../shared/core/params/networks.ts';
@@ -8,6 +10,7 @@ import { makeNode, type NodeProcess } from '../test/helpers/cluster.ts';
 import { tempDir } from '../test/helpers/node.ts';
 import { type BenchResult, runAsMain } from './result.ts';
 import { rpcClient } from './rpc-client.ts';
+import { builtMain, topSelf } from './sync-profile.ts';
 
 const CLIENTS = 4;
 
@@ -16,7 +19,10 @@ export async function benchRpc(): Promise<BenchResult[]> {
   const nodes: NodeProcess[] = [];
   try {
     // no per-IP limit: the benchmark is one client IP on purpose
-    const a = await makeNode({ name: 'a', root: root.path, rpcMaxPerSecond: 0 });
+    const a = await makeNode({ name: 'a', root: root.path, rpcMaxPerSecond: 0, main: builtMain() });
+    // CAIRN_PROFILE_DIR: a CPU profile of the node taking the transactions (written at its stop)
+    const profileDir = process.env.CAIRN_PROFILE_DIR;
+    if (profileDir !== undefined) a.nodeArgs = ['--cpu-prof', '--cpu-prof-dir', profileDir];
     await a.start();
     nodes.push(a);
     const b = await makeNode({
@@ -82,6 +88,14 @@ export async function benchRpc(): Promise<BenchResult[]> {
       }),
     );
     const txRate = txs.length / ((performance.now() - s0) / 1000);
+    if (profileDir !== undefined) {
+      await a.stop();
+      for (const f of readdirSync(profileDir).filter((x) => x.endsWith('.cpuprofile'))) {
+        console.error(`\n${f}`);
+        for (const r of topSelf(join(profileDir, f), 25))
+          console.error(`${(r.share * 100).toFixed(1).padStart(5)}%  ${r.where}`);
+      }
+    }
     const cores = availableParallelism();
     return [
       {
