@@ -15,7 +15,7 @@
  * processes on) with bcoin's `--checkpoints=false`; bcoin 2.2.0 has no assume-valid.
  * bcoin is not a dependency: bench/bcoin/install.ts installs it on demand into a cache directory.
  *
- * Usage: npx tsx bench/vs-bcoin.ts [--blocks 700] [--per 100] [--pairs 2] [--mempool 10000]
+ * Usage: npx tsx bench/vs-bcoin.ts [--blocks 700] [--per 100] [--pairs 3] [--mempool 10000]
  *          [--long] [--factor 4] [--bcoin-src DIR] [--bcoin-workers true|false]
  *          [--cairn-verify-workers -1] [--one-input] [--json]
  * (`npm run bench -- vs-bcoin` runs it with the defaults; plain `npm run bench` skips it.)
@@ -32,7 +32,7 @@ import { BcoinUnavailable, ensureBcoin } from './bcoin/install.ts';
 import { BcoinNode } from './bcoin/node.ts';
 import { transfer } from './fixtures.ts';
 import { buildChain } from './p2p.ts';
-import { type BenchResult, median, runAsMain } from './result.ts';
+import { type BenchResult, runAsMain } from './result.ts';
 import { rpcClient } from './rpc-client.ts';
 import { type SyncRun, startSource, syncFreshNode } from './sync-profile.ts';
 import { benchVerify } from './verify.ts';
@@ -51,6 +51,12 @@ const num = (name: string, fallback: number) => {
 };
 
 const say = (s: string) => console.error(s);
+/** The median, the mean of the middle two for an even count (result.ts's takes the upper one). */
+const median = (xs: number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = Math.floor(s.length / 2);
+  return s.length % 2 === 1 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+};
 const load = () =>
   loadavg()
     .map((x) => x.toFixed(2))
@@ -69,7 +75,7 @@ interface Side {
 async function benchVsBcoin(): Promise<BenchResult[]> {
   const blocks = num('blocks', 700);
   const per = num('per', 100);
-  const pairs = Math.max(1, num('pairs', 2));
+  const pairs = Math.max(1, num('pairs', 3));
   const long = process.argv.includes('--long');
   const twoInputs = !process.argv.includes('--one-input');
   const factor = num('factor', 4);
