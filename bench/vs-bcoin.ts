@@ -127,7 +127,13 @@ async function benchVsBcoin(): Promise<BenchResult[]> {
     });
     cairnNodes.push(source);
     say(`  cairn source node up in ${((performance.now() - t) / 1000).toFixed(1)} s`);
-    const bsource = await BcoinNode.make({ bcoinDir: bcoin.dir, name: 'bcoin-source', prefix: bprefix });
+    // the serving node answers the mempool rounds: same --workers as the syncing ones
+    const bsource = await BcoinNode.make({
+      bcoinDir: bcoin.dir,
+      name: 'bcoin-source',
+      prefix: bprefix,
+      args: [`--workers=${bcoinWorkers}`],
+    });
     await bsource.start();
     bcoinNodes.push(bsource);
     const bheight = await bsource.call<number>('getblockcount');
