@@ -18,6 +18,8 @@ COPY --from=build /opt/cairn/node_modules ./node_modules
 COPY --from=build /opt/cairn/dist ./dist
 COPY package.json ./
 COPY deploy ./deploy
+# cairnd's V8 nursery as bin/cairnd sets it (a fifth less peak memory while syncing)
+ENV NODE_OPTIONS=--max-semi-space-size=2
 RUN for p in node:cairnd recorder:cairn-recorder discovery:cairn-discovery cli:cairn; do \
       printf '#!/bin/sh\nexec node /opt/cairn/dist/services/%s/main.js "$@"\n' "${p%%:*}" > "/usr/local/bin/${p#*:}"; \
       chmod 755 "/usr/local/bin/${p#*:}"; \

@@ -225,7 +225,8 @@ export async function syncFreshNode(o: {
     connect: [{ address: o.source.address, key: o.source.key }],
     ...(o.extra === undefined ? {} : { extra: o.extra }),
   });
-  fresh.nodeArgs = o.nodeArgs ?? [];
+  // as bin/cairnd runs it (its V8 nursery size)
+  fresh.nodeArgs = ['--max-semi-space-size=2', ...(o.nodeArgs ?? [])];
   const id = makeProbeIdentity(o.root, `probe-${name}`);
   const t0 = performance.now();
   const started = fresh.start();
@@ -313,6 +314,8 @@ async function main(): Promise<void> {
     // CAIRN_SNAPSHOT=1: a heap snapshot of the fresh node when it has synced (into OUT_DIR)
     const snapshot = process.env.CAIRN_SNAPSHOT === '1';
     if (snapshot) nodeArgs.push('--heapsnapshot-signal=SIGUSR2', `--diagnostic-dir=${out}`);
+    // CAIRN_NODE_ARGS: more node/V8 flags for the syncing node (e.g. --max-semi-space-size=4)
+    nodeArgs.push(...(process.env.CAIRN_NODE_ARGS ?? '').split(' ').filter((a) => a !== ''));
     const { run, fresh } = await syncFreshNode({
       root: root.path,
       source: nodes[0]!,
