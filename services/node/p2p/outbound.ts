@@ -110,7 +110,8 @@ export class OutboundPeer {
 
   async #raw(command: Command, payload: Uint8Array): Promise<Buffer> {
     const t0 = performance.now();
-    this.bytesSent += command.length + payload.byteLength;
+    const size = command.length + payload.byteLength;
+    this.bytesSent += size;
     this.lastSend = this.#clock();
     let frames: Buffer[];
     try {
@@ -124,6 +125,7 @@ export class OutboundPeer {
       // our own queue being full says we are busy, not that the peer is silent: dropping a
       // healthy peer for it (relay bursts under load) left nodes without peers to sync from
       if (!(e instanceof TransportError && e.code === 'transport-busy')) this.stalls++;
+      else this.bytesSent -= size; // refused before it was queued: never sent
       throw e;
     }
     for (const f of frames) this.bytesRecv += f.length;

@@ -7,6 +7,7 @@
 import assert from 'node:assert/strict';
 import { it } from 'node:test';
 import { Router } from 'zeromq';
+import { encodePing } from '../../../services/node/p2p/messages.ts';
 import { OutboundPeer } from '../../../services/node/p2p/outbound.ts';
 import { LOCAL } from '../../../shared/core/params/networks.ts';
 import { silentLogger } from '../../../shared/log.ts';
@@ -47,6 +48,9 @@ it('a full request queue is not a stall; an unanswered request is', { timeout: 2
     assert.equal(first, 'transport-busy');
     await new Promise((r) => setTimeout(r, 50));
     assert.equal(peer.stalls, 0, 'refusals of our own queue are not stalls');
+    // nor bytes sent (getpeerinfo's bytessent): the 65 queued or in flight count, the 5 refused not
+    const ping = 'ping'.length + encodePing(new Uint8Array(8), 0).length;
+    assert.equal(peer.bytesSent, 65 * ping);
     // the one in flight times out: that is a stall
     await calls[0];
     assert.ok(peer.stalls >= 1);
