@@ -26,6 +26,7 @@ import { CpuSampler, FeedRecorder, NodeRpc, now, Timeline } from './collect.ts';
 import { keyAddress, Load } from './load.ts';
 import { Pacer } from './mining.ts';
 import { plotSvg } from './plot.ts';
+import { prng } from './prng.ts';
 import { type BestBlock, buildReport, reachTimes, reportText, type SyncResult } from './report.ts';
 import { readLinkStats, type StatsSource } from './shaping.ts';
 import type { SimHost } from './topology.ts';
@@ -70,18 +71,6 @@ const MAIN = {
 };
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const log = (s: string) => console.log(`[${new Date().toISOString().slice(11, 19)}] ${s}`);
-
-/** mulberry32: churn choices repeat with the seed. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 async function main(plan: SimPlan): Promise<number> {
   const o = plan.options;
@@ -229,7 +218,7 @@ async function main(plan: SimPlan): Promise<number> {
     isUp: (n) => timeline.isUp(n),
     payout: k.payout,
     generate: async (n, addr) => 'ok' in (await rpc.callOrError(n, 'generatetoaddress', [1, addr])),
-    rng: rng(o.seed + 1),
+    rng: prng(o.seed + 1),
   });
   for (const r of paced ? [] : dplan.recorders)
     sup.start({
@@ -287,7 +276,7 @@ async function main(plan: SimPlan): Promise<number> {
       everyS: o.churnEverySeconds,
       downMinS: o.churnDownSeconds[0],
       downMaxS: o.churnDownSeconds[1],
-      rng: rng(o.seed),
+      rng: prng(o.seed),
       log,
     },
   );

@@ -4,20 +4,11 @@
  * answers), a filler that takes a file system's last free byte, and figures.
  */
 import { closeSync, openSync, writeSync } from 'node:fs';
+import { prng } from '../../scripts/sim/prng.ts';
 import type { NodeProcess } from './cluster.ts';
 import { rpc } from './rpc.ts';
 
-/** mulberry32: a small, fast 32-bit PRNG; the same seed gives the same numbers. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { prng };
 
 /** CHAOS_SEED when set (a replay), else a fresh random seed. */
 export function chaosSeed(env: NodeJS.ProcessEnv = process.env): number {
