@@ -63,9 +63,13 @@ export interface ClientCounters {
   refused: number;
 }
 
+/** Urgent requests may go this far beyond `maxQueued` (a block must not wait behind a tx flood). */
+const URGENT_RESERVE = 8;
+
 interface Job {
   frames: (Buffer | Uint8Array | string)[];
   timeoutMs: number;
+  urgent: boolean;
   resolve: (frames: Buffer[]) => void;
   reject: (err: Error) => void;
 }
@@ -130,9 +134,13 @@ export class RequestClient extends TypedEmitter<RequestClientEvents> {
    * Sends one request and resolves with the reply frames. Serialised: waits for earlier requests.
    * Rejects with TransportError 'transport-timeout' (no reply within `timeoutMs`, counted from
    * when this request is actually sent), 'transport-closed', 'transport-busy' (queue full) or
-   * 'transport-config' (no frames).
+   * 'transport-config' (no frames). `urgent` requests go ahead of every queued ordinary one (behind
+   * the urgent ones before them) and may exceed `maxQueued` by a few.
    */
-  request(frames: (Buffer | Uint8Array | string)[], opts: { timeoutMs?: number } = {}): Promise<Buffer[]> {
+  request(
+    frames: (Buffer | Uint8Array | string)[],
+    opts: { timeoutMs?: number; urgent?: boolean } = {},
+  ): Promise<Buffer[]> {
     return new Promise<Buffer[]>((resolve, reject) => {
       if (this.#closed) {
         reject(new TransportError('transport-closed', `client of ${this.#endpoint} is closed`));
@@ -142,7 +150,8 @@ export class RequestClient extends TypedEmitter<RequestClientEvents> {
         reject(new TransportError('transport-config', 'a request needs at least one frame'));
         return;
       }
-      if (this.#queue.length >= this.#opts.maxQueued) {
+      const urgent = opts.urgent === true;
+      if (this.#queue.length >= this.#opts.maxQueued + (urgent ? URGENT_RESERVE : 0)) {
         reject(
           new TransportError(
             'transport-busy',
@@ -152,7 +161,12 @@ export class RequestClient extends TypedEmitter<RequestClientEvents> {
         return;
       }
       const timeoutMs = opts.timeoutMs ?? this.#opts.defaultTimeoutMs;
-      this.#queue.push({ frames, timeoutMs: Math.max(1, Math.floor(timeoutMs)), resolve, reject });
+      const job = { frames, timeoutMs: Math.max(1, Math.floor(timeoutMs)), urgent, resolve, reject };
+      if (!urgent) this.#queue.push(job);
+      else {
+        const at = this.#queue.findIndex((j) => !j.urgent);
+        this.#queue.splice(at === -1 ? this.#queue.length : at, 0, job);
+      }
       if (!this.#busy) void this.#pump();
     });
   }

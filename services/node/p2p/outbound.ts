@@ -108,7 +108,7 @@ export class OutboundPeer {
     return reply;
   }
 
-  async #raw(command: Command, payload: Uint8Array): Promise<Buffer> {
+  async #raw(command: Command, payload: Uint8Array, urgent = false): Promise<Buffer> {
     const t0 = performance.now();
     const size = command.length + payload.byteLength;
     this.bytesSent += size;
@@ -117,9 +117,7 @@ export class OutboundPeer {
     try {
       frames = await this.#client.request(
         [Buffer.from(command), Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength)],
-        {
-          timeoutMs: this.#o.timeoutMs,
-        },
+        { timeoutMs: this.#o.timeoutMs, urgent },
       );
     } catch (e) {
       // our own queue being full says we are busy, not that the peer is silent: dropping a
@@ -142,13 +140,13 @@ export class OutboundPeer {
   }
 
   /** A request; after the peer restarted (it forgot our session) the handshake is redone once. */
-  async #call(command: Command, payload: Uint8Array): Promise<Buffer> {
+  async #call(command: Command, payload: Uint8Array, urgent = false): Promise<Buffer> {
     try {
-      return await this.#raw(command, payload);
+      return await this.#raw(command, payload, urgent);
     } catch (e) {
       if (e instanceof PeerError && e.code === 'handshake-required') {
         await this.handshake();
-        return this.#raw(command, payload);
+        return this.#raw(command, payload, urgent);
       }
       throw e;
     }
@@ -171,7 +169,9 @@ export class OutboundPeer {
   }
 
   async pushBlock(raw: Uint8Array): Promise<PushStatus> {
-    return decodePushReply(await this.#call('block', raw));
+    // ahead of queued tx relays: a new block is what the peer needs first (the network simulation
+    // saw blocks wait behind transaction pushes and be dropped by the full queue)
+    return decodePushReply(await this.#call('block', raw, true));
   }
 
   async pushTx(raw: Uint8Array): Promise<PushStatus> {

@@ -158,6 +158,28 @@ describe('RequestServer + RequestClient', () => {
     assert.equal(maxRunning, 1);
   });
 
+  it('urgent requests go ahead of queued ordinary ones, and a few beyond a full queue', async () => {
+    const port = await freePort();
+    const order: string[] = [];
+    await server(port, {}, async (req) => {
+      order.push(req.frames[0]!.toString());
+      await sleep(30);
+      return [b('ok')];
+    });
+    const c = client(port, { maxQueued: 4 });
+    const ask = (name: string, urgent = false) =>
+      c.request([b(name)], { timeoutMs: 5_000, urgent }).then(
+        () => 'ok',
+        (e: { code?: string }) => e.code ?? 'error',
+      );
+    const results = [ask('t0'), ask('t1'), ask('t2'), ask('t3'), ask('t4')]; // t0 in flight, 4 queued
+    const refused = await ask('t5'); // an ordinary one beyond maxQueued
+    results.push(ask('u1', true), ask('u2', true));
+    assert.equal(refused, 'transport-busy');
+    assert.deepEqual(await Promise.all(results), Array(7).fill('ok'), 'the urgent ones were not refused');
+    assert.deepEqual(order, ['t0', 'u1', 'u2', 't1', 't2', 't3', 't4'], 'urgent first, in their order');
+  });
+
   it('global cap: at most maxInFlight handlers run; the rest wait (back-pressure), none is lost', async () => {
     const port = await freePort();
     let running = 0;
