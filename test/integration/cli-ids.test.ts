@@ -219,10 +219,21 @@ describe('ids, amounts and metadata across the CLI, the RPC, REST and the explor
     ]);
     assert.deepEqual(new Set(held.map((b) => b.id)), new Set(iss.bitmarks));
 
-    // --- the explorer is served and searches through these same REST endpoints ---
+    // --- the explorer's search (REST lookup, what the page asks) finds each id the CLI printed ---
     const page = await fetch(`http://127.0.0.1:${node.rpcPort}/explorer/explorer.js`);
     assert.equal(page.status, 200);
-    assert.match(await page.text(), /for \(const kind of \['block', 'tx', 'asset', 'bitmark'\]\)/);
+    assert.match(await page.text(), /lookup\//, 'the page searches through /rest/lookup');
+    const found = async (id: string) => (await rest<{ found: string[] }>(`lookup/${id}`)).found;
+    assert.deepEqual(await found(first[0]!), ['block']);
+    assert.deepEqual(await found(txid), ['tx']);
+    assert.deepEqual(await found(reg.assetid), ['asset']);
+    for (const id of iss.bitmarks) assert.deepEqual(await found(id), ['bitmark']);
+    assert.deepEqual(await found(addr), ['address']);
+    assert.deepEqual(
+      await found(Buffer.from(txid, 'hex').reverse().toString('hex')),
+      [],
+      'the other byte order names nothing',
+    );
   });
 
   it('--datadir alone finds the node through its .rpcaddress', async (t) => {
