@@ -29,7 +29,7 @@ export interface LiveOptions {
 
 export const LIVE_DEFAULTS: LiveOptions = {
   maxClients: 100,
-  maxBufferedBytes: 256 * 1024,
+  maxBufferedBytes: 64 * 1024,
   flushMs: 200,
   heartbeatMs: 15_000,
 };

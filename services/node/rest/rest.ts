@@ -257,6 +257,8 @@ async function route(seg: string[], query: URLSearchParams, call: Call, m: RestM
         const v = query.get(k);
         if (v !== null) args[k] = v;
       }
+      // a malformed owner is the caller's mistake (400), not an unknown object (RPC's -5 → 404)
+      if (typeof args.owner === 'string') addressParam(p, 'owner', args.owner);
       return call('listbitmarks', args);
     }
     case 'bitmark': {
