@@ -298,6 +298,9 @@
     grid: { stroke: '#eef1f4' },
   });
   const xHeight = { label: 'height', grid: { stroke: '#eef1f4' } };
+  // one line of local clock time (uPlot's default adds a second row of dates, which overlaps on a phone)
+  const clock = (v) => new Date(v * 1000).toLocaleTimeString([], { hour12: false });
+  const xTime = { space: 80, values: (_u, vals) => vals.map(clock), grid: { stroke: '#eef1f4' } };
   const compact = (v) =>
     v >= 1e9
       ? `${(v / 1e9).toFixed(1)}G`
@@ -373,7 +376,7 @@
         panel,
         {
           series,
-          axes: [{ grid: { stroke: '#eef1f4' } }, axis('bytes', (v) => bytes(v))],
+          axes: [xTime, axis('bytes', (v) => bytes(v))],
           empty: 'The node samples its mempool every few seconds: the chart fills in as it runs.',
         },
         data,
@@ -407,7 +410,7 @@
         panel,
         {
           series,
-          axes: [{ grid: { stroke: '#eef1f4' } }, axis('H/s', compact)],
+          axes: [xTime, axis('H/s', compact)],
           empty: 'No recorder has reported yet (the proof channel’s accounting).',
         },
         data,
