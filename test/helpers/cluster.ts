@@ -298,16 +298,27 @@ export async function heightOf(
   }
 }
 
-/** Polls `fn` until it returns true (every 100 ms, up to `timeoutMs`). */
+/** Polls `fn` until it returns true (every 100 ms, up to `timeoutMs`); a throw counts as not yet. */
 export async function eventually(
   what: string,
   fn: () => Promise<boolean> | boolean,
   timeoutMs = 30_000,
 ): Promise<void> {
   const end = Date.now() + timeoutMs;
+  let last: unknown;
   for (;;) {
-    if (await fn()) return;
-    if (Date.now() > end) throw new Error(`timed out waiting for: ${what}`);
+    // a check that throws (a busy node missing a ping's deadline on a loaded machine) is asked
+    // again; the last error is kept for the timeout's message
+    try {
+      if (await fn()) return;
+    } catch (e) {
+      last = e;
+    }
+    if (Date.now() > end)
+      throw new Error(
+        `timed out waiting for: ${what}${last === undefined ? '' : ` (last error: ${(last as Error).message ?? String(last)})`}`,
+        last === undefined ? undefined : { cause: last },
+      );
     await new Promise((r) => setTimeout(r, 100));
   }
 }
