@@ -12,7 +12,7 @@ import { createServer, type Server } from 'node:http';
 import { type AddressInfo, connect } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import type { Chain } from '../../services/node/chain/chain.ts';
-import { LIVE_DEFAULTS, LiveEvents } from '../../services/node/explorer/live-events.ts';
+import { LIVE_DEFAULTS, LiveEvents, type LiveOptions } from '../../services/node/explorer/live-events.ts';
 import type { Reservoir } from '../../services/node/reservoir/reservoir.ts';
 import { encodeAddress } from '../../shared/core/address.ts';
 import { hashFromHex, hashToHex, toHex } from '../../shared/core/bytes.ts';
@@ -603,7 +603,8 @@ describe('live events: a client that does not read is dropped (in process, at a 
   // A real cairnd sends at most ~17 KB of events a second (bounded summaries, 5 flushes a second)
   // while loopback's kernel buffers hold megabytes, so there a client that does not read is
   // dropped only after minutes; here the same LiveEvents flushes every millisecond.
-  it('drops it once its unsent bytes pass the bound; a reading client keeps its stream', async () => {
+  /** LiveEvents on its own HTTP server, its chain and mempool events driven by the test. */
+  async function inProcess(opts: Partial<LiveOptions>) {
     const tip = { height: 0, hash: new Uint8Array(32), header: { time: 0 } };
     const chain = Object.assign(new EventEmitter(), {
       tip,
@@ -612,7 +613,7 @@ describe('live events: a client that does not read is dropped (in process, at a 
     });
     const reservoir = Object.assign(new EventEmitter(), { size: 0, info: () => ({ bytes: 0 }) });
     const live = new LiveEvents(
-      { ...LIVE_DEFAULTS, flushMs: 1 },
+      { ...LIVE_DEFAULTS, ...opts },
       {
         chain: chain as unknown as Chain,
         reservoir: reservoir as unknown as Reservoir,
@@ -635,6 +636,42 @@ describe('live events: a client that does not read is dropped (in process, at a 
     server.listen(0, '127.0.0.1');
     await once(server, 'listening');
     const port = (server.address() as AddressInfo).port;
+    return { tip, chain, reservoir, live, server, port };
+  }
+
+  it('one address holds at most maxClientsPerAddress streams (loopback exempt by default)', async () => {
+    const { live, server, port } = await inProcess({ maxClientsPerAddress: 2, exemptLoopback: false });
+    const open: EventStream[] = [];
+    try {
+      for (let i = 0; i < 3; i++) open.push(await EventStream.open(port));
+      assert.deepEqual(
+        open.map((s) => s.status),
+        [200, 200, 503],
+      );
+      open[0]!.close();
+      while (live.clients > 1) await new Promise((r) => setTimeout(r, 10));
+      const again = await EventStream.open(port);
+      open.push(again);
+      assert.equal(again.status, 200, 'a closed stream gives its slot back');
+    } finally {
+      for (const s of open) s.close();
+      live.stop();
+      server.close();
+    }
+    const exempt = await inProcess({ maxClientsPerAddress: 1 });
+    const both = [await EventStream.open(exempt.port), await EventStream.open(exempt.port)];
+    assert.deepEqual(
+      both.map((s) => s.status),
+      [200, 200],
+      'loopback is not capped per address',
+    );
+    for (const s of both) s.close();
+    exempt.live.stop();
+    exempt.server.close();
+  });
+
+  it('drops it once its unsent bytes pass the bound; a reading client keeps its stream', async () => {
+    const { tip, chain, reservoir, live, server, port } = await inProcess({ flushMs: 1 });
     const slow = connect(port, '127.0.0.1');
     await once(slow, 'connect');
     slow.write('GET /explorer/events HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n');

@@ -4,7 +4,8 @@
  * slow tab: an event only updates a bounded summary (the latest blocks and transactions, counts),
  * and a flush every `flushMs` serializes it once and writes it to each client. A client whose
  * unsent bytes pass `maxBufferedBytes` (a tab that does not read) is dropped; at most `maxClients`
- * at once (then 503), and a comment line every `heartbeatMs` finds dead connections.
+ * at once and `maxClientsPerAddress` from one non-loopback address (then 503), and a comment line
+ * every `heartbeatMs` finds dead connections.
  *
  * Events: `hello` (on connect: chain, tip, mempool, sync), then `tip` {height, hash, time, blocks
  * (the latest connected, at most 10, oldest first), connected (how many since the last flush),
@@ -22,6 +23,10 @@ import type { BlockStats } from './ledger-queries.ts';
 
 export interface LiveOptions {
   readonly maxClients: number;
+  /** Streams one address may hold at once, so one host cannot take every slot. */
+  readonly maxClientsPerAddress: number;
+  /** Loopback addresses are not capped per address (a local user, or a proxy on this host). */
+  readonly exemptLoopback: boolean;
   readonly maxBufferedBytes: number;
   readonly flushMs: number;
   readonly heartbeatMs: number;
@@ -29,6 +34,8 @@ export interface LiveOptions {
 
 export const LIVE_DEFAULTS: LiveOptions = {
   maxClients: 100,
+  maxClientsPerAddress: 8,
+  exemptLoopback: true,
   maxBufferedBytes: 64 * 1024,
   flushMs: 200,
   heartbeatMs: 15_000,
@@ -56,6 +63,8 @@ export class LiveEvents {
   readonly #o: LiveOptions;
   readonly #m: LiveModules;
   readonly #clients = new Set<ServerResponse>();
+  /** Open streams per (capped) remote address. */
+  readonly #perAddress = new Map<string, number>();
   #blocks: Omit<BlockStats, 'interval'>[] = [];
   #connected = 0;
   #tipDirty = false;
@@ -122,6 +131,7 @@ export class LiveEvents {
     clearTimeout(this.#flushTimer);
     for (const c of this.#clients) c.end();
     this.#clients.clear();
+    this.#perAddress.clear();
   }
 
   /** GET /explorer/events. */
@@ -135,6 +145,12 @@ export class LiveEvents {
       respond(res, 503, 'text/plain', 'too many live clients\n', { 'Retry-After': '30' });
       return;
     }
+    const address = req.socket.remoteAddress ?? 'unknown';
+    const capped = !(this.#o.exemptLoopback && isLoopbackAddress(address));
+    if (capped && (this.#perAddress.get(address) ?? 0) >= this.#o.maxClientsPerAddress) {
+      respond(res, 503, 'text/plain', 'too many live streams from your address\n', { 'Retry-After': '30' });
+      return;
+    }
     res.writeHead(200, {
       'Content-Type': 'text/event-stream; charset=utf-8',
       'Cache-Control': 'no-store',
@@ -144,7 +160,16 @@ export class LiveEvents {
     });
     res.socket?.setNoDelay(true);
     this.#clients.add(res);
-    const forget = () => this.#clients.delete(res);
+    if (capped) this.#perAddress.set(address, (this.#perAddress.get(address) ?? 0) + 1);
+    let forgotten = false;
+    const forget = () => {
+      this.#clients.delete(res);
+      if (forgotten || !capped) return;
+      forgotten = true;
+      const n = (this.#perAddress.get(address) ?? 1) - 1;
+      if (n > 0) this.#perAddress.set(address, n);
+      else this.#perAddress.delete(address);
+    };
     res.on('close', forget);
     res.on('error', forget);
     const tip = this.#m.chain.tip;
@@ -217,6 +242,10 @@ export class LiveEvents {
     }
     res.write(text);
   }
+}
+
+function isLoopbackAddress(a: string): boolean {
+  return a === '::1' || a.startsWith('127.') || a.startsWith('::ffff:127.');
 }
 
 function frame(event: string, data: unknown): string {
