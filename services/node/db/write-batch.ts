@@ -25,7 +25,7 @@ export class WriteBatch {
   }
 
   put(db: BinaryDb, key: Buffer, value: Uint8Array): void {
-    this.#list(db).push({ key, value: Buffer.from(value.buffer, value.byteOffset, value.byteLength) });
+    this.#list(db).push({ key, value: pooled(value) });
   }
 
   remove(db: BinaryDb, key: Buffer): void {
@@ -43,4 +43,16 @@ export class WriteBatch {
     }
     this.#ops.clear();
   }
+}
+
+/**
+ * lmdb-js hands LMDB a value by its memory address, which it asks of the value's ArrayBuffer once
+ * and caches on it: a record encoded into its own small Uint8Array costs that native call every
+ * time (a put took 1.5 µs against 0.8 µs). Small values are copied into Node's shared Buffer pool,
+ * whose address is known after the first; large ones are passed as they are.
+ */
+function pooled(value: Uint8Array): Buffer {
+  if (Buffer.isBuffer(value) || value.byteLength > Buffer.poolSize >>> 1)
+    return Buffer.from(value.buffer, value.byteOffset, value.byteLength);
+  return Buffer.from(value);
 }
