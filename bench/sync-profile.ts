@@ -282,19 +282,6 @@ export function topSelf(profilePath: string, n = 25): { share: number; where: st
     .map(([where, h]) => ({ share: h / total, where }));
 }
 
-/** utime + stime of a process (all threads) and of its main thread, in seconds. */
-export function cpuSeconds(pid: number): { all: number; main: number } {
-  const ticks = (stat: string) => {
-    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return Number(f[11]) + Number(f[12]); // utime, stime (fields 14 and 15)
-  };
-  const hz = 100; // USER_HZ on Linux
-  return {
-    all: ticks(readFileSync(`/proc/${pid}/stat`, 'utf8')) / hz,
-    main: ticks(readFileSync(`/proc/${pid}/task/${pid}/stat`, 'utf8')) / hz,
-  };
-}
-
 async function main(): Promise<void> {
   const blocks = Number(process.argv[2] ?? 1000);
   const per = Number(process.argv[3] ?? 50);

@@ -8,15 +8,14 @@
  * JSON-RPC over node:http with keep-alive, as bench/rpc-client.ts does for cairnd.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { Agent, request } from 'node:http';
 import { join } from 'node:path';
 import { freePorts } from '../../test/unit/zmq/ports.ts';
+import { jsonRpcClient } from '../rpc-client.ts';
 
 export class BcoinNode {
   proc: ChildProcess | undefined;
   stderr = '';
-  #agent: Agent;
-  readonly #sockets: number;
+  readonly #rpc: ReturnType<typeof jsonRpcClient>;
   #exited: Promise<number | null> = Promise.resolve(null);
   exitCode: number | null = null;
 
@@ -29,17 +28,15 @@ export class BcoinNode {
     readonly args: string[],
     sockets: number,
   ) {
-    this.#sockets = sockets;
-    this.#agent = new Agent({ keepAlive: true, maxSockets: sockets });
+    this.#rpc = jsonRpcClient(
+      { port: httpPort, credentials: 'x:bench', version: '1.0', label: `bcoin ${name}` },
+      sockets,
+    );
   }
 
-  /**
-   * New connections for the next calls: a keep-alive socket left idle past the server's timeout
-   * can be closed under a request ("socket hang up").
-   */
+  /** New RPC connections for the next calls (an idle keep-alive socket may have been closed). */
   reconnect(): void {
-    this.#agent.destroy();
-    this.#agent = new Agent({ keepAlive: true, maxSockets: this.#sockets });
+    this.#rpc.reconnect();
   }
 
   static async make(o: {
@@ -111,46 +108,12 @@ export class BcoinNode {
   }
 
   call<T = unknown>(method: string, params: unknown[] = []): Promise<T> {
-    return new Promise<T>((resolve, reject) => {
-      const body = JSON.stringify({ method, params, id: 1 });
-      const req = request(
-        {
-          host: '127.0.0.1',
-          port: this.httpPort,
-          method: 'POST',
-          path: '/',
-          agent: this.#agent,
-          headers: {
-            authorization: `Basic ${Buffer.from('x:bench').toString('base64')}`,
-            'content-type': 'application/json',
-            'content-length': Buffer.byteLength(body),
-          },
-        },
-        (res) => {
-          const chunks: Buffer[] = [];
-          res.on('data', (c: Buffer) => chunks.push(c));
-          res.on('end', () => {
-            try {
-              const j = JSON.parse(Buffer.concat(chunks).toString()) as {
-                result?: T;
-                error?: { message: string } | null;
-              };
-              if (j.error) reject(new Error(`bcoin ${method}: ${j.error.message}`));
-              else resolve(j.result as T);
-            } catch (err) {
-              reject(err);
-            }
-          });
-        },
-      );
-      req.on('error', reject);
-      req.end(body);
-    });
+    return this.#rpc.call<T>(method, params);
   }
 
   /** SIGINT (bin/node closes its databases on it) and wait; SIGKILL after 10 s. */
   async stop(): Promise<void> {
-    this.#agent.destroy();
+    this.#rpc.close();
     if (this.proc === undefined || this.exitCode !== null) return;
     this.proc.kill('SIGINT');
     const t = setTimeout(() => this.proc?.kill('SIGKILL'), 10_000);
@@ -159,7 +122,7 @@ export class BcoinNode {
   }
 
   async kill(): Promise<void> {
-    this.#agent.destroy();
+    this.#rpc.close();
     if (this.proc === undefined || this.exitCode !== null) return;
     this.proc.kill('SIGKILL');
     await this.#exited;

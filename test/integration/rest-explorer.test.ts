@@ -12,6 +12,7 @@ import { createServer, type Server } from 'node:http';
 import { type AddressInfo, connect } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import type { Chain } from '../../services/node/chain/chain.ts';
+import type { BlockStats } from '../../services/node/explorer/ledger-queries.ts';
 import { LIVE_DEFAULTS, LiveEvents, type LiveOptions } from '../../services/node/explorer/live-events.ts';
 import type { Reservoir } from '../../services/node/reservoir/reservoir.ts';
 import { encodeAddress } from '../../shared/core/address.ts';
@@ -381,17 +382,7 @@ describe('REST endpoints of the explorer', { timeout: 240_000 }, () => {
   });
 
   it('stats/blocks: figures of the latest blocks, as RPC gives them', async () => {
-    type Stat = {
-      height: number;
-      hash: string;
-      time: number;
-      interval: number;
-      difficulty: number;
-      ntx: number;
-      size: number;
-      fees: number;
-    };
-    const s = await ok<Stat[]>('/rest/stats/blocks?count=5');
+    const s = await ok<BlockStats[]>('/rest/stats/blocks?count=5');
     assert.deepEqual(
       s.map((b) => b.height),
       [13, 14, 15, 16, 17],
@@ -416,7 +407,7 @@ describe('REST endpoints of the explorer', { timeout: 240_000 }, () => {
     // block 16 holds asset B (fee 10,000) and the issue (fee 10,000: A's 10,000-short change less 20,000)
     assert.equal(s.find((b) => b.height === 16)!.fees, 20_000);
     assert.equal(s.find((b) => b.height === 16)!.ntx, 3);
-    const everything = await ok<Stat[]>('/rest/stats/blocks?count=1000');
+    const everything = await ok<BlockStats[]>('/rest/stats/blocks?count=1000');
     assert.equal(everything.length, 18); // genesis to 17
     assert.equal(everything[0]!.interval, 0);
     await countLimits('/rest/stats/blocks', 1000);
