@@ -327,7 +327,11 @@ export class Chain extends TypedEmitter<ChainEvents> {
     return error === undefined ? { entries } : { entries, error };
   }
 
-  /** processHeader's work; the caller holds the write transaction. */
+  /**
+   * processHeader's work; the caller holds the write transaction. The index learns the header
+   * before the commit (the next header of the message needs its parent there); a failed commit
+   * is a storage failure, on which the node stops and a restart reads the index from disk.
+   */
   #processHeaderInTxn(header: BlockHeader, now: number): IndexEntry {
     const hash = headerHash(header);
     const known = this.#index.get(hash);
