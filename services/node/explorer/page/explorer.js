@@ -218,6 +218,25 @@
       sub ? el('div', { class: 'sub' }, sub) : null,
     );
   }
+  /** Newer / page n / Older buttons of a paged list; `go(k)` shows page k. */
+  function pager(k, hasNext, go) {
+    return el(
+      'div',
+      { class: 'pager' },
+      el(
+        'button',
+        { type: 'button', class: 'ghost', disabled: k === 0, on: { click: () => go(k - 1) } },
+        '← Newer',
+      ),
+      el('span', { class: 'muted' }, `page ${k + 1}`),
+      el(
+        'button',
+        { type: 'button', class: 'ghost', disabled: !hasNext, on: { click: () => go(k + 1) } },
+        'Older →',
+      ),
+    );
+  }
+
   function title(kind, text) {
     return el('h1', {}, kind ? el('span', { class: 'kind' }, kind) : null, text);
   }
@@ -872,21 +891,7 @@
           ]),
           { empty: 'No transaction.' },
         ),
-        el(
-          'div',
-          { class: 'pager' },
-          el(
-            'button',
-            { type: 'button', class: 'ghost', disabled: k === 0, on: { click: () => loadHistory(k - 1) } },
-            '← Newer',
-          ),
-          el('span', { class: 'muted' }, `page ${k + 1}`),
-          el(
-            'button',
-            { type: 'button', class: 'ghost', disabled: !page.next, on: { click: () => loadHistory(k + 1) } },
-            'Older →',
-          ),
-        ),
+        pager(k, page.next, loadHistory),
       );
     };
     show(
@@ -1043,21 +1048,7 @@
             empty: registrant ? 'This address registered no asset.' : 'No asset registered yet.',
           },
         ),
-        el(
-          'div',
-          { class: 'pager' },
-          el(
-            'button',
-            { type: 'button', class: 'ghost', disabled: k === 0, on: { click: () => load(k - 1) } },
-            '← Newer',
-          ),
-          el('span', { class: 'muted' }, `page ${k + 1}`),
-          el(
-            'button',
-            { type: 'button', class: 'ghost', disabled: !page.next, on: { click: () => load(k + 1) } },
-            'Older →',
-          ),
-        ),
+        pager(k, page.next, load),
       );
     };
     show(
