@@ -18,9 +18,6 @@ import type { Chain } from '../chain/chain.ts';
 import { ArchiveError } from './errors.ts';
 import { ArchiveReader, type ArchiveRecord, type ArchiveSummary, scanArchive } from './reader.ts';
 
-/** Bytes of writes the storage's write thread may be behind before the next batch waits. */
-const UNWRITTEN_MAX = 8_000_000;
-
 export interface ImportOptions {
   readonly logger: Logger;
   /** Stops the import after the batches already read are committed. */
@@ -109,14 +106,7 @@ export async function importBlocks(chain: Chain, file: string, opts: ImportOptio
       const item = s.items[i]!;
       if (!(item instanceof Uint8Array)) txs += item.txs.length;
     }
-    // storage commits on its write thread: told once the batch is on disk; and the next batches
-    // wait while the write thread is more than a few batches behind
-    const height = chain.tipHeight();
-    chain.written().then(
-      () => opts.onBatch?.(height, summary),
-      () => undefined, // the failure stops the import through processBlocks
-    );
-    if (chain.unwrittenBytes > UNWRITTEN_MAX) await chain.written();
+    opts.onBatch?.(chain.tipHeight(), summary);
   };
 
   const noParent = (rec: ArchiveRecord) =>
@@ -161,7 +151,6 @@ export async function importBlocks(chain: Chain, file: string, opts: ImportOptio
     }
     if (!interrupted && batch.length > 0) queue.push(stage(batch));
     while (queue.length > 0) await apply(queue.shift()!);
-    await chain.written();
   } finally {
     await reader.close();
   }

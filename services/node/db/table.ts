@@ -8,13 +8,11 @@
 import { Buffer } from 'node:buffer';
 import type { Database } from 'lmdb';
 
-/** A remove not yet committed (a new object per remove: the journal tells writes apart by identity). */
-export class Removed {
-  declare readonly removed: true;
+/** A write not yet committed to LMDB; `value` undefined = removed. */
+export interface PendingEntry {
+  readonly key: Buffer;
+  readonly value: Buffer | undefined;
 }
-
-/** An overlay entry: the value put, or Removed. */
-export type Overlaid = Buffer | Removed;
 
 /** Where a table's writes go: ChainDb's write-behind journal (or straight to lmdb when off). */
 export interface TableWriter {
@@ -39,7 +37,7 @@ export class Table {
   /** lmdb-js's handle: only ChainDb's journal writes through it. */
   readonly lmdb: Database<Buffer, Buffer>;
   /** Uncommitted writes by key (latin1 of the key bytes); maintained by the journal. */
-  readonly overlay = new Map<string, Overlaid>();
+  readonly overlay = new Map<string, PendingEntry>();
   /** Clears handed to the write thread and not yet committed: LMDB's content is stale meanwhile. */
   clearing = 0;
   readonly #writer: TableWriter;
@@ -53,7 +51,7 @@ export class Table {
   get(key: Uint8Array): Buffer | undefined {
     if (this.overlay.size !== 0 || this.clearing !== 0) {
       const e = this.overlay.get(keyString(key));
-      if (e !== undefined) return e instanceof Removed ? undefined : e;
+      if (e !== undefined) return e.value;
       if (this.clearing !== 0) return undefined;
     }
     return this.lmdb.get(asBuffer(key));
@@ -81,8 +79,7 @@ export class Table {
     const order = (a: Buffer, b: Buffer) => (rev ? Buffer.compare(b, a) : Buffer.compare(a, b));
     const start = opts.start === undefined ? undefined : asBuffer(opts.start);
     const end = opts.end === undefined ? undefined : asBuffer(opts.end);
-    const pending = [...this.overlay]
-      .map(([k, v]) => ({ key: Buffer.from(k, 'latin1'), value: v instanceof Removed ? undefined : v }))
+    const pending = [...this.overlay.values()]
       .filter(
         (e) =>
           (start === undefined || order(e.key, start) >= 0) && (end === undefined || order(e.key, end) < 0),

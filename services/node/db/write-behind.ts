@@ -13,38 +13,28 @@
  *   stored blocks, or fetched again;
  * - a table's reads look in its overlay first, until the batch holding the write has committed;
  * - a nested write that throws is rolled back in the overlay, as an lmdb child transaction was.
- *
- * Why parallel arrays and not an object per write: the writes live until their commit, long
- * enough to be promoted out of V8's young generation, and a syncing node makes ~6 per transaction.
  */
 import { Buffer } from 'node:buffer';
 import type { RootDatabase } from 'lmdb';
-import { keyString, type Overlaid, Removed, type Table } from './table.ts';
+import { keyString, type PendingEntry, type Table } from './table.ts';
 
-/** The writes of one outer write, in order (index i across the arrays is one write). */
-class Log {
-  readonly tables: Table[] = [];
-  readonly keys: string[] = [];
-  readonly keyBytes: Buffer[] = [];
-  readonly values: Overlaid[] = [];
-  /** The overlay's entry before each write (restored on rollback), or the whole overlay before a clear. */
-  readonly prevs: (Overlaid | Map<string, Overlaid> | undefined)[] = [];
-  /** Indexes of clears in this log. */
-  readonly clears: number[] = [];
-}
-
-/** What one batch leaves in the overlays until it commits: per table, its keys and entries. */
-interface Handed {
+interface Recorded {
   readonly table: Table;
-  readonly keys: string[];
-  readonly keyBytes: Buffer[];
-  readonly values: Overlaid[];
+  readonly k: string;
+  readonly entry: PendingEntry;
+  /** The overlay's entry for this key before this write (restored on rollback). */
+  readonly prev: PendingEntry | undefined;
+  /** A clear of the table: the whole overlay before it (restored on rollback). */
+  readonly cleared?: Map<string, PendingEntry>;
 }
+
+const EMPTY = Buffer.alloc(0);
 
 export class WriteBehind {
   readonly #env: RootDatabase;
   readonly #onFailure: (e: unknown) => void;
-  #log = new Log();
+  /** Writes of the outer write being built, in order. */
+  #open: Recorded[] = [];
   #inflightBatches = 0;
   #inflightBytes = 0;
   #last: Promise<void> = Promise.resolve();
@@ -70,56 +60,37 @@ export class WriteBehind {
     return this.#last;
   }
 
-  /** A put (`value`) or a remove (undefined) of `key` in `table`. */
   record(table: Table, key: Buffer, value: Buffer | undefined): void {
     const k = keyString(key);
-    // a remove is a new Removed each time: entries are told apart by identity at commit
-    const v: Overlaid = value ?? new Removed();
-    const log = this.#log;
-    log.tables.push(table);
-    log.keys.push(k);
-    log.keyBytes.push(key);
-    log.values.push(v);
-    log.prevs.push(table.overlay.get(k));
-    table.overlay.set(k, v);
+    const entry: PendingEntry = { key, value };
+    this.#open.push({ table, k, entry, prev: table.overlay.get(k) });
+    table.overlay.set(k, entry);
   }
 
   /** Empties `table`: its overlay now, LMDB's copy when the batch commits (reads skip LMDB till then). */
   recordClear(table: Table): void {
-    const log = this.#log;
-    log.clears.push(log.tables.length);
-    log.tables.push(table);
-    log.keys.push('');
-    log.keyBytes.push(EMPTY);
-    log.values.push(new Removed());
-    log.prevs.push(new Map(table.overlay));
+    const cleared = new Map(table.overlay);
+    this.#open.push({ table, k: '', entry: { key: EMPTY, value: undefined }, prev: undefined, cleared });
     table.overlay.clear();
     table.clearing++;
   }
 
   /** A point to roll back to (a nested write's start). */
   savepoint(): number {
-    return this.#log.tables.length;
+    return this.#open.length;
   }
 
   /** Undoes the writes recorded since `savepoint`, newest first. */
   rollback(savepoint: number): void {
-    const log = this.#log;
-    for (let i = log.tables.length - 1; i >= savepoint; i--) {
-      const table = log.tables[i]!;
-      const prev = log.prevs[i];
-      if (prev instanceof Map) {
-        for (const [k, e] of prev) table.overlay.set(k, e);
-        table.clearing--;
-      } else if (prev === undefined) table.overlay.delete(log.keys[i]!);
-      else table.overlay.set(log.keys[i]!, prev);
+    for (let i = this.#open.length - 1; i >= savepoint; i--) {
+      const r = this.#open[i]!;
+      if (r.cleared !== undefined) {
+        for (const [k, e] of r.cleared) r.table.overlay.set(k, e);
+        r.table.clearing--;
+      } else if (r.prev === undefined) r.table.overlay.delete(r.k);
+      else r.table.overlay.set(r.k, r.prev);
     }
-    log.tables.length = savepoint;
-    log.keys.length = savepoint;
-    log.keyBytes.length = savepoint;
-    log.values.length = savepoint;
-    log.prevs.length = savepoint;
-    while (log.clears.length > 0 && log.clears[log.clears.length - 1]! >= savepoint) log.clears.pop();
+    this.#open.length = savepoint;
   }
 
   /**
@@ -127,43 +98,35 @@ export class WriteBehind {
    * of each key, in key order (neighbouring keys share B-tree pages).
    */
   submit(): void {
-    const log = this.#log;
-    this.#log = new Log();
-    if (log.tables.length === 0) return;
-    const clears = new Set(log.clears.map((i) => log.tables[i]!));
-    const byTable = new Map<Table, number[]>();
+    const open = this.#open;
+    this.#open = [];
+    if (open.length === 0) return;
+    const byTable = new Map<Table, Recorded[]>();
+    const clears = new Set<Table>();
     let bytes = 0;
-    for (let i = 0; i < log.tables.length; i++) {
-      const table = log.tables[i]!;
-      const v = log.values[i]!;
+    for (const r of open) {
+      if (r.cleared !== undefined) {
+        clears.add(r.table);
+        continue;
+      }
       // superseded in this same write (a clear after it leaves it out of the overlay too)
-      if (table.overlay.get(log.keys[i]!) !== v) continue;
-      let list = byTable.get(table);
+      if (r.table.overlay.get(r.k) !== r.entry) continue;
+      let list = byTable.get(r.table);
       if (list === undefined) {
         list = [];
-        byTable.set(table, list);
+        byTable.set(r.table, list);
       }
-      list.push(i);
-      bytes += log.keys[i]!.length + (v instanceof Removed ? 0 : v.length);
+      list.push(r);
+      bytes += r.entry.key.length + (r.entry.value?.length ?? 0);
     }
-    const handed: Handed[] = [];
-    for (const [table, list] of byTable) {
-      list.sort((a, b) => (log.keys[a]! < log.keys[b]! ? -1 : log.keys[a]! > log.keys[b]! ? 1 : 0));
-      handed.push({
-        table,
-        keys: list.map((i) => log.keys[i]!),
-        keyBytes: list.map((i) => log.keyBytes[i]!),
-        values: list.map((i) => log.values[i]!),
-      });
-    }
+    for (const list of byTable.values()) list.sort((a, b) => (a.k < b.k ? -1 : a.k > b.k ? 1 : 0));
     const committed = this.#env.batch(() => {
       // a clear goes first: the writes recorded before it are left out above
       for (const table of clears) table.lmdb.clearAsync();
-      for (const { table, keyBytes, values } of handed) {
-        for (let i = 0; i < values.length; i++) {
-          const v = values[i]!;
-          if (v instanceof Removed) table.lmdb.remove(keyBytes[i]!);
-          else table.lmdb.put(keyBytes[i]!, v);
+      for (const [table, list] of byTable) {
+        for (const { entry } of list) {
+          if (entry.value === undefined) table.lmdb.remove(entry.key);
+          else table.lmdb.put(entry.key, entry.value);
         }
       }
     });
@@ -175,9 +138,8 @@ export class WriteBehind {
         this.#inflightBytes -= bytes;
         for (const table of clears) table.clearing--;
         // lmdb-js renewed its read snapshot before resolving: LMDB now has these
-        for (const { table, keys, values } of handed)
-          for (let i = 0; i < keys.length; i++)
-            if (table.overlay.get(keys[i]!) === values[i]) table.overlay.delete(keys[i]!);
+        for (const list of byTable.values())
+          for (const r of list) if (r.table.overlay.get(r.k) === r.entry) r.table.overlay.delete(r.k);
       },
       async (e: unknown) => {
         // lmdb-js rejects with "Commit failed" and the cause in a promise beside it
@@ -201,5 +163,3 @@ export class WriteBehind {
     this.#last = done;
   }
 }
-
-const EMPTY = Buffer.alloc(0);

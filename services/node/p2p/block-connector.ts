@@ -19,11 +19,6 @@ export interface BlockConnectorOptions {
   readonly maxBlocks?: number;
   /** Most block bytes in one commit (default 8 MB; one larger block still goes alone). */
   readonly maxBytes?: number;
-  /**
-   * Connecting pauses while more than this many bytes of writes wait for the storage's write
-   * thread (default 8 MB): about two groups, one being committed while the next is connected.
-   */
-  readonly maxUnwrittenBytes?: number;
 }
 
 /** One received batch: its blocks, whether they may be connected yet, and whom to tell. */
@@ -49,7 +44,6 @@ export class BlockConnector {
   readonly #chain: Chain;
   readonly #maxBlocks: number;
   readonly #maxBytes: number;
-  readonly #maxUnwritten: number;
   readonly #queue: Entry[] = [];
   #running = false;
   #queuedBlocks = 0;
@@ -63,7 +57,6 @@ export class BlockConnector {
     this.#chain = modules.chain;
     this.#maxBlocks = opts.maxBlocks ?? 64;
     this.#maxBytes = opts.maxBytes ?? 8_000_000;
-    this.#maxUnwritten = opts.maxUnwrittenBytes ?? 8_000_000;
   }
 
   /** Blocks received and not yet connected. */
@@ -141,10 +134,7 @@ export class BlockConnector {
       const waiters = this.#waiters;
       this.#waiters = [];
       for (const w of waiters) w();
-      const next = () => this.#drain();
-      // the write thread is behind: let it catch up (a failed commit fails the next group)
-      if (this.#chain.unwrittenBytes > this.#maxUnwritten) this.#chain.written().then(next, next);
-      else setImmediate(next);
+      setImmediate(() => this.#drain());
     } catch (e) {
       // storage failed (the node stops): nothing taken or queued will be connected
       this.#running = false;
