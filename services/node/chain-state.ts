@@ -123,7 +123,7 @@ export class ChainState {
         ...(batch ? { batchVerifier: batch } : {}),
       });
     } catch (e) {
-      await db.close();
+      db.close();
       await batch?.close();
       throw e;
     }
@@ -219,6 +219,6 @@ export class ChainState {
     this.chain.removeAllListeners();
     this.reservoir.removeAllListeners();
     await this.#batch?.close();
-    await this.db.close();
+    this.db.close();
   }
 }

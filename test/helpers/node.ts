@@ -21,7 +21,7 @@ export function tempDir(prefix = 'cairn-test-'): { path: string; remove: () => v
 export interface OpenChain {
   chain: Chain;
   db: ChainDb;
-  close: () => Promise<void>;
+  close: () => void;
 }
 
 export function openChain(

@@ -382,19 +382,6 @@ export class Chain extends TypedEmitter<ChainEvents> {
     return this.#index.add(hash, header, parent.height + 1, work, status, parent);
   }
 
-  /**
-   * Resolves when everything the chain has written so far is on disk: LMDB commits on lmdb-js's
-   * write thread (write-behind), after the chain and its readers already see the writes.
-   */
-  written(): Promise<void> {
-    return this.#db.settled();
-  }
-
-  /** Bytes written and not yet committed (for backpressure and metrics). */
-  get unwrittenBytes(): number {
-    return this.#db.pendingBytes;
-  }
-
   // ---- blocks ----
 
   /**

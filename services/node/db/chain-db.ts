@@ -12,8 +12,6 @@ import type { NetworkParams } from '../../../shared/core/params/types.ts';
 import { DiskSpaceGuard } from './disk-space.ts';
 import { StorageError, storageErrorFrom } from './errors.ts';
 import { u32be } from './keys.ts';
-import { Table, type TableWriter } from './table.ts';
-import { WriteBehind } from './write-behind.ts';
 
 /** Bump when an encoding or a database changes meaning; older code refuses newer databases. */
 export const SCHEMA_VERSION = 1;
@@ -38,7 +36,7 @@ export const INDEX_DBS: readonly DbName[] = DB_NAMES.filter(
   (n) => n !== 'meta' && n !== 'blocks' && n !== 'headers',
 );
 
-export type BinaryDb = Table;
+export type BinaryDb = Database<Buffer, Buffer>;
 
 export interface ChainDbOptions {
   readonly path: string;
@@ -56,23 +54,16 @@ export interface ChainDbOptions {
    * file system.
    */
   readonly minFreeBytes?: number | 'auto';
-  /**
-   * Commit on lmdb-js's write thread (default true): see write-behind.ts. false: every write
-   * runs synchronously on the calling thread, one LMDB transaction per outer write.
-   */
-  readonly writeBehind?: boolean;
 }
 
 const META_SCHEMA = Buffer.from('schema');
 const META_NETWORK = Buffer.from('network');
 export const META_TIP = Buffer.from('tip');
 
-export class ChainDb implements TableWriter {
+export class ChainDb {
   readonly path: string;
   readonly #env: RootDatabase;
   readonly #dbs: Record<DbName, BinaryDb>;
-  /** Undefined: write-behind off, writes go to lmdb synchronously. */
-  readonly #behind: WriteBehind | undefined;
   #closed = false;
   #failed: StorageError | undefined;
   /** lmdb itself failed a write (not the space guard): its native side is not to be trusted. */
@@ -81,66 +72,11 @@ export class ChainDb implements TableWriter {
   #depth = 0;
   readonly #space: DiskSpaceGuard;
 
-  private constructor(path: string, env: RootDatabase, space: DiskSpaceGuard, writeBehind: boolean) {
+  private constructor(path: string, env: RootDatabase, dbs: Record<DbName, BinaryDb>, space: DiskSpaceGuard) {
     this.path = path;
     this.#env = env;
-    this.#space = space;
-    this.#behind = writeBehind
-      ? new WriteBehind(env, (e) => {
-          this.#lmdbFailed = true;
-          this.#failed ??= storageErrorFrom(e, this.path);
-          this.onFailure(this.#failed);
-        })
-      : undefined;
-    const dbs = {} as Record<DbName, BinaryDb>;
-    for (const name of DB_NAMES) {
-      const lmdb = env.openDB({ name, encoding: 'binary', keyEncoding: 'binary' }) as unknown as Database<
-        Buffer,
-        Buffer
-      >;
-      dbs[name] = new Table(name, lmdb, this);
-    }
     this.#dbs = dbs;
-  }
-
-  get direct(): boolean {
-    return this.#behind === undefined;
-  }
-
-  /** A table's write (Table.putSync/removeSync) with write-behind on. */
-  record(table: Table, key: Buffer, value: Buffer | undefined): void {
-    if (this.#depth === 0) {
-      this.write(() => this.record(table, key, value));
-      return;
-    }
-    this.#behind!.record(table, key, value);
-  }
-
-  /** A table's clear (Table.clearSync) with write-behind on. */
-  recordClear(table: Table): void {
-    if (this.#depth === 0) {
-      this.write(() => this.recordClear(table));
-      return;
-    }
-    this.#behind!.recordClear(table);
-  }
-
-  /** Bytes written and not yet committed by the write thread (0 with write-behind off). */
-  get pendingBytes(): number {
-    return this.#behind?.pendingBytes ?? 0;
-  }
-
-  /**
-   * Resolves when every write made so far is committed (at once with write-behind off); rejects
-   * with the storage error if a commit failed.
-   */
-  async settled(): Promise<void> {
-    if (this.#behind === undefined) return;
-    try {
-      await this.#behind.settled();
-    } catch {
-      throw this.#failed ?? new StorageError('storage-io', 'a commit failed');
-    }
+    this.#space = space;
   }
 
   static open(opts: ChainDbOptions): ChainDb {
@@ -155,9 +91,6 @@ export class ChainDb implements TableWriter {
         maxDbs: DB_NAMES.length + 2,
         mapSize: opts.mapSize ?? 64 * 1024 ** 3,
         overlappingSync: false,
-        // write-behind groups writes itself (one lmdb-js batch per outer write); lmdb-js's own
-        // per-event-turn batches hold a commit promise no one awaits, unhandled when a commit fails
-        eventTurnBatching: false,
         noSync: opts.durable === false,
         compression: false,
         encoding: 'binary',
@@ -166,7 +99,11 @@ export class ChainDb implements TableWriter {
     } catch (e) {
       throw storageErrorFrom(e, opts.path);
     }
-    const db = new ChainDb(opts.path, env, space, opts.writeBehind ?? true);
+    const dbs = {} as Record<DbName, BinaryDb>;
+    for (const name of DB_NAMES) {
+      dbs[name] = env.openDB({ name, encoding: 'binary', keyEncoding: 'binary' }) as unknown as BinaryDb;
+    }
+    const db = new ChainDb(opts.path, env, dbs, space);
     try {
       db.#checkIdentity(opts.params);
     } catch (e) {
@@ -223,9 +160,7 @@ export class ChainDb implements TableWriter {
    * Runs `fn` as ONE write transaction: all of it is committed, or (on any throw) none of it.
    * Called inside another write, it is a nested (child) transaction: atomic on its own, made
    * durable by the outer commit (lmdb-js nests transactionSync). `writing`: the bytes the commit
-   * is expected to write, kept free on top of the reserve. With write-behind (the default) the
-   * outer write is committed afterwards by lmdb-js's write thread, after every write before it;
-   * readers see it at once, the disk when `settled()` resolves.
+   * is expected to write, kept free on top of the reserve.
    */
   write<T>(fn: () => T, writing = 0): T {
     // after a failed write (disk full, I/O error) lmdb is not touched again: its native side may
@@ -236,21 +171,14 @@ export class ChainDb implements TableWriter {
     // same free space each time and not what the batch was about to need
     if (this.#depth === 0)
       try {
-        this.#space.check(writing + this.pendingBytes);
+        this.#space.check(writing);
       } catch (e) {
         this.#fail(e as StorageError);
       }
-    const behind = this.#behind;
-    // with write-behind, a nested write that throws is rolled back in the overlays
-    const savepoint = behind?.savepoint() ?? 0;
     this.#depth++;
     try {
-      if (behind === undefined) return this.#env.transactionSync(fn);
-      const result = fn();
-      if (this.#depth === 1) behind.submit();
-      return result;
+      return this.#env.transactionSync(fn);
     } catch (e) {
-      behind?.rollback(savepoint);
       // Our typed errors and programming errors pass through; what lmdb or the OS threw (map full,
       // disk full, I/O error) becomes a StorageError that tells the operator what to do.
       if (
@@ -290,16 +218,12 @@ export class ChainDb implements TableWriter {
     return this.#closed;
   }
 
-  /** Closes once every write is committed (lmdb-js waits for its write thread). */
-  async close(): Promise<void> {
+  close(): void {
     if (this.#closed) return;
     this.#closed = true;
     // after a failed write the environment is left to the process exit: lmdb-js has aborted in
-    // native code when closed after ENOSPC; the commits handed over before the failure finish
-    if (this.#lmdbFailed) {
-      await this.#behind?.settled().catch(() => undefined);
-      return;
-    }
-    await this.#env.close();
+    // native code when closed after ENOSPC, and every commit before the failure is already durable
+    if (this.#lmdbFailed) return;
+    this.#env.close();
   }
 }

@@ -159,7 +159,7 @@ describe('chain with parallel signature verification', () => {
       const good = c.chain.processBlock(blockOn(c.chain.tip, txs, miner.owner, 80_000).raw);
       assert.equal(good.status, 'connected');
     } finally {
-      await c.close();
+      c.close();
       await pool.close();
       dir.remove();
     }
@@ -167,7 +167,7 @@ describe('chain with parallel signature verification', () => {
 });
 
 describe('chain on LMDB', () => {
-  it('starts at genesis, connects blocks, and keeps them across a reopen', async () => {
+  it('starts at genesis, connects blocks, and keeps them across a reopen', () => {
     const dir = tempDir();
     cleanups.push(dir.remove);
     const miner = makeKey();
@@ -178,7 +178,7 @@ describe('chain on LMDB', () => {
     feed(c.chain, blocks);
     const digest = digestHex(c.chain);
     assert.equal(c.chain.tipHeight(), 12);
-    await c.close();
+    c.close();
     c = openChain(dir.path);
     cleanups.push(() => c.close());
     assert.equal(c.chain.tipHeight(), 12);
@@ -186,10 +186,10 @@ describe('chain on LMDB', () => {
     assert.equal(c.chain.ledger.getCoin(blocks[11]!.txs[0]!.txid, 0)?.amount, 25 * p.coin + 1000);
   });
 
-  it('refuses a database of another network, or of a newer schema, with a message', async () => {
+  it('refuses a database of another network, or of a newer schema, with a message', () => {
     const dir = tempDir();
     cleanups.push(dir.remove);
-    await openChain(dir.path).close();
+    openChain(dir.path).close();
     assert.throws(
       () => ChainDb.open({ path: dir.path, params: TEST }),
       (e: unknown) =>
@@ -199,7 +199,7 @@ describe('chain on LMDB', () => {
     );
     const db = ChainDb.open({ path: dir.path, params: p });
     db.write(() => db.db('meta').putSync(Buffer.from('schema'), u32be(99)));
-    await db.close();
+    db.close();
     assert.throws(
       () => ChainDb.open({ path: dir.path, params: p }),
       (e: unknown) =>

@@ -22,7 +22,7 @@ const BLOCKS = 40;
 const worker = fileURLToPath(new URL('../../fixtures/connect-blocks.ts', import.meta.url));
 
 /** 40 blocks; from height 11 on each spends an old coinbase into 8 outputs and some of those on. */
-async function makeBlocks(): Promise<DecodedBlock[]> {
+function makeBlocks(): DecodedBlock[] {
   const miner = makeKey();
   const blocks: DecodedBlock[] = [];
   const src = tempDir();
@@ -63,7 +63,7 @@ async function makeBlocks(): Promise<DecodedBlock[]> {
     blocks.push(b);
     parent = chain.tip;
   }
-  await close();
+  close();
   src.remove();
   return blocks;
 }
@@ -91,7 +91,7 @@ describe('crash safety', () => {
   it(`survives SIGKILL at random points (${TRIALS} trials) with zero corruptions`, {
     timeout: 600_000,
   }, async () => {
-    const blocks = await makeBlocks();
+    const blocks = makeBlocks();
     const work = tempDir();
     const file = join(work.path, 'blocks.hex');
     writeFileSync(file, `${blocks.map((b) => toHex(b.raw)).join('\n')}\n`);
@@ -104,7 +104,7 @@ describe('crash safety', () => {
       ref.chain.processBlock(b.raw);
       reference.push(digestHex(ref.chain));
     }
-    await ref.close();
+    ref.close();
 
     // how long a full uninterrupted run takes after "ready", to spread the kills over it
     const t0 = Date.now();
@@ -120,7 +120,7 @@ describe('crash safety', () => {
       const c = openChain(dir);
       const h = c.chain.tipHeight();
       const digest = digestHex(c.chain);
-      await c.close();
+      c.close();
       assert.equal(digest, reference[h], `trial ${t}: state at height ${h} differs from a clean run`);
       heights.push(h);
       if (h === BLOCKS) {

@@ -129,7 +129,6 @@ describe('decoded block cache', () => {
       assert.equal(h.prevHash.buffer.byteLength, 64);
       assert.equal(h.merkleRoot.buffer, h.prevHash.buffer);
     }
-    await chain.written(); // until committed, the write-behind overlay holds the raw blocks
     await new Promise((r) => setImmediate(r));
     loadGc()!();
     const kept = made.filter((m) => m.raw.deref() !== undefined).length;

@@ -18,7 +18,7 @@ const skip = whyNoTmpfs();
 describe('disk full', () => {
   it('surfaces as a StorageError, stops all writes, and leaves the state of the last committed block', {
     skip,
-  }, async () => {
+  }, () => {
     const dir = tempDir();
     mountTmpfs(dir.path, '512k');
     try {
@@ -45,21 +45,24 @@ describe('disk full', () => {
       assert.equal(r.error.code, 'storage-io');
       assert.match(r.error.message, /disk may be full/);
       assert.ok(r.failed && r.refusedAgain, 'after the failure every write is refused without touching lmdb');
-      // write-behind: the chain connected the last block in memory, and its commit failed
-      assert.equal(r.height, r.blocks.length, 'memory holds the block whose commit failed');
+      assert.equal(r.height, r.blocks.length - 1, 'memory agrees with the last committed block');
 
       resizeTmpfs(dir.path, '16m');
       const again = openChain(dir.path);
-      // the failed commit held the last block (data and connection): the disk has the one before
+      // the block that failed to connect may have been stored before the failure: then the
+      // restart connects it; either way the state is that of a block boundary
       const reopened = again.chain.tipHeight();
-      assert.equal(reopened, r.height - 1, `reopened at ${reopened}, failed at ${r.height}`);
+      assert.ok(
+        reopened === r.height || reopened === r.height + 1,
+        `reopened at ${reopened}, failed at ${r.height}`,
+      );
       const digest = digestHex(again.chain);
-      await again.close();
+      again.close();
       const replayDir = tempDir();
       const replay = openChain(replayDir.path);
       for (const b of r.blocks.slice(0, reopened)) replay.chain.processBlock(hexToBytes(b));
       assert.equal(digestHex(replay.chain), digest);
-      await replay.close();
+      replay.close();
       replayDir.remove();
     } finally {
       unmount(dir.path);

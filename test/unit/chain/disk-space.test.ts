@@ -64,7 +64,7 @@ describe('free-space reserve', () => {
 
   it('stops writing before the disk is full and reopens at the last committed block', {
     skip: whyNoTmpfs(),
-  }, async () => {
+  }, () => {
     const dir = tempDir();
     mountTmpfs(dir.path, '4m');
     try {
@@ -93,7 +93,7 @@ describe('free-space reserve', () => {
       const height = chain.tipHeight();
       assert.ok(height > 10);
       assert.deepEqual(chain.checkInvariants(true), []);
-      await db.close();
+      db.close();
       const again = openChain(dir.path);
       try {
         // the block whose connect was refused may have been stored before: then the reopened
@@ -105,7 +105,7 @@ describe('free-space reserve', () => {
         );
         assert.deepEqual(again.chain.checkInvariants(true), []);
       } finally {
-        await again.close();
+        again.close();
       }
     } finally {
       unmount(dir.path);

@@ -107,10 +107,10 @@ it('random histories keep one valid active chain equal to the stored one, across
       let c: OpenChain = openChain(path);
       const withheld: DecodedBlock[] = [];
       let tags = 0;
-      const restart = async (why: string) => {
+      const restart = (why: string) => {
         const before = c.chain.tip;
         const failed = c.db.failed !== undefined;
-        await c.close();
+        c.close();
         c = openChain(path);
         checkSound(c.chain, `restart (${why})`);
         // a clean restart resumes at the same tip; after a failure the stored blocks decide
@@ -181,17 +181,17 @@ it('random histories keep one valid active chain equal to the stored one, across
               // only (the node stops and reloads): the invariants are checked after the restart
               if (!op.batch)
                 assert.deepEqual(c.chain.checkInvariants(true), [], 'invariants right after the failure');
-              await restart('after a storage failure');
+              restart('after a storage failure');
               break;
             }
             case 'restart':
-              await restart('clean');
+              restart('clean');
               break;
           }
           checkSound(c.chain, op.kind);
         }
       } finally {
-        await c.close();
+        c.close();
       }
     }),
     { numRuns: 40, seed: Number(process.env.PROPERTY_SEED ?? 11), endOnFailure: true },
