@@ -113,7 +113,10 @@ export function threadTicks(pid: number): Map<string, number> {
       const name = readFileSync(`/proc/${pid}/task/${tid}/comm`, 'utf8').trim();
       const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
       const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      out.set(`${Number(tid) === pid ? 'main' : name}:${tid}`, Number(f[11]) + Number(f[12]));
+      const key = `${Number(tid) === pid ? 'main' : name}:${tid}`;
+      out.set(key, Number(f[11]) + Number(f[12]));
+      // the kernel's part (system calls: socket writes, waking threads) apart
+      out.set(`${key} (sys)`, Number(f[12]));
     } catch {
       /* thread gone */
     }

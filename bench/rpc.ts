@@ -18,6 +18,7 @@ const CLIENTS = 4;
 const TXS = Math.max(50, Math.round(Number(process.env.CAIRN_BENCH_RPC_TXS ?? 2000) / 50) * 50);
 /** verify.workers of the node taking the transactions: cairnd's default (cores − 1) unless set. */
 const WORKERS = Number(process.env.CAIRN_VERIFY_WORKERS ?? -1);
+const PEER = process.env.CAIRN_BENCH_RPC_PEER !== '0';
 
 export async function benchRpc(): Promise<BenchResult[]> {
   const root = tempDir('cairn-bench-rpc-');
@@ -36,13 +37,18 @@ export async function benchRpc(): Promise<BenchResult[]> {
     if (profileDir !== undefined) a.nodeArgs = ['--cpu-prof', '--cpu-prof-dir', profileDir];
     await a.start();
     nodes.push(a);
-    const b = await makeNode({
-      name: 'b',
-      root: root.path,
-      connect: [{ address: a.address, key: a.key }],
-    });
-    await b.start();
-    nodes.push(b);
+    // the peer the transactions are relayed to (CAIRN_BENCH_RPC_PEER=0: none, as vs-bcoin's rounds)
+    const b =
+      PEER &&
+      (await makeNode({
+        name: 'b',
+        root: root.path,
+        connect: [{ address: a.address, key: a.key }],
+      }));
+    if (b) {
+      await b.start();
+      nodes.push(b);
+    }
     const client = rpcClient(a, CLIENTS);
     const call = client.call;
 
@@ -95,8 +101,8 @@ export async function benchRpc(): Promise<BenchResult[]> {
     // encoded beforehand (bench/rpc-submit.ts); CPU per tx of the node, its peer and the clients
     const target = rpcTarget(a);
     const requests = txs.map((t) => encodeRpcRequest(target, 'sendrawtransaction', [toHex(t.raw)]));
-    const peer = new ProcessWatch(b.proc!.pid!, 3_600_000);
-    const peer0 = peer.cpuSeconds();
+    const peer = b ? new ProcessWatch(b.proc!.pid!, 3_600_000) : undefined;
+    const peer0 = peer?.cpuSeconds() ?? 0;
     const round = await submitRound({
       target,
       requests,
@@ -104,8 +110,8 @@ export async function benchRpc(): Promise<BenchResult[]> {
       pid: a.proc!.pid!,
       settled: async () => {},
     });
-    const peerCpuUs = ((peer.cpuSeconds() - peer0) / txs.length) * 1e6;
-    peer.stop();
+    const peerCpuUs = peer === undefined ? 0 : ((peer.cpuSeconds() - peer0) / txs.length) * 1e6;
+    peer?.stop();
     const txRate = round.rate;
     console.error(
       `node CPU per tx by thread, µs: ${[...round.threads]
@@ -134,7 +140,7 @@ export async function benchRpc(): Promise<BenchResult[]> {
         name: 'rpc/sendrawtransaction',
         ops: txRate,
         unit: 'tx/s',
-        note: `${txs.length} transfers from 4 keep-alive clients, relayed to one peer, ${cores} cores, verify.workers ${WORKERS}`,
+        note: `${txs.length} transfers from 4 keep-alive clients, ${b ? 'relayed to one peer' : 'no peer'}, ${cores} cores, verify.workers ${WORKERS}`,
       },
       {
         name: 'rpc/sendrawtransaction-cpu',
