@@ -8,7 +8,9 @@
  *   included), peak RSS and RssAnon of the syncing node, and the sync rate as a share of this
  *   machine's bare verify rate on two cores (bench/verify.ts, the backend cairnd loads);
  * - mempool acceptance: MEMPOOL transfers spending the chain's coins, sent by RPC
- *   (sendrawtransaction) from 4 concurrent keep-alive clients to each serving node;
+ *   (sendrawtransaction) from 4 concurrent keep-alive clients to each serving node, the requests
+ *   encoded beforehand (bench/rpc-submit.ts): tx/s, the node's CPU per tx (whole, main thread, by
+ *   thread) and the clients' own;
  * - with --long: Cairn's memory at 1× and FACTOR× the chain (peak RSS while syncing, RSS and
  *   RssAnon at idle after the sync).
  * Both nodes run their defaults (cairnd: verify.workers = cores − 1; bcoin's bin/node: worker
@@ -220,6 +222,13 @@ async function benchVsBcoin(): Promise<BenchResult[]> {
           settled: () => mempoolSettled((m, p) => bsource.call(m, p), expected),
         });
         bc.mempool.push(b);
+        const top = (m: SubmitFigures) =>
+          [...m.threads]
+            .sort((x, y) => y[1] - x[1])
+            .slice(0, 6)
+            .map(([t, us]) => `${t} ${f0(us)}`)
+            .join(', ');
+        say(`  CPU per tx by thread, µs: cairn ${top(c)}; bcoin's node ${top(b)}`);
         say(
           `mempool round ${i + 1}: cairn ${f0(c.rate)} tx/s (node ${f0(c.nodeCpuUs)} µs CPU per tx, main thread ${f0(c.nodeMainCpuUs)}; clients ${f0(c.clientCpuUs)}), bcoin ${f0(b.rate)} tx/s (node ${f0(b.nodeCpuUs)} µs, main thread ${f0(b.nodeMainCpuUs)}; clients ${f0(b.clientCpuUs)}), ratio ${f2(c.rate / b.rate)}×, CPU per tx ${f2(b.nodeCpuUs / c.nodeCpuUs)}× less (load ${load()})`,
         );
