@@ -75,8 +75,13 @@ export function jsonRpcClient(target: JsonRpcTarget, sockets: number) {
   };
 }
 
+/** Where and how to call a cairnd's RPC, with the cookie from its data directory. */
+export function rpcTarget(node: NodeProcess): JsonRpcTarget {
+  const cookie = readFileSync(join(node.dir, '.cookie'), 'utf8').trim();
+  return { port: node.rpcPort, credentials: cookie, version: '2.0' };
+}
+
 /** A cairnd's RPC, with the cookie from its data directory. */
 export function rpcClient(node: NodeProcess, sockets: number) {
-  const cookie = readFileSync(join(node.dir, '.cookie'), 'utf8').trim();
-  return jsonRpcClient({ port: node.rpcPort, credentials: cookie, version: '2.0' }, sockets);
+  return jsonRpcClient(rpcTarget(node), sockets);
 }

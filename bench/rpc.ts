@@ -9,35 +9,53 @@ import { makeKey, out, signed, spend } from '../test/helpers/chain.ts';
 import { makeNode, type NodeProcess } from '../test/helpers/cluster.ts';
 import { tempDir } from '../test/helpers/node.ts';
 import { type BenchResult, runAsMain } from './result.ts';
-import { rpcClient } from './rpc-client.ts';
-import { builtMain, topSelf } from './sync-profile.ts';
+import { rpcClient, rpcTarget } from './rpc-client.ts';
+import { encodeRpcRequest, submitRound } from './rpc-submit.ts';
+import { builtMain, ProcessWatch, topSelf } from './sync-profile.ts';
 
 const CLIENTS = 4;
+/** Transfers sent in the timed round (CAIRN_BENCH_RPC_TXS; a multiple of 50). */
+const TXS = Math.max(50, Math.round(Number(process.env.CAIRN_BENCH_RPC_TXS ?? 2000) / 50) * 50);
+/** verify.workers of the node taking the transactions: cairnd's default (cores − 1) unless set. */
+const WORKERS = Number(process.env.CAIRN_VERIFY_WORKERS ?? -1);
+const PEER = process.env.CAIRN_BENCH_RPC_PEER !== '0';
 
 export async function benchRpc(): Promise<BenchResult[]> {
   const root = tempDir('cairn-bench-rpc-');
   const nodes: NodeProcess[] = [];
   try {
     // no per-IP limit: the benchmark is one client IP on purpose
-    const a = await makeNode({ name: 'a', root: root.path, rpcMaxPerSecond: 0, main: builtMain() });
+    const a = await makeNode({
+      name: 'a',
+      root: root.path,
+      rpcMaxPerSecond: 0,
+      main: builtMain(),
+      verifyWorkers: WORKERS,
+    });
     // CAIRN_PROFILE_DIR: a CPU profile of the node taking the transactions (written at its stop)
     const profileDir = process.env.CAIRN_PROFILE_DIR;
     if (profileDir !== undefined) a.nodeArgs = ['--cpu-prof', '--cpu-prof-dir', profileDir];
     await a.start();
     nodes.push(a);
-    const b = await makeNode({
-      name: 'b',
-      root: root.path,
-      connect: [{ address: a.address, key: a.key }],
-    });
-    await b.start();
-    nodes.push(b);
+    // the peer the transactions are relayed to (CAIRN_BENCH_RPC_PEER=0: none, as vs-bcoin's rounds)
+    const b =
+      PEER &&
+      (await makeNode({
+        name: 'b',
+        root: root.path,
+        connect: [{ address: a.address, key: a.key }],
+      }));
+    if (b) {
+      await b.start();
+      nodes.push(b);
+    }
     const client = rpcClient(a, CLIENTS);
     const call = client.call;
 
-    // getblockcount, 4 concurrent keep-alive clients, 3 s
+    // getblockcount, 4 concurrent keep-alive clients, 3 s (not when profiling: the profile is of
+    // the sendrawtransaction round)
     let count = 0;
-    const end = Date.now() + 3000;
+    const end = Date.now() + (profileDir === undefined ? 3000 : 0);
     const t0 = performance.now();
     await Promise.all(
       Array.from({ length: CLIENTS }, async () => {
@@ -49,12 +67,13 @@ export async function benchRpc(): Promise<BenchResult[]> {
     );
     const reqRate = count / ((performance.now() - t0) / 1000);
 
-    // funding: 40 mature coinbases split into 50 outputs each = 2,000 coins (untimed)
+    // funding: TXS / 50 mature coinbases split into 50 outputs each (untimed)
     const key = makeKey();
     const addr = encodeAddress(LOCAL.addressPrefix, key.owner);
-    const hashes = (await call('generatetoaddress', [50, addr])) as string[];
+    const funding = TXS / 50;
+    const hashes = (await call('generatetoaddress', [funding + LOCAL.coinbaseMaturity, addr])) as string[];
     const splits: DecodedTx[] = [];
-    for (const h of hashes.slice(0, 40)) {
+    for (const h of hashes.slice(0, funding)) {
       const blk = (await call('getblock', [h, 2])) as { tx: { txid: string; vout: { value: number }[] }[] };
       const cb = blk.tx[0]!;
       const each = Math.floor((cb.vout[0]!.value - 10_000) / 50);
@@ -78,16 +97,29 @@ export async function benchRpc(): Promise<BenchResult[]> {
         }),
       ),
     );
-    // CLIENTS senders taking the next tx as soon as their previous one is answered
-    const hexes = txs.map((t) => toHex(t.raw));
-    let next = 0;
-    const s0 = performance.now();
-    await Promise.all(
-      Array.from({ length: CLIENTS }, async () => {
-        for (let i = next++; i < hexes.length; i = next++) await call('sendrawtransaction', [hexes[i]]);
-      }),
+    // CLIENTS senders taking the next tx as soon as their previous one is answered, the requests
+    // encoded beforehand (bench/rpc-submit.ts); CPU per tx of the node, its peer and the clients
+    const target = rpcTarget(a);
+    const requests = txs.map((t) => encodeRpcRequest(target, 'sendrawtransaction', [toHex(t.raw)]));
+    const peer = b ? new ProcessWatch(b.proc!.pid!, 3_600_000) : undefined;
+    const peer0 = peer?.cpuSeconds() ?? 0;
+    const round = await submitRound({
+      target,
+      requests,
+      lanes: CLIENTS,
+      pid: a.proc!.pid!,
+      settled: async () => {},
+    });
+    const peerCpuUs = peer === undefined ? 0 : ((peer.cpuSeconds() - peer0) / txs.length) * 1e6;
+    peer?.stop();
+    const txRate = round.rate;
+    console.error(
+      `node CPU per tx by thread, µs: ${[...round.threads]
+        .sort((x, y) => y[1] - x[1])
+        .filter(([, us]) => us >= 1)
+        .map(([name, us]) => `${name} ${us.toFixed(0)}`)
+        .join(', ')}`,
     );
-    const txRate = txs.length / ((performance.now() - s0) / 1000);
     if (profileDir !== undefined) {
       await a.stop();
       for (const f of readdirSync(profileDir).filter((x) => x.endsWith('.cpuprofile'))) {
@@ -108,7 +140,13 @@ export async function benchRpc(): Promise<BenchResult[]> {
         name: 'rpc/sendrawtransaction',
         ops: txRate,
         unit: 'tx/s',
-        note: `${txs.length} transfers from 4 keep-alive clients, relayed to one peer, ${cores} cores`,
+        note: `${txs.length} transfers from 4 keep-alive clients, ${b ? 'relayed to one peer' : 'no peer'}, ${cores} cores, verify.workers ${WORKERS}`,
+      },
+      {
+        name: 'rpc/sendrawtransaction-cpu',
+        ops: round.nodeCpuUs,
+        unit: 'µs/tx',
+        note: `node's CPU per accepted tx (main thread ${round.nodeMainCpuUs.toFixed(0)}); the peer ${peerCpuUs.toFixed(0)}, the clients ${round.clientCpuUs.toFixed(0)}`,
       },
     ];
   } finally {

@@ -43,7 +43,7 @@ export function memOf(pid: number): Mem | undefined {
 }
 
 let clockTicks: number | undefined;
-const ticksPerSecond = (): number => {
+export const ticksPerSecond = (): number => {
   clockTicks ??= Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout.trim()) || 100;
   return clockTicks;
 };

@@ -8,7 +8,9 @@
  *   included), peak RSS and RssAnon of the syncing node, and the sync rate as a share of this
  *   machine's bare verify rate on two cores (bench/verify.ts, the backend cairnd loads);
  * - mempool acceptance: MEMPOOL transfers spending the chain's coins, sent by RPC
- *   (sendrawtransaction) from 4 concurrent keep-alive clients to each serving node;
+ *   (sendrawtransaction) from 4 concurrent keep-alive clients to each serving node, the requests
+ *   encoded beforehand (bench/rpc-submit.ts): tx/s, the node's CPU per tx (whole, main thread, by
+ *   thread) and the clients' own;
  * - with --long: Cairn's memory at 1× and FACTOR× the chain (peak RSS while syncing, RSS and
  *   RssAnon at idle after the sync).
  * Both nodes run their defaults (cairnd: verify.workers = cores − 1; bcoin's bin/node: worker
@@ -26,15 +28,16 @@ import { join } from 'node:path';
 import { toHex } from '../shared/core/bytes.ts';
 import type { NodeProcess } from '../test/helpers/cluster.ts';
 import { tempDir } from '../test/helpers/node.ts';
-import { bcoinSpends, submitAll, syncFreshBcoin } from './bcoin/bench.ts';
+import { bcoinSpends, mempoolSettled, syncFreshBcoin } from './bcoin/bench.ts';
 import { buildBcoinChain } from './bcoin/chain.ts';
 import { BcoinUnavailable, ensureBcoin } from './bcoin/install.ts';
 import { BcoinNode } from './bcoin/node.ts';
 import { transfer } from './fixtures.ts';
 import { buildChain } from './p2p.ts';
 import { type BenchResult, runAsMain } from './result.ts';
-import { rpcClient } from './rpc-client.ts';
-import { type SyncRun, startSource, syncFreshNode } from './sync-profile.ts';
+import { rpcClient, rpcTarget } from './rpc-client.ts';
+import { encodeRpcRequest, type SubmitFigures, submitRound } from './rpc-submit.ts';
+import { builtMain, type SyncRun, startSource, syncFreshNode } from './sync-profile.ts';
 import { benchVerify } from './verify.ts';
 
 const CLIENTS = 4;
@@ -69,7 +72,7 @@ const range = (xs: number[], f: (n: number) => string) =>
 interface Side {
   sync: SyncRun[];
   peakTree: number[];
-  mempool: number[];
+  mempool: SubmitFigures[];
 }
 
 async function benchVsBcoin(): Promise<BenchResult[]> {
@@ -121,9 +124,11 @@ async function benchVsBcoin(): Promise<BenchResult[]> {
     );
 
     t = performance.now();
+    // from dist/, as users run it (bcoin's serving node is its own bin/node): it answers the mempool rounds
     const source = await startSource(root.path, chain.raw, {
       verifyWorkers: cairnWorkers,
       rpcMaxPerSecond: 0,
+      main: builtMain(),
     });
     cairnNodes.push(source);
     say(`  cairn source node up in ${((performance.now() - t) / 1000).toFixed(1)} s`);
@@ -182,25 +187,50 @@ async function benchVsBcoin(): Promise<BenchResult[]> {
       );
     }
 
-    // mempool acceptance on the serving nodes: each round spends coins no earlier round spent
+    // mempool acceptance on the serving nodes: each round spends coins no earlier round spent;
+    // requests encoded beforehand, the clients' own CPU measured (bench/rpc-submit.ts)
     const mempool = Math.min(num('mempool', 10_000), Math.floor(chain.spendable.length / pairs));
     if (mempool > 0) {
+      const ctarget = rpcTarget(source);
       for (let i = 0; i < pairs; i++) {
-        const hexes = chain.spendable
+        const creqs = chain.spendable
           .slice(i * mempool, (i + 1) * mempool)
-          .map((s) => toHex(transfer(s.key, s.txid, s.vout, s.amount, s.key.owner, 1000).raw));
-        const bhexes = bcoinSpends(bcoin, bchain, i * mempool, mempool);
-        // new keep-alive connections each round: idle ones may have been closed by the server
-        const client = rpcClient(source, CLIENTS);
-        const c = await submitAll(client.call, hexes, CLIENTS, (i + 1) * mempool).finally(() =>
-          client.close(),
+          .map((s) =>
+            encodeRpcRequest(ctarget, 'sendrawtransaction', [
+              toHex(transfer(s.key, s.txid, s.vout, s.amount, s.key.owner, 1000).raw),
+            ]),
+          );
+        const breqs = bcoinSpends(bcoin, bchain, i * mempool, mempool).map((h) =>
+          encodeRpcRequest(bsource.target, 'sendrawtransaction', [h]),
         );
+        const expected = (i + 1) * mempool;
+        const check = rpcClient(source, 1);
+        const c = await submitRound({
+          target: ctarget,
+          requests: creqs,
+          lanes: CLIENTS,
+          pid: source.proc!.pid!,
+          settled: () => mempoolSettled(check.call, expected),
+        }).finally(() => check.close());
         cairn.mempool.push(c);
         bsource.reconnect();
-        const b = await submitAll((m, p) => bsource.call(m, p), bhexes, CLIENTS, (i + 1) * mempool);
+        const b = await submitRound({
+          target: bsource.target,
+          requests: breqs,
+          lanes: CLIENTS,
+          pid: bsource.proc!.pid!,
+          settled: () => mempoolSettled((m, p) => bsource.call(m, p), expected),
+        });
         bc.mempool.push(b);
+        const top = (m: SubmitFigures) =>
+          [...m.threads]
+            .sort((x, y) => y[1] - x[1])
+            .slice(0, 6)
+            .map(([t, us]) => `${t} ${f0(us)}`)
+            .join(', ');
+        say(`  CPU per tx by thread, µs: cairn ${top(c)}; bcoin's node ${top(b)}`);
         say(
-          `mempool round ${i + 1}: cairn ${f0(c)} tx/s, bcoin ${f0(b)} tx/s, ratio ${f2(c / b)}× (load ${load()})`,
+          `mempool round ${i + 1}: cairn ${f0(c.rate)} tx/s (node ${f0(c.nodeCpuUs)} µs CPU per tx, main thread ${f0(c.nodeMainCpuUs)}; clients ${f0(c.clientCpuUs)}), bcoin ${f0(b.rate)} tx/s (node ${f0(b.nodeCpuUs)} µs, main thread ${f0(b.nodeMainCpuUs)}; clients ${f0(b.clientCpuUs)}), ratio ${f2(c.rate / b.rate)}×, CPU per tx ${f2(b.nodeCpuUs / c.nodeCpuUs)}× less (load ${load()})`,
         );
       }
     }
@@ -246,7 +276,11 @@ async function benchVsBcoin(): Promise<BenchResult[]> {
     const cAnon = cairn.sync.map((r) => r.peak.anon);
     const bPeak = bc.sync.map((r) => r.peak.rss);
     const bAnon = bc.sync.map((r) => r.peak.anon);
-    const mRatios = cairn.mempool.map((c, i) => c / bc.mempool[i]!);
+    const cMem = cairn.mempool.map((m) => m.rate);
+    const bMem = bc.mempool.map((m) => m.rate);
+    const mRatios = cMem.map((c, i) => c / bMem[i]!);
+    const cMemUs = cairn.mempool.map((m) => m.nodeCpuUs);
+    const bMemUs = bc.mempool.map((m) => m.nodeCpuUs);
     const cIdle = cairn.sync.map((r) => r.idle?.rss ?? 0);
     const cIdleAnon = cairn.sync.map((r) => r.idle?.anon ?? 0);
 
@@ -318,12 +352,41 @@ async function benchVsBcoin(): Promise<BenchResult[]> {
       ],
     ];
     if (mempool > 0)
-      rows.push([
-        `mempool, ${f0(mempool)} txs by RPC, ${CLIENTS} clients, tx/s`,
-        range(cairn.mempool, f0),
-        range(bc.mempool, f0),
-        range(mRatios, (x) => `${f2(x)}×`),
-      ]);
+      rows.push(
+        [
+          `mempool, ${f0(mempool)} txs by RPC, ${CLIENTS} clients, tx/s`,
+          range(cMem, f0),
+          range(bMem, f0),
+          range(mRatios, (x) => `${f2(x)}×`),
+        ],
+        [
+          '  node CPU per accepted tx (main thread), µs',
+          `${range(cMemUs, f0)} (${range(
+            cairn.mempool.map((m) => m.nodeMainCpuUs),
+            f0,
+          )})`,
+          `${range(bMemUs, f0)} (${range(
+            bc.mempool.map((m) => m.nodeMainCpuUs),
+            f0,
+          )})`,
+          `${range(
+            cMemUs.map((c, i) => bMemUs[i]! / c),
+            f2,
+          )}× less CPU`,
+        ],
+        [
+          "  the 4 clients' CPU per tx (pre-encoded requests), µs",
+          range(
+            cairn.mempool.map((m) => m.clientCpuUs),
+            f0,
+          ),
+          range(
+            bc.mempool.map((m) => m.clientCpuUs),
+            f0,
+          ),
+          '',
+        ],
+      );
     if (longRun !== undefined) {
       rows.push(
         [
@@ -447,11 +510,23 @@ async function benchVsBcoin(): Promise<BenchResult[]> {
       results.push(
         {
           name: 'vs-bcoin/cairn-mempool',
-          ops: median(cairn.mempool),
+          ops: median(cMem),
           unit: 'tx/s',
-          note: note(cairn.mempool, f0),
+          note: note(cMem, f0),
         },
-        { name: 'vs-bcoin/bcoin-mempool', ops: median(bc.mempool), unit: 'tx/s', note: note(bc.mempool, f0) },
+        { name: 'vs-bcoin/bcoin-mempool', ops: median(bMem), unit: 'tx/s', note: note(bMem, f0) },
+        {
+          name: 'vs-bcoin/cairn-mempool-cpu-per-tx',
+          ops: median(cMemUs),
+          unit: 'µs',
+          note: `node's process; ${note(cMemUs, f0)}`,
+        },
+        {
+          name: 'vs-bcoin/bcoin-mempool-cpu-per-tx',
+          ops: median(bMemUs),
+          unit: 'µs',
+          note: `node + worker processes; ${note(bMemUs, f0)}`,
+        },
         {
           name: 'vs-bcoin/mempool-ratio',
           ops: median(mRatios),

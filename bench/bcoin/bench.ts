@@ -98,33 +98,22 @@ export function bcoinSpends(bcoin: BcoinInstall, chain: BcoinChain, from: number
 }
 
 /**
- * `hexes` submitted by `clients` concurrent callers, each taking the next as soon as its previous
- * is answered, timed until getmempoolinfo counts `expected` transactions: bcoin's
+ * Resolves once getmempoolinfo counts `expected` transactions (polled every 20 ms): bcoin's
  * sendrawtransaction answers before its mempool has checked the transaction (FullNode.relay is not
- * awaited, and a rejection is only logged), so the answers alone would time parsing. tx/s.
+ * awaited, and a rejection is only logged), so the answers alone would time parsing.
  */
-export async function submitAll(
+export async function mempoolSettled(
   call: (method: string, params: unknown[]) => Promise<unknown>,
-  hexes: readonly string[],
-  clients: number,
   expected: number,
-): Promise<number> {
-  let next = 0;
-  const t0 = performance.now();
-  await Promise.all(
-    Array.from({ length: clients }, async () => {
-      for (let i = next++; i < hexes.length; i = next++) await call('sendrawtransaction', [hexes[i]]);
-    }),
-  );
+): Promise<void> {
   const end = Date.now() + 120_000;
   for (;;) {
     const { size } = (await call('getmempoolinfo', [])) as { size: number };
-    if (size >= expected) break;
+    if (size >= expected) return;
     if (Date.now() > end)
       throw new Error(
         `the mempool holds ${size} transactions, not ${expected}, 120 s after the last was sent`,
       );
     await new Promise((r) => setTimeout(r, 20));
   }
-  return hexes.length / ((performance.now() - t0) / 1000);
 }

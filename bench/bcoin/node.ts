@@ -10,7 +10,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { freePorts } from '../../test/unit/zmq/ports.ts';
-import { jsonRpcClient } from '../rpc-client.ts';
+import { type JsonRpcTarget, jsonRpcClient } from '../rpc-client.ts';
 
 export class BcoinNode {
   proc: ChildProcess | undefined;
@@ -28,11 +28,12 @@ export class BcoinNode {
     readonly args: string[],
     sockets: number,
   ) {
-    this.#rpc = jsonRpcClient(
-      { port: httpPort, credentials: 'x:bench', version: '1.0', label: `bcoin ${name}` },
-      sockets,
-    );
+    this.target = { port: httpPort, credentials: 'x:bench', version: '1.0', label: `bcoin ${name}` };
+    this.#rpc = jsonRpcClient(this.target, sockets);
   }
+
+  /** Its RPC endpoint (bench/rpc-submit.ts encodes requests for it). */
+  readonly target: JsonRpcTarget;
 
   /** New RPC connections for the next calls (an idle keep-alive socket may have been closed). */
   reconnect(): void {

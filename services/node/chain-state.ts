@@ -175,6 +175,11 @@ export class ChainState {
     });
   }
 
+  /** The verify workers (undefined with `verifyWorkers = 0`): the RPC's mempool batches use them too. */
+  get batchVerifier(): BatchVerifier | undefined {
+    return this.#batch;
+  }
+
   /** A block template for the next block (valid by construction). */
   template(req: Omit<TemplateRequest, 'now'> & { now?: number }): BlockTemplate {
     return buildTemplate(

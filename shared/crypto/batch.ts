@@ -33,6 +33,11 @@ export interface BatchVerifier {
    * Undefined when there are no workers (or they failed): verify inline then.
    */
   verifyAsync(items: readonly SigCheck[]): Promise<number> | undefined;
+  /**
+   * As verifyAsync, with an answer per item: 1 where it verifies, 0 where not (the mempool's
+   * batches: a bad signature refuses its own transaction only). Undefined without workers.
+   */
+  verifyEachAsync(items: readonly SigCheck[]): Promise<Uint8Array> | undefined;
   close(): Promise<void>;
 }
 
@@ -95,6 +100,42 @@ export function createBatchVerifier(verifier: SignatureVerifier, opts: BatchVeri
     return -1;
   };
 
+  /**
+   * The whole batch on the worker threads: a promise of the per-item answers (1 valid, 0 not);
+   * the index of a malformed item (nothing posted); undefined without (live) workers.
+   */
+  const onWorkers = (items: readonly SigCheck[]): Promise<Uint8Array> | number | undefined => {
+    if (alive < workers.length || workers.length === 0) return undefined;
+    const n = items.length;
+    if (n === 0) return Promise.resolve(new Uint8Array(0));
+    const packed = pack(items);
+    if (typeof packed === 'number') return packed;
+    const { sab, control, results } = packed;
+    const per = Math.ceil(n / workers.length);
+    let posted = 0;
+    workers.forEach((w, k) => {
+      if (k * per >= n) return;
+      w.postMessage({ sab, from: k * per, to: Math.min(n, (k + 1) * per) });
+      posted++;
+    });
+    // Atomics.waitAsync does not keep the process alive: the (unref'd) workers must, meanwhile
+    if (pendingAsync++ === 0) for (const w of workers) w.ref();
+    const deadline = Date.now() + WORKER_TIMEOUT_MS;
+    const settle = async (): Promise<Uint8Array> => {
+      for (let done = Atomics.load(control, 0); done < posted; done = Atomics.load(control, 0)) {
+        const w = waitAsync(control, 0, done, Math.max(1, deadline - Date.now()));
+        if ((w.async ? await w.value : w.value) === 'timed-out') {
+          alive = 0; // do not trust the pool again; redo everything here
+          return Uint8Array.from(items, (it) => (verifier.verify(it.sig, it.msg, it.pub) ? 1 : 0));
+        }
+      }
+      return Uint8Array.from(results);
+    };
+    return settle().finally(() => {
+      if (--pendingAsync === 0) for (const w of workers) w.unref();
+    });
+  };
+
   return {
     threads: count + 1,
     verifyAll(items: readonly SigCheck[]): number {
@@ -121,36 +162,18 @@ export function createBatchVerifier(verifier: SignatureVerifier, opts: BatchVeri
       return -1;
     },
     verifyAsync(items: readonly SigCheck[]): Promise<number> | undefined {
-      if (alive < workers.length || workers.length === 0) return undefined;
-      const n = items.length;
-      if (n === 0) return Promise.resolve(-1);
-      const packed = pack(items);
+      const packed = onWorkers(items);
+      if (packed === undefined) return undefined;
       if (typeof packed === 'number') return Promise.resolve(packed);
-      const { sab, control, results } = packed;
-      const per = Math.ceil(n / workers.length);
-      let posted = 0;
-      workers.forEach((w, k) => {
-        if (k * per >= n) return;
-        w.postMessage({ sab, from: k * per, to: Math.min(n, (k + 1) * per) });
-        posted++;
-      });
-      // Atomics.waitAsync does not keep the process alive: the (unref'd) workers must, meanwhile
-      if (pendingAsync++ === 0) for (const w of workers) w.ref();
-      const deadline = Date.now() + WORKER_TIMEOUT_MS;
-      const settle = async (): Promise<number> => {
-        for (let done = Atomics.load(control, 0); done < posted; done = Atomics.load(control, 0)) {
-          const w = waitAsync(control, 0, done, Math.max(1, deadline - Date.now()));
-          if ((w.async ? await w.value : w.value) === 'timed-out') {
-            alive = 0; // do not trust the pool again; redo everything here
-            return inline(items, 0, n);
-          }
-        }
-        for (let i = 0; i < n; i++) if (results[i] !== 1) return i;
-        return -1;
-      };
-      return settle().finally(() => {
-        if (--pendingAsync === 0) for (const w of workers) w.unref();
-      });
+      return packed.then((results) => results.indexOf(0));
+    },
+    verifyEachAsync(items: readonly SigCheck[]): Promise<Uint8Array> | undefined {
+      const packed = onWorkers(items);
+      if (typeof packed !== 'number') return packed;
+      // a malformed item: verified one by one here (the workers need every item well-sized)
+      return Promise.resolve(
+        Uint8Array.from(items, (it) => (verifier.verify(it.sig, it.msg, it.pub) ? 1 : 0)),
+      );
     },
     async close(): Promise<void> {
       await Promise.all(workers.map((w) => w.terminate()));

@@ -68,7 +68,8 @@ export class LiveEvents {
   #blocks: Omit<BlockStats, 'interval'>[] = [];
   #connected = 0;
   #tipDirty = false;
-  #txs: { txid: string; size: number; fee: number; feerate: number }[] = [];
+  /** The latest added, rendered at the flush (hex for the latest ten, not for every transaction). */
+  #txs: ReservoirEntry[] = [];
   #added = 0;
   #poolDirty = false;
   #flushTimer: NodeJS.Timeout | undefined;
@@ -91,7 +92,7 @@ export class LiveEvents {
     this.#schedule();
   };
   readonly #onAdded = (e: ReservoirEntry) => {
-    this.#txs.push({ txid: hashToHex(e.txid), size: e.size, fee: e.fee, feerate: e.feeRate });
+    this.#txs.push(e);
     if (this.#txs.length > RECENT) this.#txs.shift();
     this.#added++;
     this.#poolDirty = true;
@@ -217,7 +218,12 @@ export class LiveEvents {
       text += frame('mempool', {
         count: pool.size,
         bytes: pool.info().bytes,
-        txs: this.#txs,
+        txs: this.#txs.map((e) => ({
+          txid: hashToHex(e.txid),
+          size: e.size,
+          fee: e.fee,
+          feerate: e.feeRate,
+        })),
         added: this.#added,
       });
       this.#txs = [];

@@ -110,6 +110,8 @@ interface AcceptMode {
 }
 
 const NORMAL: AcceptMode = { skipSignatures: false, reorg: false, silent: false };
+/** As NORMAL, the signatures already verified by the caller (the RPC's batches on the verify workers). */
+const PREVERIFIED: AcceptMode = { skipSignatures: true, reorg: false, silent: false };
 /** Transactions of a disconnected block coming back. */
 const RESTORE: AcceptMode = { skipSignatures: true, reorg: true, silent: false };
 /**
@@ -309,13 +311,14 @@ export class Reservoir extends TypedEmitter<ReservoirEvents> {
    * Validates `raw` against the chain tip plus the pool and adds it. Throws DecodeError (bytes),
    * ValidationError (consensus rule, unchanged from the core) or PolicyError (local policy). A
    * transaction with missing inputs is kept as an orphan (`status: 'orphan'`). `now` (seconds) is
-   * its entry time.
+   * its entry time. `signaturesVerified`: every input's signature (low-S included) was verified
+   * against this transaction's signature hashes by the caller (TxSubmitter); they are not checked again.
    */
-  accept(raw: Uint8Array | DecodedTx, now: number): AcceptResult {
+  accept(raw: Uint8Array | DecodedTx, now: number, signaturesVerified = false): AcceptResult {
     const d = raw instanceof Uint8Array ? decodeTx(ownCopy(raw)) : standalone(raw);
     this.#clock = Math.max(this.#clock, now);
     try {
-      const outcome = this.#acceptOne(d, now, NORMAL);
+      const outcome = this.#acceptOne(d, now, signaturesVerified ? PREVERIFIED : NORMAL);
       if (outcome.status === 'orphan') {
         return outcome;
       }

@@ -92,6 +92,21 @@ function errorReply(dialect: Dialect, id: ReplyId, code: number, message: string
   }
 }
 
+/**
+ * A success reply. A scalar result (sendrawtransaction's txid, getblockcount's height) needs no
+ * replacer, which JSON.stringify would call for every member of the envelope.
+ */
+function replyText(dialect: Dialect, result: unknown, id: ReplyId): string {
+  const scalar =
+    result === null ||
+    typeof result === 'string' ||
+    typeof result === 'number' ||
+    typeof result === 'boolean';
+  return scalar
+    ? JSON.stringify(envelope(dialect, result, null, id))
+    : JSON.stringify(envelope(dialect, result, null, id), jsonReplacer);
+}
+
 /** A 2.0 error response as a string (also used by the server for HTTP-level refusals such as 429). */
 export function errorResponse(id: JsonRpcId, code: number, message: string, data?: unknown): string {
   return errorReply('2.0', { id }, code, message, data);
@@ -177,9 +192,7 @@ async function handleOne(
   try {
     const args = validateParams(def, noParams ? undefined : params);
     const result = await def.run(args, ctx);
-    const text = notification
-      ? undefined
-      : JSON.stringify(envelope(dialect, result ?? null, null, replyId), jsonReplacer);
+    const text = notification ? undefined : replyText(dialect, result ?? null, replyId);
     onCall?.(def.name, 'ok');
     return { text, dialect };
   } catch (err) {

@@ -83,4 +83,20 @@ describe('batch verifier (worker threads)', () => {
     const inlineOnly = createBatchVerifier(verifier, { backend: 'native', workers: 0 });
     assert.equal(inlineOnly.verifyAsync(items), undefined, 'no workers: the caller verifies inline');
   });
+
+  it('verifyEachAsync answers per item, as the inline verifier, malformed items included', async () => {
+    const mixed: SigCheck[] = items.slice(0, 40).map((x, i) => {
+      if (i % 7 === 3) return { ...x, msg: new Uint8Array(32) };
+      return x;
+    });
+    const expected = Uint8Array.from(mixed, (x) => (verifier.verify(x.sig, x.msg, x.pub) ? 1 : 0));
+    assert.ok(expected.includes(0) && expected.includes(1));
+    assert.deepEqual(await pool.verifyEachAsync(mixed), expected);
+    // a malformed item (a 65-byte key) cannot go to the workers: verified here, with the same answers
+    const malformed = [...mixed, { ...items[0]!, pub: new Uint8Array(65) }];
+    assert.deepEqual(await pool.verifyEachAsync(malformed), Uint8Array.from([...expected, 0]));
+    assert.deepEqual(await pool.verifyEachAsync([]), new Uint8Array(0));
+    const inlineOnly = createBatchVerifier(verifier, { backend: 'native', workers: 0 });
+    assert.equal(inlineOnly.verifyEachAsync(items), undefined);
+  });
 });

@@ -4,6 +4,7 @@ import { DecodeError, ValidationError } from '../../../../shared/core/errors.ts'
 import { decodeTx } from '../../../../shared/core/tx/codec.ts';
 import { PolicyError } from '../../reservoir/errors.ts';
 import type { ReservoirEntry } from '../../reservoir/reservoir.ts';
+import { TxSubmitter } from '../../reservoir/submitter.ts';
 import { type MethodDef, RPC, RpcError } from '../method.ts';
 import type { NodeApi } from './api.ts';
 import { hashArg, rawHexArg } from './util.ts';
@@ -28,8 +29,15 @@ export function entryJson(e: ReservoirEntry): Record<string, unknown> {
 
 export function mempoolMethods(api: NodeApi): MethodDef[] {
   const pool = () => api.state.reservoir;
+  // concurrent sendrawtransaction calls: signatures verified in batches on the verify workers
+  const submitter = new TxSubmitter(
+    api.state.reservoir,
+    api.state.batchVerifier,
+    api.params.genesisHash,
+    api.clock,
+  );
   /** Accepts one raw tx; maps every refusal to Core's codes with the reject reason. */
-  const accept = (hex: unknown, dryRun: boolean): { txid: string; ok: true } => {
+  const accept = async (hex: unknown): Promise<string> => {
     let d: ReturnType<typeof decodeTx>;
     try {
       d = decodeTx(rawHexArg('hexstring', hex, 'TX'));
@@ -39,21 +47,16 @@ export function mempoolMethods(api: NodeApi): MethodDef[] {
     }
     if (api.state.chain.ledger.txLocation(d.txid) !== undefined)
       throw new RpcError(RPC.VERIFY_ALREADY_IN_CHAIN, 'Transaction already in block chain');
-    if (dryRun) {
-      if (pool().has(d.txid)) throw new RpcError(RPC.VERIFY_REJECTED, 'txn-already-in-mempool');
-      return { txid: hashToHex(d.txid), ok: true };
-    }
     try {
-      const r = pool().accept(d, api.clock());
+      const r = await submitter.submit(d);
       if (r.status === 'orphan')
         throw new RpcError(
           RPC.VERIFY,
           'bad-txns-inputs-missingorspent: waiting for its parents in the orphan pool',
         );
-      return { txid: hashToHex(d.txid), ok: true };
+      return hashToHex(d.txid);
     } catch (e) {
-      if (e instanceof PolicyError && e.code === 'txn-already-in-mempool')
-        return { txid: hashToHex(d.txid), ok: true };
+      if (e instanceof PolicyError && e.code === 'txn-already-in-mempool') return hashToHex(d.txid);
       if (e instanceof PolicyError || e instanceof ValidationError)
         throw new RpcError(RPC.VERIFY_REJECTED, e.message, { code: e.code });
       throw e;
@@ -64,7 +67,7 @@ export function mempoolMethods(api: NodeApi): MethodDef[] {
       name: 'sendrawtransaction',
       help: 'Submits a raw transaction (hex) to the mempool and relays it; returns its txid.',
       params: [{ name: 'hexstring', type: 'string', maxLength: 2_000_000 }],
-      run: ({ hexstring }) => accept(hexstring, false).txid,
+      run: ({ hexstring }) => accept(hexstring),
     },
     {
       name: 'testmempoolaccept',
