@@ -106,7 +106,8 @@ export class ShareIndex {
     for (let pos = 0; pos < block.txs.length; pos++) {
       const d = block.txs[pos]!;
       const tx = d.tx;
-      if (tx.kind === 'coinbase' || (tx.kind !== 'split' && kindsOut(d).length === 0)) continue;
+      const kinds = kindsOut(d);
+      if (tx.kind === 'coinbase' || (tx.kind !== 'split' && kinds.length === 0)) continue;
       const inputs = tx.inputs.map((i) => coinOf(i.prevTxid, i.vout));
       if (tx.kind === 'split') {
         const holder = inputs.find((c) => c.bitmark !== null && equalBytes(c.bitmark, tx.bitmarkId));
@@ -126,7 +127,7 @@ export class ShareIndex {
         };
         this.#kinds.putSync(Buffer.from(tx.bitmarkId), Buffer.from(encodeShareKind(record)));
       }
-      for (const [kind, move] of movesOf(d, inputs)) {
+      for (const [kind, move] of movesOf(d, kinds, inputs)) {
         this.#moves.putSync(provenanceKey(kind, height, pos), Buffer.from(encodeShareMove(move)));
       }
     }
@@ -203,14 +204,25 @@ function inputCoins(
   height: number,
   spent: readonly OutpointCoin[],
 ): (txid: Uint8Array, vout: number) => Coin {
-  const m = new Map<string, Coin>();
-  for (const s of spent) m.set(outpointKey(s.txid, s.vout), s.coin);
-  for (const d of block.txs) {
-    const coins = createdCoins(d, height);
-    for (let v = 0; v < coins.length; v++) m.set(outpointKey(d.txid, v), coins[v]!);
-  }
+  const before = new Map<string, Coin>();
+  for (const s of spent) before.set(outpointKey(s.txid, s.vout), s.coin);
+  // outputs of the block's own transactions, resolved only for the txs a share move spends from
+  const inBlock = new Map<string, DecodedTx>();
+  for (const d of block.txs) inBlock.set(latin1(d.txid), d);
+  const created = new Map<DecodedTx, Coin[]>();
   return (txid, vout) => {
-    const c = m.get(outpointKey(txid, vout));
+    let c = before.get(outpointKey(txid, vout));
+    if (c === undefined) {
+      const d = inBlock.get(latin1(txid));
+      if (d !== undefined) {
+        let coins = created.get(d);
+        if (coins === undefined) {
+          coins = createdCoins(d, height);
+          created.set(d, coins);
+        }
+        c = coins[vout];
+      }
+    }
     if (c === undefined)
       throw new StorageError(
         'storage-corrupt',
@@ -218,6 +230,10 @@ function inputCoins(
       );
     return c;
   };
+}
+
+function latin1(b: Uint8Array): string {
+  return Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('latin1');
 }
 
 /** Share coins the block created that no later tx of it spent. */
@@ -237,19 +253,25 @@ function createdAtEnd(block: DecodedBlock, height: number): Coin[] {
 
 /** Kinds of shares a tx's outputs hold, each once, in order. */
 function kindsOut(d: DecodedTx): Uint8Array[] {
-  const seen = new Map<string, Uint8Array>();
-  for (const o of d.tx.outputs)
-    if (o.bitmark.type === 'shares') seen.set(hashToHex(o.bitmark.id), o.bitmark.id);
-  return [...seen.values()];
+  const kinds: Uint8Array[] = [];
+  for (const o of d.tx.outputs) {
+    const b = o.bitmark;
+    if (b.type === 'shares' && !kinds.some((k) => equalBytes(k, b.id))) kinds.push(b.id);
+  }
+  return kinds;
 }
 
 /** Per kind the tx's outputs hold: who gave (input owners, summed) and what each output got. */
-function movesOf(d: DecodedTx, inputs: readonly Coin[]): [Uint8Array, ShareMove][] {
-  return kindsOut(d).map((kind) => {
+function movesOf(
+  d: DecodedTx,
+  kinds: readonly Uint8Array[],
+  inputs: readonly Coin[],
+): [Uint8Array, ShareMove][] {
+  return kinds.map((kind) => {
     const from = new Map<string, { owner: Uint8Array; quantity: number }>();
     for (const c of inputs) {
       if (c.shares === undefined || !equalBytes(c.shares.id, kind)) continue;
-      const k = hashToHex(c.owner);
+      const k = latin1(c.owner);
       const e = from.get(k);
       if (e === undefined) from.set(k, { owner: c.owner, quantity: c.shares.quantity });
       else e.quantity += c.shares.quantity;
