@@ -287,6 +287,60 @@ describe('split, grant and swap through blocks', () => {
     );
   });
 
+  it('one transaction, two owners: a bitmark and coins for shares of two kinds, each input signed by its owner', () => {
+    const fingerprint = new TextEncoder().encode('sha256:third');
+    const reg2 = signed({
+      version: 1,
+      kind: 'asset',
+      asset: { name: 'Third', fingerprint, metadata: new Uint8Array() },
+      inputs: [spend(alice, funds[7]!.txid, 0)],
+      outputs: [out(alice.owner, 25 * p.coin)],
+    });
+    const issue2 = signed({
+      version: 1,
+      kind: 'issue',
+      assetId: assetIdOf(fingerprint),
+      inputs: [spend(alice, reg2.txid, 0)],
+      outputs: [out(alice.owner, 0, MINT), out(alice.owner, 25 * p.coin)],
+    });
+    confirm(reg2);
+    confirm(issue2);
+    const z = bitmarkIdOf(issue2.txid, 0);
+    // bob's shares of X and Y (he got them above), alice's bitmark Z and a coin of hers
+    const bobs = [...ledger.coins.values()].filter((c) => c.shares && toHex(c.owner) === toHex(bob.owner));
+    const kinds = new Set(bobs.map((c) => toHex(c.shares!.id)));
+    assert.ok(kinds.has(toHex(bmX)) && kinds.has(toHex(bmY)), 'bob holds both kinds');
+    const ins = [
+      spend(alice, issue2.txid, 0),
+      spend(alice, issue2.txid, 1),
+      ...bobs.map((c) => {
+        const o = findOutpoint(c);
+        return spend(bob, o.txid, o.vout);
+      }),
+    ];
+    const toAlice = bobs.map((c) => out(alice.owner, 0, shares(c.shares!.id, c.shares!.quantity)));
+    const d = transfer(ins, [
+      out(bob.owner, 0, carry(z)),
+      out(bob.owner, 5 * p.coin),
+      ...toAlice,
+      out(alice.owner, 20 * p.coin - 1000),
+    ]);
+    // bob's signature is needed: alice alone cannot take his shares
+    const aliceOnly = signed({
+      version: 1,
+      kind: 'transfer',
+      inputs: ins.map((i) => ({ ...i, pubkey: alice.pubkey, privateKey: alice.privateKey })),
+      outputs: d.tx.outputs,
+    });
+    assert.throws(
+      () => inputs(aliceOnly),
+      (e: unknown) => e instanceof ValidationError && e.code === 'bad-txns-wrong-owner',
+    );
+    confirm(d, 1000);
+    assert.equal(toHex(ledger.getCoin(d.txid, 0)!.bitmark!), toHex(z));
+    assert.ok(![...ledger.coins.values()].some((c) => c.shares && toHex(c.owner) === toHex(bob.owner)));
+  });
+
   it('bad-txns-share-inputs-outofrange: inputs over 10^15 of one kind (an impossible ledger, checked anyway)', () => {
     const huge: Coin = {
       owner: alice.owner,
