@@ -2,7 +2,7 @@
  * `npm run bench`: every benchmark, one table. Each suite runs in its own process (so memory
  * figures are that suite's alone). Figures are machine-dependent; the targets are set on ratios
  * measured in the same run (e.g. block validation vs bare signature verification).
- * Usage: npm run bench [-- NAME...]   (names: verify, core, reservoir, chain-1thread, chain, p2p, recorder, rpc, feed, memory-load, archive;
+ * Usage: npm run bench [-- NAME...]   (names: verify, core, reservoir, chain-1thread, chain, p2p, recorder, rpc, feed, memory-load, archive, shares;
  *        and vs-bcoin, run only when named: it installs bcoin 2.2.0 into a cache directory on demand, see bench/vs-bcoin.ts)
  */
 import { spawnSync } from 'node:child_process';
@@ -21,6 +21,7 @@ const suites: Record<string, string[]> = {
   feed: ['feed.ts'],
   'memory-load': ['memory-load.ts'],
   archive: ['archive.ts'],
+  shares: ['shares.ts'],
   'vs-bcoin': ['vs-bcoin.ts'],
 };
 /** Suites that `npm run bench` without names skips (vs-bcoin needs a network install and ~5–10 minutes). */

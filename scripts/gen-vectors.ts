@@ -79,6 +79,44 @@ export function buildVectors() {
     ),
   );
   const bitmark0 = bitmarkIdOf(issue.txid, 0);
+  // key 1 splits bitmark0 into 1,000 shares: 600 stay, 400 go to key 2
+  const split = toDecodedTx(
+    signTx(
+      {
+        version: 1,
+        kind: 'split',
+        bitmarkId: bitmark0,
+        total: 1000,
+        inputs: [{ prevTxid: issue.txid, vout: 0, pubkey: k1.pubkey, privateKey: k1.privateKey }],
+        outputs: [
+          { owner: k1.owner, amount: 0, bitmark: { type: 'shares', id: bitmark0, quantity: 600 } },
+          { owner: k2.owner, amount: 0, bitmark: { type: 'shares', id: bitmark0, quantity: 400 } },
+        ],
+      },
+      g,
+    ),
+  );
+  // one atomic swap: key 1's 600 shares -> 100 to key 2 (500 back), key 2's coin (a made-up output
+  // of 10 coins, txid all 0x22) -> 5 coins to key 1, the rest back less a 1,000 fee; each signs its input
+  const swap = toDecodedTx(
+    signTx(
+      {
+        version: 1,
+        kind: 'transfer',
+        inputs: [
+          { prevTxid: split.txid, vout: 0, pubkey: k1.pubkey, privateKey: k1.privateKey },
+          { prevTxid: hexToBytes('22'.repeat(32)), vout: 0, pubkey: k2.pubkey, privateKey: k2.privateKey },
+        ],
+        outputs: [
+          { owner: k2.owner, amount: 0, bitmark: { type: 'shares', id: bitmark0, quantity: 100 } },
+          { owner: k1.owner, amount: 0, bitmark: { type: 'shares', id: bitmark0, quantity: 500 } },
+          { owner: k1.owner, amount: 500_000_000, bitmark: NO_BITMARK },
+          { owner: k2.owner, amount: 499_999_000, bitmark: NO_BITMARK },
+        ],
+      },
+      g,
+    ),
+  );
   const coinbase = toDecodedTx({
     version: 1,
     kind: 'coinbase',
@@ -128,7 +166,9 @@ export function buildVectors() {
         bitmark1: hashToHex(bitmarkIdOf(issue.txid, 1)),
         network: 'local',
       },
+      split: { ...txVector(split), network: 'local' },
     },
+    shareSwap: { ...txVector(swap), sighash1: toHex(signatureHash(g, swap, 1)), network: 'local' },
     merkle: {
       leaves: [coinbase, transfer, asset].map((d) => hashToHex(d.txid)),
       root: hashToHex(merkleRoot([coinbase.txid, transfer.txid, asset.txid])),

@@ -67,3 +67,21 @@ export class FundsError extends CairnError {
 export class CliUsageError extends CairnError {
   readonly code = 'cli-usage';
 }
+
+export type SwapErrorCode =
+  /** The offer is not a transaction, not a transfer, or has nothing for this wallet to sign. */
+  | 'swap-bad-offer'
+  /** A signature of the other side does not verify: the transaction would be refused. */
+  | 'swap-bad-signature'
+  /** The user did not confirm. */
+  | 'swap-declined';
+
+/** A share swap offer that cannot be completed, or was not confirmed. */
+export class SwapError extends CairnError {
+  constructor(
+    readonly code: SwapErrorCode,
+    message: string,
+  ) {
+    super(message);
+  }
+}

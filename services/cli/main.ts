@@ -19,6 +19,7 @@ import { bitmarkCommands } from './commands/bitmark.ts';
 import { Context, type GlobalArgs } from './commands/context.ts';
 import { RPC_HELP_TOKEN, rpcCommand, rpcHandler } from './commands/rpc.ts';
 import type { Runner } from './commands/run.ts';
+import { shareCommands } from './commands/share.ts';
 import { walletCommands } from './commands/wallet.ts';
 import { watchCommand, watchHandler } from './commands/watch.ts';
 import { CliUsageError, FundsError, RpcClientError, WalletError } from './errors.ts';
@@ -168,6 +169,7 @@ function cli(args: string[]): Argv {
     .command('wallet', 'Create, restore and use the wallet', (y) => walletCommands(y, run))
     .command('asset', 'Register and look up assets', (y) => assetCommands(y, run))
     .command('bitmark', 'Issue, transfer and trace bitmarks', (y) => bitmarkCommands(y, run))
+    .command('share', 'Split bitmarks into shares, grant and swap them', (y) => shareCommands(y, run))
     .command(
       'watch',
       "Print the node's blocks and transactions live (ZMQ feed)",

@@ -61,6 +61,9 @@ export function outputJson(
     address: encodeAddress(p.addressPrefix, o.owner),
     value: o.amount,
     ...(bitmark === undefined ? {} : { bitmark, minted: o.bitmark.type === 'mint' }),
+    ...(o.bitmark.type === 'shares'
+      ? { shares: { bitmark: hashToHex(o.bitmark.id), quantity: o.bitmark.quantity } }
+      : {}),
   };
 }
 
@@ -90,7 +93,9 @@ export function txJson(d: DecodedTx, p: NetworkParams): Record<string, unknown> 
             }
           : tx.kind === 'issue'
             ? { assetId: hashToHex(tx.assetId) }
-            : {};
+            : tx.kind === 'split'
+              ? { split: { bitmark: hashToHex(tx.bitmarkId), total: tx.total } }
+              : {};
       return { ...base, ...extra, vin, vout };
     }
   }

@@ -17,6 +17,7 @@ export const arbBitmark: fc.Arbitrary<OutputBitmark> = fc.oneof(
   fc.constant(NO_BITMARK),
   fc.constant(MINT),
   bytes(32).map((id): OutputBitmark => ({ type: 'carry', id })),
+  fc.record({ id: bytes(32), quantity: amount }).map((s): OutputBitmark => ({ type: 'shares', ...s })),
 );
 
 export const arbOutput: fc.Arbitrary<TxOutput> = fc.record({ owner: bytes(20), amount, bitmark: arbBitmark });
@@ -55,6 +56,14 @@ export const arbTx: fc.Arbitrary<Transaction> = fc.oneof(
     outputs,
   }),
   fc.record({ version, kind: fc.constant('issue' as const), assetId: bytes(32), inputs, outputs }),
+  fc.record({
+    version,
+    kind: fc.constant('split' as const),
+    bitmarkId: bytes(32),
+    total: amount,
+    inputs,
+    outputs,
+  }),
 );
 
 export const arbHeader: fc.Arbitrary<BlockHeader> = fc.record({

@@ -2,7 +2,8 @@
  * A real chain for the explorer's browser tests and screenshots: a cairnd on `local` with a
  * cairn-recorder mining for it, and a user's story through the `cairn` CLI only (two wallets, a
  * payment, an asset registered with metadata, bitmarks issued, one transferred to the second
- * wallet), plus one payment left waiting in the mempool.
+ * wallet, another split into 1000 shares and 250 of them granted to the second wallet), plus one
+ * payment left waiting in the mempool.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
@@ -27,6 +28,10 @@ export interface SceneIds {
   bitmark: string;
   transferTxid: string;
   paymentTxid: string;
+  /** Split into 1000 shares by `splitTxid`; 250 of them granted to `receiver` by `grantTxid`. */
+  sharedBitmark: string;
+  splitTxid: string;
+  grantTxid: string;
   /** Left unconfirmed. */
   pendingTxid: string;
 }
@@ -143,6 +148,11 @@ export async function explorerScene(opts: { recorderCpu?: number } = {}): Promis
     const bitmark = iss.bitmarks[0]!;
     const t1 = await cairn<{ txid: string }>([...w1, 'bitmark', 'transfer', bitmark, receiver]);
     await mine(1);
+    const sharedBitmark = iss.bitmarks[1]!;
+    const split = await cairn<{ txid: string }>([...w1, 'share', 'split', sharedBitmark, '1000']);
+    await mine(1);
+    const grant = await cairn<{ txid: string }>([...w1, 'share', 'grant', sharedBitmark, '250', receiver]);
+    await mine(1);
     const pending = await cairn<{ txid: string }>([...w1, 'wallet', 'send', receiver, '0.75']);
     return {
       node,
@@ -159,6 +169,9 @@ export async function explorerScene(opts: { recorderCpu?: number } = {}): Promis
         bitmark,
         transferTxid: t1.txid,
         paymentTxid: payment.txid,
+        sharedBitmark,
+        splitTxid: split.txid,
+        grantTxid: grant.txid,
         pendingTxid: pending.txid,
       },
       cairn,

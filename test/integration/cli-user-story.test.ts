@@ -5,7 +5,9 @@
  * Meanwhile a ZMQ subscriber (zeromq.js, in this test) and `cairn watch --json` record the feed:
  * every block and transaction, in order, with no gap in any topic's sequence numbers. Then the
  * wallet's bad-input paths: a wrong passphrase and a damaged file are refused and the file on
- * disk is never touched.
+ * disk is never touched. Last, shares: a bitmark split into 1000 shares, a grant, a swap of 200
+ * shares for 5 coins offered by one wallet and accepted by the other (refused without a yes),
+ * and the shares' provenance through the CLI and REST.
  */
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
@@ -89,6 +91,18 @@ async function cairnJson<T = Record<string, unknown>>(
   assert.equal(r.code, 0, `cairn ${args.join(' ')} exited ${r.code}\n${r.stderr}\n${r.stdout}`);
   return JSON.parse(r.stdout) as T;
 }
+
+/** What the first story leaves for the share story: wallets, the bitmarks, a way to mine. */
+let story:
+  | {
+      w1: string[];
+      w2: string[];
+      env2: Record<string, string>;
+      bitmarks: string[];
+      bitmarkOwner: string;
+      mine: (n: number) => Promise<void>;
+    }
+  | undefined;
 
 interface FeedMsg {
   topic: string;
@@ -206,6 +220,7 @@ describe('cairn CLI: a user story against a real node', { timeout: 300_000 }, ()
       '3',
     ]);
     assert.equal(iss.bitmarks.length, 3);
+    story = { w1, w2, env2, bitmarks: iss.bitmarks, bitmarkOwner: iss.owner, mine: (n) => mine(n) };
     await mine(1);
     const owned1 = await cairnJson<{ id: string }[]>([...w1, 'bitmark', 'list']);
     assert.deepEqual(new Set(owned1.map((b) => b.id)), new Set(iss.bitmarks));
@@ -380,5 +395,107 @@ describe('cairn CLI: a user story against a real node', { timeout: 300_000 }, ()
     writeFileSync(path, good);
     const info = await cairnJson<{ nextreceive: number }>([...w1, 'wallet', 'info']);
     assert.ok(info.nextreceive >= 3);
+  });
+
+  it('shares: split, grant, a swap offered and accepted, provenance', async () => {
+    assert.ok(story !== undefined, 'runs after the first story');
+    const { w1, w2, env2, mine } = story;
+    const bm = story.bitmarks[0]!;
+    const split = await cairnJson<{ txid: string; total: number; to: string }>([
+      ...w1,
+      'share',
+      'split',
+      bm,
+      '1000',
+    ]);
+    await mine(1);
+    assert.deepEqual(await cairnJson([...w1, 'share', 'balance']), [{ bitmark: bm, quantity: 1000 }]);
+    assert.equal((await cairn([...w1, 'share', 'split', bm, '10'])).code, 64, 'a bitmark splits once');
+
+    // grant 100 to wallet 2
+    const b3 = (await cairnJson<{ address: string }>([...w2, 'wallet', 'address'], env2)).address;
+    const grant = await cairnJson<{ txid: string; change: number }>([...w1, 'share', 'grant', bm, '100', b3]);
+    assert.equal(grant.change, 900);
+    await mine(1);
+    assert.deepEqual(await cairnJson([...w2, 'share', 'balance'], env2), [{ bitmark: bm, quantity: 100 }]);
+
+    // the swap: wallet 1 offers 200 shares for 5 coins of wallet 2's richest address
+    const key = await cairnJson<{ address: string; pubkey: string }>([...w2, 'share', 'key'], env2);
+    const coins2 = (await cairnJson<{ spendable: number }>([...w2, 'wallet', 'balance'], env2)).spendable;
+    const offerFile = join(root.path, 'offer.hex');
+    const offer = await cairnJson<{ hex: string; fee: number }>([
+      ...w1,
+      'share',
+      'offer',
+      '--give-shares',
+      `${bm}:200`,
+      '--want-coins',
+      '5',
+      '--with',
+      key.pubkey,
+      '--out',
+      offerFile,
+    ]);
+    // the offer alone is not a valid transaction: wallet 2's input is unsigned
+    const early = await cairn(['rpc', 'sendrawtransaction', readFileSync(offerFile, 'utf8').trim()]);
+    assert.notEqual(early.code, 0);
+    // without --yes (and nothing on stdin) nothing is signed; the terms are shown in words
+    const declined = await cairn([...w2, 'share', 'accept', offerFile], env2);
+    assert.notEqual(declined.code, 0);
+    assert.match(declined.stderr, /you give: +5\.00000000 coins/);
+    assert.match(
+      declined.stderr,
+      new RegExp(
+        `you receive: 200 shares of bitmark ${bm} \\(20\\.0% of its 1000 shares; asset "Sunset photo"\\)`,
+      ),
+    );
+    assert.match(declined.stderr, /not confirmed/);
+    assert.deepEqual(await cairnJson<string[]>(['rpc', 'getrawmempool']), []);
+    const accepted = await cairnJson<{ txid: string; coins: number; shares: Record<string, number> }>(
+      [...w2, 'share', 'accept', offerFile, '--yes'],
+      env2,
+    );
+    assert.equal(offer.hex, readFileSync(offerFile, 'utf8').trim());
+    assert.deepEqual(await cairnJson<string[]>(['rpc', 'getrawmempool']), [accepted.txid]);
+    assert.equal(accepted.coins, -5 * 100_000_000);
+    assert.deepEqual(accepted.shares, { [bm]: 200 });
+    await mine(1);
+    assert.deepEqual(await cairnJson([...w2, 'share', 'balance'], env2), [{ bitmark: bm, quantity: 300 }]);
+    assert.deepEqual(await cairnJson([...w1, 'share', 'balance']), [{ bitmark: bm, quantity: 700 }]);
+    assert.equal(
+      (await cairnJson<{ spendable: number }>([...w2, 'wallet', 'balance'], env2)).spendable,
+      coins2 - 5 * 100_000_000,
+      'the taker gave exactly 5 coins: the maker paid the fee',
+    );
+
+    // provenance: the bitmark ends in its split; the shares' history is split, grant, swap
+    const prov = await cairnJson<{ hops: { txid: string; split?: { total: number } }[] }>([
+      'bitmark',
+      'provenance',
+      bm,
+    ]);
+    assert.deepEqual(prov.hops.at(-1), { ...prov.hops.at(-1), txid: split.txid, split: { total: 1000 } });
+    const human = await cairn(['bitmark', 'provenance', bm]);
+    assert.match(human.stdout, /split by +\S+ into 1000 shares/);
+    const shareProv = await cairnJson<{ total: number; moves: { txid: string }[] }>([
+      'share',
+      'provenance',
+      bm,
+    ]);
+    assert.equal(shareProv.total, 1000);
+    assert.deepEqual(
+      shareProv.moves.map((m) => m.txid),
+      [split.txid, grant.txid, accepted.txid],
+    );
+    const holders = await cairnJson<{ holders: { quantity: number }[] }>(['share', 'holders', bm]);
+    // per address: the grant's (100) and the swap's (200, at the address of the key) in wallet 2
+    assert.deepEqual(
+      holders.holders.map((h) => h.quantity).sort((a, b) => a - b),
+      [100, 200, 700],
+    );
+    // REST answers what RPC answers
+    const rest = await fetch(`http://127.0.0.1:${node!.rpcPort}/rest/share/${bm}`);
+    assert.equal(rest.status, 200);
+    assert.deepEqual(await rest.json(), shareProv);
   });
 });

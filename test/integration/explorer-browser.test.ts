@@ -3,7 +3,8 @@
  * cairnd with a cairn-recorder mining for it and a user's story made through the `cairn` CLI:
  * every page loads with no console error and no CSP violation; search finds a block by height, a
  * block by hash, a transaction, an address, an asset and a bitmark; a block mined during the test
- * appears in the open page without a reload; the provenance timeline shows the CLI's transfer.
+ * appears in the open page without a reload; the provenance timeline shows the CLI's transfer;
+ * a split bitmark shows its shares (holders, moves) and an address the shares it holds.
  * Skipped, with the reason, where no Chromium can be found (CHROMIUM=path picks another).
  */
 import assert from 'node:assert/strict';
@@ -97,6 +98,9 @@ describe('explorer in a real browser', { timeout: 300_000, skip }, () => {
       ['#/assets', /Assets/],
       [`#/assets?registrant=${ids.address}`, /Assets/],
       [`#/bitmark/${ids.bitmark}`, new RegExp(ids.assetName)],
+      [`#/bitmark/${ids.sharedBitmark}`, new RegExp(ids.assetName)],
+      [`#/tx/${ids.splitTxid}`, /Bitmark split into shares/],
+      [`#/address/${ids.receiver}`, /address/],
       ['#/mempool', /Mempool/],
       ['#/network', /Network/],
       [`#/tx/${'ab'.repeat(32)}`, /Not found/],
@@ -237,5 +241,42 @@ describe('explorer in a real browser', { timeout: 300_000, skip }, () => {
     assert.match(story, /Fee: \d/);
     assert.deepEqual(problems, []);
     await page.close();
+  });
+
+  it('a split bitmark shows its split, holders and moves; an address the shares it holds', async () => {
+    const { ids } = scene;
+    const { page, problems } = await open(`#/bitmark/${ids.sharedBitmark}`);
+    await page.waitForSelector('#share-holders');
+    const last = await page.$eval('#provenance li:first-child', (li) => li.textContent ?? '');
+    assert.match(last, /Split into 1,?000 shares/);
+    const holders = await page.$$eval('#share-holders tbody tr', (trs) =>
+      trs.map((tr) => tr.textContent ?? ''),
+    );
+    assert.equal(holders.length, 2);
+    assert.ok(
+      holders.some((t) => /250/.test(t) && /25\.0%/.test(t)),
+      holders.join(' | '),
+    );
+    assert.ok(
+      holders.some((t) => /750/.test(t) && /75\.0%/.test(t)),
+      holders.join(' | '),
+    );
+    const moves = await page.$$eval('#share-moves [data-id]', (as) =>
+      as.map((a) => a.getAttribute('data-id')),
+    );
+    assert.ok(moves.includes(ids.splitTxid) && moves.includes(ids.grantTxid), 'split and grant listed');
+    assert.deepEqual(problems, []);
+    await page.close();
+    const a = await open(`#/address/${ids.receiver}`);
+    await a.page.waitForSelector('#shares-held');
+    const held = await a.page.$eval('#shares-held tbody', (t) => t.textContent ?? '');
+    assert.match(held, /250/);
+    assert.match(held, /25\.0% of 1,?000/);
+    const tx = await open(`#/tx/${ids.grantTxid}`);
+    await tx.page.waitForSelector('.story');
+    assert.match(await tx.page.$eval('.story', (s) => s.textContent ?? ''), /250 shares of bitmark/);
+    assert.deepEqual([...a.problems, ...tx.problems], []);
+    await a.page.close();
+    await tx.page.close();
   });
 });

@@ -5,9 +5,11 @@ import { type Runner, waitOptions } from './run.ts';
 
 interface Hop {
   txid: string;
-  vout: number;
+  /** null for the last hop of a split bitmark: its split into shares. */
+  vout: number | null;
   owner: string;
   height: number;
+  split?: { total: number };
 }
 
 export function bitmarkCommands(y: Argv, run: Runner): Argv {
@@ -78,9 +80,10 @@ export function bitmarkCommands(y: Argv, run: Runner): Argv {
         ctx.out.result({ bitmark: id, asset: where.asset, hops }, () =>
           [
             `bitmark ${id} of asset ${where.asset}`,
-            ...hops.map(
-              (hp, i) =>
-                `  ${i === 0 ? 'issued to ' : 'then to   '} ${hp.owner}  height ${hp.height}  ${hp.txid}:${hp.vout}`,
+            ...hops.map((hp, i) =>
+              hp.split !== undefined
+                ? `  split by   ${hp.owner} into ${hp.split.total} shares  height ${hp.height}  ${hp.txid} (cairn share provenance)`
+                : `  ${i === 0 ? 'issued to ' : 'then to   '} ${hp.owner}  height ${hp.height}  ${hp.txid}:${hp.vout}`,
             ),
           ].join('\n'),
         );

@@ -1,8 +1,8 @@
 /**
  * Coin selection: which of the wallet's coins pay for a transaction, and the change.
  *
- * Outputs holding a bitmark are never picked to pay (spending one would have to carry the
- * bitmark along), nor are coinbase outputs that have not matured. Inputs the transaction must have
+ * Outputs holding a bitmark or shares are never picked to pay (spending one would have to carry
+ * the bitmark or shares along), nor are coinbase outputs that have not matured. Inputs the transaction must have
  * (the bitmark being moved, the registrant's coin of an issue) come first. Then: the smallest
  * single coin that covers everything, else the largest coins first until they do. Change below
  * `dust` is left to the fee rather than creating an output worth less than spending it costs.
@@ -17,6 +17,8 @@ export interface Utxo {
   readonly confirmations: number;
   readonly coinbase: boolean;
   readonly bitmark?: string;
+  /** Shares this output holds: the kind (split bitmark id) and quantity. */
+  readonly shares?: { readonly bitmark: string; readonly quantity: number };
 }
 
 export interface SelectRequest {
@@ -42,7 +44,10 @@ export interface Selection {
 export function spendable(u: Utxo, coinbaseMaturity: number): boolean {
   // a coin of height h is spendable in the block at h + maturity: confirmations = tip - h + 1
   return (
-    u.bitmark === undefined && u.confirmations >= 1 && (!u.coinbase || u.confirmations >= coinbaseMaturity)
+    u.bitmark === undefined &&
+    u.shares === undefined &&
+    u.confirmations >= 1 &&
+    (!u.coinbase || u.confirmations >= coinbaseMaturity)
   );
 }
 
@@ -80,7 +85,13 @@ export function selectCoins(req: SelectRequest): Selection {
   }
   const available = [...required, ...pool].reduce((s, u) => s + u.amount, 0);
   const immature = req.candidates
-    .filter((u) => u.bitmark === undefined && u.coinbase && u.confirmations < req.coinbaseMaturity)
+    .filter(
+      (u) =>
+        u.bitmark === undefined &&
+        u.shares === undefined &&
+        u.coinbase &&
+        u.confirmations < req.coinbaseMaturity,
+    )
     .reduce((s, u) => s + u.amount, 0);
   throw new FundsError(
     'funds-insufficient',

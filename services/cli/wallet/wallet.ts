@@ -7,7 +7,7 @@
 import { decodeAddress } from '../../../shared/core/address.ts';
 import { hashFromHex, hashToHex, toHex } from '../../../shared/core/bytes.ts';
 import { DecodeError } from '../../../shared/core/errors.ts';
-import { MAX_ASSET_METADATA, MAX_ASSET_NAME } from '../../../shared/core/limits.ts';
+import { MAX_ASSET_METADATA, MAX_ASSET_NAME, MAX_SHARES } from '../../../shared/core/limits.ts';
 import type { NetworkParams } from '../../../shared/core/params/types.ts';
 import { isValidAssetName } from '../../../shared/core/tx/check.ts';
 import { encodeTx, toDecodedTx } from '../../../shared/core/tx/codec.ts';
@@ -21,6 +21,7 @@ import {
   TX_VERSION,
   type TxOutput,
 } from '../../../shared/core/tx/types.ts';
+import { isValidShareQuantity } from '../../../shared/core/validation/share-tally.ts';
 import { type InputToSign, signTx, type UnsignedSpendingTx } from '../../../shared/crypto/sign-tx.ts';
 import { CliUsageError, FundsError, RpcClientError } from '../errors.ts';
 import type { RpcClient } from '../rpc-client.ts';
@@ -81,6 +82,7 @@ interface UnspentReply {
   confirmations: number;
   coinbase: boolean;
   bitmark?: string;
+  shares?: { bitmark: string; quantity: number };
 }
 
 const PLACEHOLDER_TXID = new Uint8Array(32);
@@ -152,6 +154,17 @@ export class Wallet {
     return this.#keys.key(CHANGE, this.next.change++);
   }
 
+  /** A fresh change address (share swaps send change there; the caller saves the advanced index). */
+  newChangeKey(): WalletKey {
+    return this.#newChangeKey();
+  }
+
+  /** The wallet's key of `address`, if it is one of its addresses (scanned or handed out). */
+  async keyOf(address: string): Promise<WalletKey | undefined> {
+    await this.#usedAddresses();
+    return this.#keys.byAddress(address);
+  }
+
   /**
    * Every address of the wallet the node has seen in a transaction: each chain is scanned in
    * batches until `gapLimit` unused addresses follow the last used one (and at least up to the
@@ -212,6 +225,7 @@ export class Wallet {
           coinbase: u.coinbase,
           address: used[i]!.key.address,
           ...(u.bitmark === undefined ? {} : { bitmark: u.bitmark }),
+          ...(u.shares === undefined ? {} : { shares: u.shares }),
         });
     });
     return out;
@@ -227,7 +241,7 @@ export class Wallet {
   }> {
     const utxos = await this.unspent();
     const m = this.#o.params.coinbaseMaturity;
-    const coins = utxos.filter((u) => u.bitmark === undefined);
+    const coins = utxos.filter((u) => u.bitmark === undefined && u.shares === undefined);
     const sp = coins.filter((u) => spendable(u, m)).reduce((s, u) => s + u.amount, 0);
     const total = utxos.reduce((s, u) => s + u.amount, 0);
     return {
@@ -445,7 +459,98 @@ export class Wallet {
     return { ...built, from: loc.owner };
   }
 
+  /** The wallet's confirmed outputs holding shares of `idHex`. */
+  async #shareUtxos(idHex: string): Promise<Utxo[]> {
+    return (await this.unspent()).filter((u) => u.shares?.bitmark === idHex && u.confirmations >= 1);
+  }
+
+  /**
+   * Converts bitmark `idHex` (held by this wallet) into `total` shares, all to a new receive
+   * address of this wallet; the fee is paid from other coins.
+   */
+  async splitBitmark(idHex: string, total: number): Promise<Built & { to: string; from: string }> {
+    const id = hashFromHex(idHex);
+    if (id === null) throw new CliUsageError(`bitmark id ${idHex}: expected 64 hex digits`);
+    if (!isValidShareQuantity(total))
+      throw new CliUsageError(`total ${total}: expected a whole number of shares from 1 to ${MAX_SHARES}`);
+    const loc = await this.#rpc().call<{ txid: string; vout: number; owner?: string; split?: unknown }>(
+      'getbitmark',
+      [idHex],
+    );
+    if (loc.split !== undefined) throw new CliUsageError(`bitmark ${idHex} is already split into shares`);
+    await this.#usedAddresses();
+    const held = (await this.unspent()).find((u) => u.txid === loc.txid && u.vout === loc.vout);
+    if (loc.owner === undefined || held === undefined)
+      throw new FundsError(
+        'funds-not-owned',
+        `bitmark ${idHex} is held by ${loc.owner ?? 'an unconfirmed output'}, not by a confirmed output of this wallet`,
+      );
+    const to = this.newReceiveKey();
+    const shares: OutputBitmark = { type: 'shares', id, quantity: total };
+    const built = await this.#build({
+      target: held.amount,
+      required: [held],
+      changeTo: () => this.#newChangeKey(),
+      outputs: [{ owner: to.owner, amount: held.amount, bitmark: shares }],
+      shape: (inputs, outputs) => ({
+        version: TX_VERSION,
+        kind: 'split',
+        bitmarkId: id,
+        total,
+        inputs,
+        outputs,
+      }),
+    });
+    return { ...built, to: to.address, from: loc.owner };
+  }
+
+  /** Sends `quantity` shares of `idHex` to `to`; the rest of the spent share outputs comes back as change. */
+  async grantShares(idHex: string, quantity: number, to: string): Promise<Built & { change: number }> {
+    const id = hashFromHex(idHex);
+    if (id === null) throw new CliUsageError(`bitmark id ${idHex}: expected 64 hex digits`);
+    if (!isValidShareQuantity(quantity))
+      throw new CliUsageError(
+        `quantity ${quantity}: expected a whole number of shares from 1 to ${MAX_SHARES}`,
+      );
+    const owner = this.ownerOfAddress(to, 'destination');
+    const picked = pickShares(await this.#shareUtxos(idHex), quantity, idHex);
+    const change = picked.reduce((s, u) => s + u.shares!.quantity, 0) - quantity;
+    const outputs: TxOutput[] = [{ owner, amount: 0, bitmark: { type: 'shares', id, quantity } }];
+    if (change > 0)
+      outputs.push({
+        owner: this.#newChangeKey().owner,
+        amount: 0,
+        bitmark: { type: 'shares', id, quantity: change },
+      });
+    // the coins the share outputs hold (usually 0) come back as coin change
+    const built = await this.#build({
+      target: 0,
+      required: picked,
+      changeTo: () => this.#newChangeKey(),
+      outputs,
+      shape: (inputs, outs) => ({ version: TX_VERSION, kind: 'transfer', inputs, outputs: outs }),
+    });
+    return { ...built, change };
+  }
+
   async broadcast(b: Built): Promise<string> {
     return this.#rpc().call<string>('sendrawtransaction', [toHex(b.tx.raw)]);
   }
+}
+
+/** Share outputs of one kind, largest first, until they hold `quantity`; FundsError if they cannot. */
+export function pickShares(utxos: readonly Utxo[], quantity: number, idHex: string): Utxo[] {
+  const picked: Utxo[] = [];
+  let sum = 0;
+  for (const u of [...utxos].sort((a, b) => b.shares!.quantity - a.shares!.quantity)) {
+    if (sum >= quantity) break;
+    picked.push(u);
+    sum += u.shares!.quantity;
+  }
+  if (sum < quantity)
+    throw new FundsError(
+      'funds-insufficient',
+      `only ${sum} confirmed shares of ${idHex} here, ${quantity} needed`,
+    );
+  return picked;
 }

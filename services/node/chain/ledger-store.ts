@@ -36,6 +36,7 @@ import {
   type SpentCoin,
 } from '../db/records.ts';
 import { WriteBatch } from '../db/write-batch.ts';
+import { ShareIndex } from './share-index.ts';
 
 export class LedgerStore implements LedgerView {
   readonly #db: ChainDb;
@@ -48,6 +49,8 @@ export class LedgerStore implements LedgerView {
   readonly #bitmarks: BinaryDb;
   readonly #provenance: BinaryDb;
   readonly #meta: BinaryDb;
+  /** Share kinds, balances, holders and moves (kept with the block's other writes). */
+  readonly shares: ShareIndex;
 
   constructor(db: ChainDb) {
     this.#db = db;
@@ -60,6 +63,7 @@ export class LedgerStore implements LedgerView {
     this.#bitmarks = db.db('bitmarks');
     this.#provenance = db.db('provenance');
     this.#meta = db.db('meta');
+    this.shares = new ShareIndex(db);
   }
 
   // ---- LedgerView (what validation reads) ----
@@ -224,13 +228,14 @@ export class LedgerStore implements LedgerView {
     w.apply();
     // bitmark moves read the index as they go (a bitmark may move twice in one block): unbatched
     for (let pos = 0; pos < block.txs.length; pos++) this.#indexBitmarksOf(block.txs[pos]!, height, pos);
+    this.shares.connect(block, height, fx.spent, fx.created, (id) => this.bitmark(id));
   }
 
   #indexBitmarksOf(d: DecodedTx, height: number, pos: number): void {
     const tx = d.tx;
     for (let vout = 0; vout < tx.outputs.length; vout++) {
       const o = tx.outputs[vout]!;
-      if (o.bitmark.type === 'none') continue;
+      if (o.bitmark.type === 'none' || o.bitmark.type === 'shares') continue;
       let id: Uint8Array;
       let assetId: Uint8Array;
       if (o.bitmark.type === 'mint') {
@@ -265,6 +270,7 @@ export class LedgerStore implements LedgerView {
     if (undoBytes === undefined)
       throw new StorageError('storage-corrupt', `no undo data for block at height ${height}`);
     const spent = decodeUndo(undoBytes);
+    this.shares.disconnect(block, height, spent);
 
     // Bitmarks first, newest hop first, so a bitmark moved twice in the block ends where it began.
     for (let pos = block.txs.length - 1; pos >= 0; pos--) {
@@ -272,7 +278,7 @@ export class LedgerStore implements LedgerView {
       const tx = d.tx;
       for (let vout = tx.outputs.length - 1; vout >= 0; vout--) {
         const o = tx.outputs[vout]!;
-        if (o.bitmark.type === 'none') continue;
+        if (o.bitmark.type === 'none' || o.bitmark.type === 'shares') continue;
         const id = o.bitmark.type === 'mint' ? bitmarkIdOf(d.txid, vout) : o.bitmark.id;
         this.#provenance.removeSync(provenanceKey(id, height, pos));
         if (o.bitmark.type === 'mint') {

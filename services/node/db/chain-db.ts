@@ -13,8 +13,17 @@ import { DiskSpaceGuard } from './disk-space.ts';
 import { StorageError, storageErrorFrom } from './errors.ts';
 import { u32be } from './keys.ts';
 
-/** Bump when an encoding or a database changes meaning; older code refuses newer databases. */
-export const SCHEMA_VERSION = 1;
+/**
+ * Bump when an encoding or a database changes meaning; older code refuses newer databases.
+ * 2: coins may hold shares (flag 4), and the share databases exist.
+ */
+export const SCHEMA_VERSION = 2;
+/**
+ * Older schemas this code opens as they are, restamping them: a schema 1 database cannot hold a
+ * share (blocks with one were invalid then), so it is a valid schema 2 database with empty share
+ * indexes. Schema 1 code then refuses it, as it must once shares may be stored.
+ */
+const UPGRADABLE_SCHEMAS: readonly number[] = [1];
 
 export const DB_NAMES = [
   'meta',
@@ -28,6 +37,10 @@ export const DB_NAMES = [
   'assets',
   'bitmarks',
   'provenance',
+  'sharekinds',
+  'sharebal',
+  'shareholders',
+  'shareprov',
 ] as const;
 export type DbName = (typeof DB_NAMES)[number];
 
@@ -138,7 +151,7 @@ export class ChainDb {
         `database ${this.path} has schema version ${version}, this cairnd understands up to ${SCHEMA_VERSION}: run a newer cairnd, or move the directory away to resync`,
       );
     }
-    if (version < SCHEMA_VERSION) {
+    if (version < SCHEMA_VERSION && !UPGRADABLE_SCHEMAS.includes(version)) {
       throw new StorageError(
         'storage-schema-unknown',
         `database ${this.path} has old schema version ${version}: no upgrade path exists; move it away and resync`,
@@ -150,6 +163,7 @@ export class ChainDb {
         `database ${this.path} belongs to the network with genesis ${network ? hashToHex(network) : '?'}, not '${params.name}': use another data directory`,
       );
     }
+    if (version < SCHEMA_VERSION) this.write(() => meta.putSync(META_SCHEMA, u32be(SCHEMA_VERSION)));
   }
 
   db(name: DbName): BinaryDb {

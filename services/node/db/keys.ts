@@ -49,3 +49,19 @@ export function prefixRange(prefix: Uint8Array, tail: number): { start: Buffer; 
   end.set(prefix);
   return { start, end };
 }
+
+/** owner (20) | share kind (32): an address's balance of one kind of shares. */
+export function shareBalanceKey(owner: Uint8Array, kind: Uint8Array): Buffer {
+  const b = Buffer.allocUnsafe(52);
+  b.set(owner, 0);
+  b.set(kind, 20);
+  return b;
+}
+
+/** share kind (32) | owner (20): a holder of one kind of shares (the balance again, by kind). */
+export function shareHolderKey(kind: Uint8Array, owner: Uint8Array): Buffer {
+  const b = Buffer.allocUnsafe(52);
+  b.set(kind, 0);
+  b.set(owner, 32);
+  return b;
+}

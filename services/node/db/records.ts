@@ -12,18 +12,25 @@ import {
   MAX_ASSET_FINGERPRINT,
   MAX_ASSET_METADATA,
   MAX_ASSET_NAME,
+  MAX_SHARES,
   OWNER_SIZE,
 } from '../../../shared/core/limits.ts';
 import type { AssetRecord, Coin } from '../../../shared/core/validation/view.ts';
 
 const COIN_COINBASE = 1;
 const COIN_BITMARK = 2;
+const COIN_SHARES = 4;
 
-/** owner 20 | amount varint | height varint | flags u8 | [bitmark 32] */
+/** owner 20 | amount varint | height varint | flags u8 | [bitmark 32] | [share kind 32 | quantity varint] */
 export function encodeCoin(c: Coin): Uint8Array {
   const w = new Writer(64).bytes(c.owner).varint(c.amount).varint(c.height);
-  w.u8((c.coinbase ? COIN_COINBASE : 0) | (c.bitmark !== null ? COIN_BITMARK : 0));
+  const flags =
+    (c.coinbase ? COIN_COINBASE : 0) |
+    (c.bitmark !== null ? COIN_BITMARK : 0) |
+    (c.shares !== undefined ? COIN_SHARES : 0);
+  w.u8(flags);
   if (c.bitmark !== null) w.bytes(c.bitmark);
+  if (c.shares !== undefined) w.bytes(c.shares.id).varint(c.shares.quantity);
   return w.finish();
 }
 
@@ -33,7 +40,13 @@ export function readCoin(r: Reader): Coin {
   const height = r.varint('coin.height');
   const flags = r.u8('coin.flags');
   const bitmark = flags & COIN_BITMARK ? r.bytes(HASH_SIZE, 'coin.bitmark') : null;
-  return { owner, amount, height, coinbase: (flags & COIN_COINBASE) !== 0, bitmark };
+  const coinbase = (flags & COIN_COINBASE) !== 0;
+  if ((flags & COIN_SHARES) === 0) return { owner, amount, height, coinbase, bitmark };
+  const shares = {
+    id: r.bytes(HASH_SIZE, 'coin.shares.id'),
+    quantity: r.varint('coin.shares.quantity', MAX_SHARES),
+  };
+  return { owner, amount, height, coinbase, bitmark, shares };
 }
 
 export function decodeCoin(b: Uint8Array): Coin {
@@ -209,4 +222,85 @@ export function decodeAddressTx(b: Uint8Array): { txid: Uint8Array; vouts: numbe
   for (let i = 0; i < n; i++) vouts[i] = r.varint('addrtx.vout', 0xffffffff);
   r.end('addrtx');
   return { txid, vouts };
+}
+
+/** A bitmark that was split into shares: the kind's fixed facts, from its split. */
+export interface ShareKindRecord {
+  readonly assetId: Uint8Array;
+  readonly total: number;
+  /** The split transaction, where it is, and who split (the owner of the bitmark). */
+  readonly txid: Uint8Array;
+  readonly height: number;
+  readonly pos: number;
+  readonly owner: Uint8Array;
+}
+
+/** asset id 32 | total varint | split txid 32 | height varint | position varint | owner 20 */
+export function encodeShareKind(k: ShareKindRecord): Uint8Array {
+  return new Writer(128)
+    .bytes(k.assetId)
+    .varint(k.total)
+    .bytes(k.txid)
+    .varint(k.height)
+    .varint(k.pos)
+    .bytes(k.owner)
+    .finish();
+}
+
+export function decodeShareKind(b: Uint8Array): ShareKindRecord {
+  const r = new Reader(b);
+  const k = {
+    assetId: r.bytes(HASH_SIZE, 'sharekind.asset'),
+    total: r.varint('sharekind.total', MAX_SHARES),
+    txid: r.bytes(HASH_SIZE, 'sharekind.txid'),
+    height: r.varint('sharekind.height', 0xffffffff),
+    pos: r.varint('sharekind.pos', 0xffffffff),
+    owner: r.bytes(OWNER_SIZE, 'sharekind.owner'),
+  };
+  r.end('sharekind');
+  return k;
+}
+
+/** An owner and a quantity of one kind of shares. */
+export interface ShareAmount {
+  readonly owner: Uint8Array;
+  readonly quantity: number;
+}
+
+/** One transaction's move of one kind of shares: who gave how many, and which outputs got how many. */
+export interface ShareMove {
+  readonly txid: Uint8Array;
+  readonly from: readonly ShareAmount[];
+  readonly to: readonly (ShareAmount & { readonly vout: number })[];
+}
+
+/** txid 32 | from count | (owner 20 | quantity)* | to count | (vout | owner 20 | quantity)* */
+export function encodeShareMove(m: ShareMove): Uint8Array {
+  const w = new Writer(64 + 32 * (m.from.length + m.to.length)).bytes(m.txid).varint(m.from.length);
+  for (const f of m.from) w.bytes(f.owner).varint(f.quantity);
+  w.varint(m.to.length);
+  for (const t of m.to) w.varint(t.vout).bytes(t.owner).varint(t.quantity);
+  return w.finish();
+}
+
+export function decodeShareMove(b: Uint8Array): ShareMove {
+  const r = new Reader(b);
+  const txid = r.bytes(HASH_SIZE, 'sharemove.txid');
+  const from: ShareAmount[] = [];
+  for (let n = r.count('sharemove.from', Math.floor(r.remaining / 21)); n > 0; n--)
+    from.push({
+      owner: r.bytes(OWNER_SIZE, 'sharemove.from.owner'),
+      quantity: r.varint('sharemove.from.quantity', MAX_SHARES),
+    });
+  const to: (ShareAmount & { vout: number })[] = [];
+  for (let n = r.count('sharemove.to', Math.floor(r.remaining / 22)); n > 0; n--) {
+    const vout = r.varint('sharemove.to.vout', 0xffffffff);
+    to.push({
+      vout,
+      owner: r.bytes(OWNER_SIZE, 'sharemove.to.owner'),
+      quantity: r.varint('sharemove.to.quantity', MAX_SHARES),
+    });
+  }
+  r.end('sharemove');
+  return { txid, from, to };
 }

@@ -23,6 +23,9 @@
  *   GET /rest/assets[?count=1..100&after=<id>&registrant=<address>]  * assets, newest first
  *   GET /rest/bitmark/<id>                   getbitmark + `provenance` (getprovenance)
  *   GET /rest/bitmarks[?asset=<id>&owner=<address>&count=1..1000&after=<id>]  listbitmarks
+ *   GET /rest/shares/<address>               getsharebalances
+ *   GET /rest/shareholders/<id>[?count=1..1000&after=<address>]  listshareholders
+ *   GET /rest/share/<id>                     getshareprovenance (the split and every move)
  *   GET /rest/mempool/info                   getmempoolinfo
  *   GET /rest/mempool/contents[?verbose=false&count=1..10000]  getrawmempool true (false: txids
  *                                            only), highest fee rate first, at most count (1000)
@@ -266,6 +269,23 @@ async function route(seg: string[], query: URLSearchParams, call: Call, m: RestM
       const bitmark = (await call('getbitmark', { bitmarkid: rest[0] })) as Args;
       return { ...bitmark, provenance: await call('getprovenance', { bitmarkid: rest[0] }) };
     }
+    case 'shares':
+      if (!one(1)) break;
+      addressParam(p, 'address', rest[0]!); // malformed: 400, as for /rest/address
+      return call('getsharebalances', { address: rest[0] });
+    case 'shareholders': {
+      if (!one(1)) break;
+      const after = query.get('after');
+      if (after !== null) addressParam(p, 'after', after);
+      return call('listshareholders', {
+        bitmarkid: rest[0],
+        count: countParam(query, 'count', 1, 1000, 100),
+        ...(after === null ? {} : { after }),
+      });
+    }
+    case 'share':
+      if (one(1)) return call('getshareprovenance', { bitmarkid: rest[0] });
+      break;
     case 'mempool':
       if (one(1) && rest[0] === 'info') return call('getmempoolinfo', {});
       if (one(1) && rest[0] === 'contents') {

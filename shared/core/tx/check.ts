@@ -11,10 +11,12 @@ import {
   MAX_ASSET_METADATA,
   MAX_ASSET_NAME,
   MAX_COINBASE_DATA,
+  MAX_SHARES,
   MAX_TX_SIZE,
 } from '../limits.ts';
 import { outpointKey } from '../outpoint.ts';
 import { isCompressedPubkeyShape, isLowS, type SignatureVerifier } from '../signature.ts';
+import { isValidShareQuantity, ShareTally } from '../validation/share-tally.ts';
 import { signatureHash } from './ids.ts';
 import { type DecodedTx, type Transaction, TX_VERSION, type TxOutput } from './types.ts';
 
@@ -72,7 +74,7 @@ export function checkTxStructure(d: DecodedTx, p: TxCheckParams): number {
   if (d.raw.length > MAX_TX_SIZE) {
     throw new ValidationError('bad-txns-oversize', `${d.raw.length} bytes`);
   }
-  const total = checkOutputs(tx, p.maxMoney);
+  const { total, shares } = checkOutputs(tx, p.maxMoney);
   if (tx.kind === 'coinbase') {
     if (tx.data.length > MAX_COINBASE_DATA) {
       throw new ValidationError('bad-cb-length', `coinbase data > ${MAX_COINBASE_DATA} bytes`);
@@ -132,13 +134,49 @@ export function checkTxStructure(d: DecodedTx, p: TxCheckParams): number {
         throw new ValidationError('bad-issue-empty', 'an issue mints no bitmark');
       }
       break;
+    case 'split':
+      checkSplit(tx.bitmarkId, tx.total, tx.outputs, shares);
+      break;
   }
   return total;
 }
 
-function checkOutputs(tx: Transaction, maxMoney: number): number {
+/** A split names its total, does not carry the bitmark it splits, and creates exactly `total` shares of it. */
+function checkSplit(
+  bitmarkId: Uint8Array,
+  total: number,
+  outputs: readonly TxOutput[],
+  shares: ShareTally | undefined,
+): void {
+  if (!isValidShareQuantity(total)) {
+    throw new ValidationError('bad-split-total', `split total ${total} is not in 1..${MAX_SHARES}`);
+  }
+  const id = toHex(bitmarkId);
+  if (outputs.some((o) => o.bitmark.type === 'carry' && toHex(o.bitmark.id) === id)) {
+    throw new ValidationError(
+      'bad-split-carry',
+      `a split of bitmark ${hashToHex(bitmarkId)} also carries it`,
+    );
+  }
+  const made = shares?.get(bitmarkId) ?? 0;
+  if (made !== total) {
+    throw new ValidationError(
+      'bad-split-unbalanced',
+      `split outputs hold ${made} shares of ${hashToHex(bitmarkId)}, the total is ${total}`,
+    );
+  }
+}
+
+/** What the outputs add up to: coins, and shares per kind (undefined when no output holds shares). */
+interface OutputTotals {
+  readonly total: number;
+  readonly shares: ShareTally | undefined;
+}
+
+function checkOutputs(tx: Transaction, maxMoney: number): OutputTotals {
   let total = 0;
   let carried: Set<string> | undefined;
+  let shares: ShareTally | undefined;
   for (let n = 0; n < tx.outputs.length; n++) {
     const o = tx.outputs[n]!;
     if (o.amount > maxMoney) {
@@ -148,14 +186,40 @@ function checkOutputs(tx: Transaction, maxMoney: number): number {
     if (total > maxMoney) {
       throw new ValidationError('bad-txns-txouttotal-toolarge', `outputs total > ${maxMoney}`);
     }
-    if (o.bitmark.type !== 'none') {
+    if (o.bitmark.type === 'shares') {
+      shares = checkOutputShares(tx, o.bitmark.id, o.bitmark.quantity, n, shares ?? new ShareTally());
+    } else if (o.bitmark.type !== 'none') {
       carried = checkOutputBitmark(tx, o, n, carried ?? new Set());
     }
   }
   if (tx.kind === 'coinbase' && tx.outputs.length === 0) {
     throw new ValidationError('bad-cb-vout-empty', 'coinbase has no output');
   }
-  return total;
+  return { total, shares };
+}
+
+function checkOutputShares(
+  tx: Transaction,
+  id: Uint8Array,
+  quantity: number,
+  n: number,
+  shares: ShareTally,
+): ShareTally {
+  if (tx.kind === 'coinbase')
+    throw new ValidationError('bad-cb-bitmark', `coinbase output ${n} holds shares`);
+  if (!isValidShareQuantity(quantity)) {
+    throw new ValidationError(
+      'bad-txns-share-quantity',
+      `output ${n} holds ${quantity} shares, not 1..${MAX_SHARES}`,
+    );
+  }
+  if (!shares.add(id, quantity)) {
+    throw new ValidationError(
+      'bad-txns-share-total-toolarge',
+      `outputs hold more than ${MAX_SHARES} shares of ${hashToHex(id)}`,
+    );
+  }
+  return shares;
 }
 
 function checkOutputBitmark(tx: Transaction, o: TxOutput, n: number, carried: Set<string>): Set<string> {
@@ -194,7 +258,7 @@ export function checkTxSignatures(d: DecodedTx, genesisHash: Uint8Array, verifie
   }
 }
 
-/** All stateless rules: structure, then signatures. Returns the total of the outputs. */
+/** All stateless rules: structure, then signatures. Returns the coin total of the outputs. */
 export function checkTransaction(d: DecodedTx, p: TxCheckParams, verifier: SignatureVerifier): number {
   const total = checkTxStructure(d, p);
   checkTxSignatures(d, p.genesisHash, verifier);

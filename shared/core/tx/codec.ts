@@ -31,6 +31,7 @@ import {
 const BITMARK_NONE = 0;
 const BITMARK_CARRY = 1;
 const BITMARK_MINT = 2;
+const BITMARK_SHARES = 3;
 
 const utf8 = new TextEncoder();
 
@@ -70,6 +71,9 @@ function writeUnsigned(w: Writer, tx: Transaction): void {
     case 'issue':
       w.bytes(tx.assetId);
       break;
+    case 'split':
+      w.bytes(tx.bitmarkId).varint(tx.total);
+      break;
     case 'transfer':
       break;
   }
@@ -96,6 +100,9 @@ function writeOutput(w: Writer, o: TxOutput): void {
       break;
     case 'mint':
       w.u8(BITMARK_MINT);
+      break;
+    case 'shares':
+      w.u8(BITMARK_SHARES).bytes(o.bitmark.id).varint(o.bitmark.quantity);
       break;
   }
 }
@@ -158,6 +165,15 @@ export function readTx(r: Reader, buf: Uint8Array): DecodedTx {
       tx = { version, kind: 'issue', assetId, inputs: readSignatures(r, inputs), outputs };
       break;
     }
+    case TxKind.split: {
+      const bitmarkId = r.bytes(HASH_SIZE, 'split.bitmarkId');
+      const total = r.varint('split.total');
+      const inputs = readInputs(r);
+      const outputs = readOutputs(r);
+      unsignedEnd = r.position;
+      tx = { version, kind: 'split', bitmarkId, total, inputs: readSignatures(r, inputs), outputs };
+      break;
+    }
     default:
       throw new DecodeError('decode-bad-value', 'tx.kind', `unknown kind ${kindByte}`);
   }
@@ -215,6 +231,9 @@ function readOutputs(r: Reader): TxOutput[] {
       bitmark = { type: 'carry', id: r.bytes(HASH_SIZE, 'output.bitmark.id') };
     } else if (tag === BITMARK_MINT) {
       bitmark = MINT;
+    } else if (tag === BITMARK_SHARES) {
+      const id = r.bytes(HASH_SIZE, 'output.shares.id');
+      bitmark = { type: 'shares', id, quantity: r.varint('output.shares.quantity') };
     } else {
       throw new DecodeError('decode-bad-value', 'output.bitmark', `unknown tag ${tag}`);
     }

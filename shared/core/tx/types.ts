@@ -1,15 +1,19 @@
-/** The four kinds of transaction on the Cairn ledger (docs/protocol.md §Transactions). */
+/** The five kinds of transaction on the Cairn ledger (docs/protocol.md §Transactions). */
 
 export const TX_VERSION = 1;
 
-export const TxKind = { coinbase: 0, transfer: 1, asset: 2, issue: 3 } as const;
+export const TxKind = { coinbase: 0, transfer: 1, asset: 2, issue: 3, split: 4 } as const;
 export type TxKindName = keyof typeof TxKind;
 
-/** An output may carry no bitmark, carry an existing one, or (in an issue only) mint a new one. */
+/**
+ * An output may carry no bitmark, carry an existing one, (in an issue only) mint a new one, or hold
+ * a quantity of the shares of a split bitmark (its id names the share kind). One of these per output.
+ */
 export type OutputBitmark =
   | { readonly type: 'none' }
   | { readonly type: 'carry'; readonly id: Uint8Array }
-  | { readonly type: 'mint' };
+  | { readonly type: 'mint' }
+  | { readonly type: 'shares'; readonly id: Uint8Array; readonly quantity: number };
 
 export const NO_BITMARK: OutputBitmark = Object.freeze({ type: 'none' });
 export const MINT: OutputBitmark = Object.freeze({ type: 'mint' });
@@ -69,8 +73,18 @@ export interface IssueTx extends SpendingTxBase {
   readonly assetId: Uint8Array;
 }
 
-export type Transaction = CoinbaseTx | TransferTx | AssetTx | IssueTx;
-export type SpendingTx = TransferTx | AssetTx | IssueTx;
+/**
+ * Converts the bitmark `bitmarkId` (held by one of the inputs) into `total` shares, once and for
+ * ever: its share outputs must add up to `total`, and the bitmark itself leaves the ledger.
+ */
+export interface SplitTx extends SpendingTxBase {
+  readonly kind: 'split';
+  readonly bitmarkId: Uint8Array;
+  readonly total: number;
+}
+
+export type Transaction = CoinbaseTx | TransferTx | AssetTx | IssueTx | SplitTx;
+export type SpendingTx = TransferTx | AssetTx | IssueTx | SplitTx;
 
 /**
  * A transaction together with facts computed once from its bytes: the encoding, the id and where

@@ -1,13 +1,16 @@
 /**
  * Contextual transaction rules: inputs exist and are unspent, belong to the signer, are mature;
- * coins are not created; bitmarks are conserved; asset and issue authority.
+ * coins are not created; bitmarks and every kind of shares are conserved (a split turns one held
+ * bitmark into its total of shares); asset and issue authority.
  */
 
 import { ownerOf } from '../address.ts';
 import { equalBytes, hashToHex, toHex } from '../bytes.ts';
 import { ValidationError } from '../errors.ts';
+import { MAX_SHARES } from '../limits.ts';
 import { assetIdOf, bitmarkIdOf } from '../tx/ids.ts';
-import type { DecodedTx } from '../tx/types.ts';
+import type { DecodedTx, SpendingTx } from '../tx/types.ts';
+import { ShareTally } from './share-tally.ts';
 import type { AssetRecord, Coin, LedgerView } from './view.ts';
 
 export interface InputRules {
@@ -40,6 +43,7 @@ export function checkTxInputs(
   const spent: Coin[] = new Array(tx.inputs.length);
   let totalIn = 0;
   const inBitmarks = new Set<string>();
+  const inShares = new ShareTally();
   for (let i = 0; i < tx.inputs.length; i++) {
     const input = tx.inputs[i]!;
     const coin = view.getCoin(input.prevTxid, input.vout);
@@ -70,12 +74,31 @@ export function checkTxInputs(
     if (coin.bitmark !== null) {
       inBitmarks.add(toHex(coin.bitmark));
     }
+    if (coin.shares !== undefined && !inShares.add(coin.shares.id, coin.shares.quantity)) {
+      throw new ValidationError(
+        'bad-txns-share-inputs-outofrange',
+        `inputs hold more than ${MAX_SHARES} shares of ${hashToHex(coin.shares.id)}`,
+      );
+    }
     spent[i] = coin;
+  }
+  if (tx.kind === 'split' && !inBitmarks.delete(toHex(tx.bitmarkId))) {
+    throw new ValidationError(
+      'bad-split-not-held',
+      `no input holds bitmark ${hashToHex(tx.bitmarkId)}, which the split converts`,
+    );
   }
 
   let totalOut = 0;
+  const outShares = new ShareTally();
   for (const o of tx.outputs) {
     totalOut += o.amount;
+    if (o.bitmark.type === 'shares' && !outShares.add(o.bitmark.id, o.bitmark.quantity)) {
+      throw new ValidationError(
+        'bad-txns-share-total-toolarge',
+        `outputs hold more than ${MAX_SHARES} shares of ${hashToHex(o.bitmark.id)}`,
+      );
+    }
     if (o.bitmark.type === 'carry') {
       const id = toHex(o.bitmark.id);
       if (!inBitmarks.delete(id)) {
@@ -92,6 +115,7 @@ export function checkTxInputs(
       `bitmark ${[...inBitmarks][0]} is spent but not carried to an output`,
     );
   }
+  checkSharesConserved(tx, inShares, outShares);
   if (totalIn < totalOut) {
     throw new ValidationError('bad-txns-in-belowout', `inputs ${totalIn} < outputs ${totalOut}`);
   }
@@ -133,19 +157,57 @@ export function checkTxInputs(
   return asset === undefined ? { fee: totalIn - totalOut, spent } : { fee: totalIn - totalOut, spent, asset };
 }
 
+/**
+ * Each kind of shares leaves a transaction in exactly the quantity it entered (no minting, no
+ * burning); a split adds its total of the bitmark it converts. Kinds are checked in order of first
+ * appearance among the outputs, then among the inputs.
+ */
+function checkSharesConserved(tx: SpendingTx, inShares: ShareTally, outShares: ShareTally): void {
+  if (inShares.size === 0 && outShares.size === 0) return;
+  const available = (id: Uint8Array) =>
+    inShares.get(id) + (tx.kind === 'split' && equalBytes(id, tx.bitmarkId) ? tx.total : 0);
+  for (const { id, sum } of outShares.entries()) {
+    const has = available(id);
+    if (sum > has) {
+      throw new ValidationError(
+        'bad-txns-share-created',
+        `outputs hold ${sum} shares of ${hashToHex(id)}, inputs ${has}`,
+      );
+    }
+  }
+  for (const { id } of inShares.entries()) {
+    const has = available(id);
+    const sum = outShares.get(id);
+    if (sum < has) {
+      throw new ValidationError(
+        'bad-txns-share-destroyed',
+        `inputs hold ${has} shares of ${hashToHex(id)}, outputs only ${sum}`,
+      );
+    }
+  }
+}
+
 /** The coins a tx creates, with minted bitmark ids resolved. */
 export function createdCoins(d: DecodedTx, height: number): Coin[] {
   const coinbase = d.tx.kind === 'coinbase';
-  return d.tx.outputs.map((o, vout) => ({
-    owner: o.owner,
-    amount: o.amount,
-    bitmark:
-      o.bitmark.type === 'carry'
-        ? o.bitmark.id
-        : o.bitmark.type === 'mint'
-          ? bitmarkIdOf(d.txid, vout)
-          : null,
-    height,
-    coinbase,
-  }));
+  return d.tx.outputs.map((o, vout): Coin => {
+    const b = o.bitmark;
+    if (b.type === 'shares') {
+      return {
+        owner: o.owner,
+        amount: o.amount,
+        bitmark: null,
+        shares: { id: b.id, quantity: b.quantity },
+        height,
+        coinbase,
+      };
+    }
+    return {
+      owner: o.owner,
+      amount: o.amount,
+      bitmark: b.type === 'carry' ? b.id : b.type === 'mint' ? bitmarkIdOf(d.txid, vout) : null,
+      height,
+      coinbase,
+    };
+  });
 }

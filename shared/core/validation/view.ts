@@ -1,3 +1,5 @@
+import type { ShareHolding } from './share-tally.ts';
+
 /**
  * What contextual validation reads from the chain: unspent outputs and registered assets. The
  * chain-state service implements it over LMDB; tests implement it over maps. Validation never
@@ -10,6 +12,8 @@ export interface Coin {
   readonly amount: number;
   /** Id of the bitmark this output holds, if any (minted ids are resolved here). */
   readonly bitmark: Uint8Array | null;
+  /** Shares this output holds, if any (never together with a bitmark). */
+  readonly shares?: ShareHolding;
   /** Height of the block that created it. */
   readonly height: number;
   readonly coinbase: boolean;

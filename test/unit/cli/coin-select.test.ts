@@ -52,15 +52,16 @@ describe('coin selection', () => {
     assert.equal(s.fee, 130);
   });
 
-  it('never spends bitmark outputs, unconfirmed or immature coinbase outputs to pay', () => {
+  it('never spends bitmark or share outputs, unconfirmed or immature coinbase outputs to pay', () => {
     const coins = [
       coin(50_000, { bitmark: 'ab'.repeat(32) }),
+      coin(60_000, { shares: { bitmark: 'ef'.repeat(32), quantity: 5 } }),
       coin(50_000, { coinbase: true, confirmations: 9 }),
       coin(50_000, { confirmations: 0 }),
       coin(3_000, { coinbase: true, confirmations: 10 }),
     ];
     const s = selectCoins(req(1_000, coins));
-    assert.deepEqual(s.inputs, [coins[3]]);
+    assert.deepEqual(s.inputs, [coins[4]]);
     assert.throws(
       () => selectCoins(req(10_000, coins)),
       (e: unknown) =>

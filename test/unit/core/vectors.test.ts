@@ -36,6 +36,14 @@ describe('protocol test vectors', () => {
     }
   });
 
+  it('the share swap vector (two owners, coins for shares) decodes and passes the stateless rules', () => {
+    const v = stored.shareSwap;
+    const d = decodeTx(hexToBytes(v.hex));
+    assert.equal(d.tx.kind, 'transfer');
+    assert.equal(hashToHex(d.txid), v.txid);
+    for (const load of Object.values(DEFAULT_LOADERS)) checkTransaction(d, LOCAL, load());
+  });
+
   it('genesis vectors hash and meet their own proof of work', () => {
     for (const g of stored.genesis) {
       const b = decodeBlock(hexToBytes(g.block));
@@ -61,6 +69,9 @@ describe('protocol test vectors', () => {
       stored.transactions.transfer.sighash0,
       stored.transactions.asset.assetId,
       stored.transactions.issue.bitmark0,
+      stored.shareSwap.hex,
+      stored.shareSwap.txid,
+      stored.shareSwap.sighash1,
       stored.merkle.root,
       ...stored.asert.map((a: { bits: string }) => a.bits),
     ];

@@ -723,6 +723,29 @@
         ),
       );
     }
+    if (t.kind === 'split') {
+      lines.push(
+        p(
+          ...from,
+          ' split bitmark ',
+          idView('bitmark', t.split.bitmark),
+          ' into ',
+          el('strong', {}, `${num(t.split.total)} shares`),
+          '.',
+        ),
+      );
+    }
+    for (const o of outs.filter((o) => o.shares))
+      lines.push(
+        p(
+          el('strong', {}, `${num(o.shares.quantity)} shares`),
+          ' of bitmark ',
+          idView('bitmark', o.shares.bitmark),
+          ' to ',
+          addr(o.address),
+          '.',
+        ),
+      );
     for (const o of moved.filter((o) => !o.minted)) {
       const before = prev.find((x) => x && x.bitmark === o.bitmark);
       lines.push(
@@ -786,7 +809,9 @@
             ? 'Transfer'
             : t.kind === 'asset'
               ? 'Asset registration'
-              : 'Bitmark issue',
+              : t.kind === 'split'
+                ? 'Bitmark split into shares'
+                : 'Bitmark issue',
       ),
       story(t, prev),
       kv([
@@ -815,7 +840,7 @@
               idView('tx', i.txid, { text: `${short(i.txid)}:${i.vout}` }),
               o ? idView('address', o.address) : '?',
               o ? coins(o.value) : '?',
-              o?.bitmark ? idView('bitmark', o.bitmark) : '',
+              o?.bitmark ? idView('bitmark', o.bitmark) : o?.shares ? sharesView(o.shares) : '',
             ];
           }),
         ),
@@ -835,12 +860,19 @@
                 idView('bitmark', o.bitmark),
                 o.minted ? el('span', { class: 'pill good' }, 'new') : null,
               )
-            : '',
+            : o.shares
+              ? sharesView(o.shares)
+              : '',
         ]),
       ),
     );
     show(...out);
   }
+  /** "N shares of <bitmark>" for an output holding shares. */
+  function sharesView(s) {
+    return el('span', {}, `${num(s.quantity)} shares of `, idView('bitmark', s.bitmark));
+  }
+
   function assetFacts(a) {
     return kv([
       ['name', a.name],
@@ -868,8 +900,9 @@
   async function address(a) {
     const x = await maybe(`address/${encodeURIComponent(a)}`, 'address', a);
     if (x === null) return show(notFound('Address', a));
-    const coinsList = x.utxos.filter((u) => !u.bitmark);
+    const coinsList = x.utxos.filter((u) => !u.bitmark && !u.shares);
     const held = x.utxos.filter((u) => u.bitmark);
+    const shares = await api(`shares/${encodeURIComponent(a)}`).catch(() => []);
     const history = el('div');
     const cursors = [undefined];
     const loadHistory = async (k) => {
@@ -914,6 +947,16 @@
             num(u.confirmations),
           ]),
         { empty: 'This address holds no bitmark.' },
+      ),
+      el('h2', {}, 'Shares held'),
+      table(
+        [['bitmark'], ['shares', 1], ['of its total', 1, 1]],
+        shares.map((s) => [
+          idView('bitmark', s.bitmark),
+          num(s.quantity),
+          s.total ? `${((100 * s.quantity) / s.total).toPrecision(3)}% of ${num(s.total)}` : '',
+        ]),
+        { empty: 'This address holds no shares.', id: 'shares-held' },
       ),
       el('h2', {}, 'History'),
       history,
@@ -1082,7 +1125,11 @@
           el(
             'div',
             { class: 'hop' },
-            el('strong', {}, i === 0 ? 'Issued' : 'Transferred'),
+            el(
+              'strong',
+              {},
+              i === 0 ? 'Issued' : h.split ? `Split into ${num(h.split.total)} shares` : 'Transferred',
+            ),
             prev
               ? idView('address', prev.owner)
               : a
@@ -1090,9 +1137,14 @@
                 : null,
             el('span', { class: 'arrow', 'aria-label': 'to' }, '→'),
             idView('address', h.owner),
-            i === hops.length - 1 ? el('span', { class: 'pill good' }, 'current owner') : null,
+            i === hops.length - 1 && !h.split ? el('span', { class: 'pill good' }, 'current owner') : null,
           ),
-          el('div', { class: 'when' }, 'in ', idView('tx', h.txid, { text: `${short(h.txid)}:${h.vout}` })),
+          el(
+            'div',
+            { class: 'when' },
+            'in ',
+            idView('tx', h.txid, { text: h.split ? short(h.txid) : `${short(h.txid)}:${h.vout}` }),
+          ),
         );
       })
       .reverse();
@@ -1116,7 +1168,41 @@
       ]),
       el('h2', {}, 'Provenance'),
       el('ol', { class: 'timeline', id: 'provenance', reversed: true }, steps),
+      ...(b.split ? await sharesOf(b.id) : []),
     );
+  }
+
+  /** A split bitmark's shares: its holders and every move since the split. */
+  async function sharesOf(id) {
+    const [h, prov] = await Promise.all([api(`shareholders/${id}?count=200`), api(`share/${id}`)]);
+    const who = (list) =>
+      join(list.map((x) => el('span', {}, idView('address', x.address), ` ${num(x.quantity)}`)));
+    return [
+      el('h2', {}, `Shares: ${num(h.total)}`),
+      table(
+        [['holder'], ['shares', 1], ['of the total', 1, 1]],
+        h.holders.map((x) => [
+          idView('address', x.address),
+          num(x.quantity),
+          `${((100 * x.quantity) / h.total).toPrecision(3)}%`,
+        ]),
+        { empty: 'No holder.', id: 'share-holders' },
+      ),
+      el('h2', {}, 'Share moves'),
+      table(
+        [['height', 1, 1], ['tx'], ['from'], ['to']],
+        prov.moves
+          .slice()
+          .reverse()
+          .map((m) => [
+            el('a', { href: `#/height/${m.height}` }, num(m.height)),
+            idView('tx', m.txid),
+            m.from.length ? el('span', {}, ...who(m.from)) : 'the split',
+            el('span', {}, ...who(m.to)),
+          ]),
+        { empty: 'No move.', id: 'share-moves' },
+      ),
+    ];
   }
 
   async function mempool() {

@@ -7,6 +7,7 @@ import { ledgerMethods } from './ledger.ts';
 import { mempoolMethods } from './mempool.ts';
 import { miningMethods } from './mining.ts';
 import { networkMethods } from './network.ts';
+import { shareMethods } from './shares.ts';
 import { zmqMethods } from './zmq.ts';
 
 export function nodeRegistry(api: NodeApi): MethodRegistry {
@@ -17,6 +18,7 @@ export function nodeRegistry(api: NodeApi): MethodRegistry {
     ...networkMethods(api),
     ...miningMethods(api),
     ...ledgerMethods(api),
+    ...shareMethods(api),
     ...zmqMethods(api),
   );
   r.add(...controlMethods(api, r));

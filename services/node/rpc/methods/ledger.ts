@@ -15,7 +15,7 @@ export function ledgerMethods(api: NodeApi): MethodDef[] {
   const methods: MethodDef[] = [
     {
       name: 'listunspent',
-      help: 'Unspent outputs of ADDRESS (confirmed), with their coins and bitmarks.',
+      help: 'Unspent outputs of ADDRESS (confirmed), with their coins, bitmarks and shares.',
       params: [
         { name: 'address', type: 'string' },
         { name: 'limit', type: 'integer', optional: true, min: 1, max: 10_000 },
@@ -30,6 +30,9 @@ export function ledgerMethods(api: NodeApi): MethodDef[] {
             confirmations: tip() - u.coin.height + 1,
             coinbase: u.coin.coinbase,
             ...(u.coin.bitmark === null ? {} : { bitmark: hashToHex(u.coin.bitmark) }),
+            ...(u.coin.shares === undefined
+              ? {}
+              : { shares: { bitmark: hashToHex(u.coin.shares.id), quantity: u.coin.shares.quantity } }),
           })),
     },
     {
@@ -67,29 +70,45 @@ export function ledgerMethods(api: NodeApi): MethodDef[] {
         const loc = ledger().bitmark(id);
         if (loc === undefined) throw new RpcError(RPC.INVALID_ADDRESS, 'Bitmark not found');
         const coin = ledger().getCoin(loc.txid, loc.vout);
+        const split = ledger().shares.kind(id);
         return {
           id: hashToHex(id),
           asset: hashToHex(loc.assetId),
           txid: hashToHex(loc.txid),
           vout: loc.vout,
           ...(coin ? { owner: encodeAddress(api.params.addressPrefix, coin.owner) } : {}),
+          // held as shares only since its split (txid, vout name its last holder before it)
+          ...(split === undefined ? {} : { split: { txid: hashToHex(split.txid), total: split.total } }),
         };
       },
     },
     {
       name: 'getprovenance',
-      help: 'Every hop of a bitmark from its issue to now: txid, output, owner, height, time (of its block).',
+      help: 'Every hop of a bitmark from its issue to now: txid, output, owner, height, time (of its block); a split bitmark ends with its split (vout null, `split.total`).',
       params: [{ name: 'bitmarkid', type: 'hash' }],
       run: ({ bitmarkid }) => {
-        const hops = ledger().provenance(hashArg('bitmarkid', bitmarkid));
+        const id = hashArg('bitmarkid', bitmarkid);
+        const hops = ledger().provenance(id);
         if (hops.length === 0) throw new RpcError(RPC.INVALID_ADDRESS, 'Bitmark not found');
-        return hops.map((h) => ({
+        const out: Record<string, unknown>[] = hops.map((h) => ({
           txid: hashToHex(h.txid),
           vout: h.vout,
           owner: encodeAddress(api.params.addressPrefix, h.owner),
           height: h.height,
           time: api.state.chain.entryAt(h.height)?.header.time,
         }));
+        // the last hop of a split bitmark: its owner converted it into shares (getshareprovenance goes on)
+        const split = ledger().shares.kind(id);
+        if (split !== undefined)
+          out.push({
+            txid: hashToHex(split.txid),
+            vout: null,
+            owner: encodeAddress(api.params.addressPrefix, split.owner),
+            height: split.height,
+            time: api.state.chain.entryAt(split.height)?.header.time,
+            split: { total: split.total },
+          });
+        return out;
       },
     },
     {
