@@ -359,6 +359,7 @@ export class Chain extends TypedEmitter<ChainEvents> {
     const hash = headerHash(header);
     const known = this.#index.get(hash);
     if (known !== undefined) {
+      if (this.#tooDeep.has(known)) throw this.#tooDeepError(hash);
       if (known.status === BlockStatus.invalid)
         throw new ChainError('duplicate-invalid', `header ${hashToHex(hash)} is known invalid`, 100);
       return known;
@@ -485,6 +486,7 @@ export class Chain extends TypedEmitter<ChainEvents> {
     }
     this.#remember(block);
     this.activateBestChain();
+    if (this.#tooDeep.has(entry)) return { status: 'invalid', hash, error: this.#tooDeepError(hash) };
     if (entry.status === BlockStatus.invalid) {
       return {
         status: 'invalid',
