@@ -1,0 +1,137 @@
+/**
+ * Pruning with real cairnd processes (issue 15): a node with storage.prune_mb prunes its old blocks
+ * (pruneblockchain), says so in its hello and getblockchaininfo, answers "pruned data" for them, keeps
+ * the same UTXO set as a full node, and a fresh node syncing from it and a full node completes; one
+ * syncing from it alone gets every header and waits for the blocks, neither side crashing.
+ */
+import assert from 'node:assert/strict';
+import { after, describe, it } from 'node:test';
+import type { IndexEntry } from '../../services/node/chain/block-index.ts';
+import { decodeBlock } from '../../shared/core/block/codec.ts';
+import { hashToHex } from '../../shared/core/bytes.ts';
+import { LOCAL } from '../../shared/core/params/networks.ts';
+import {
+  eventually,
+  heightOf,
+  makeNode,
+  makeProbeIdentity,
+  type NodeProcess,
+  probe,
+  pushAll,
+} from '../helpers/cluster.ts';
+import { tempDir } from '../helpers/node.ts';
+import { ledgerHistory } from '../helpers/prune.ts';
+import { rpc, rpcResult } from '../helpers/rpc.ts';
+
+const root = tempDir('cairn-prune-');
+const nodes: NodeProcess[] = [];
+after(async () => {
+  await Promise.all(nodes.map((n) => n.kill()));
+  root.remove();
+});
+
+const HEIGHT = 330;
+
+function genesisEntry(): IndexEntry {
+  const g = decodeBlock(LOCAL.genesisBlock);
+  return {
+    hash: g.hash,
+    key: '',
+    header: g.header,
+    height: 0,
+    work: 0n,
+    status: 0,
+    parent: null,
+    sequence: 0,
+    anchorTime: g.header.time,
+  };
+}
+
+describe('a pruned cairnd', { timeout: 300_000 }, () => {
+  it('prunes, says so, keeps the ledger, and serves syncing peers what it has', async () => {
+    const history = ledgerHistory(genesisEntry(), HEIGHT);
+    const a = await makeNode({ name: 'pruned', root: root.path, extra: '[storage]\nprune_mb = 1600' });
+    const b = await makeNode({ name: 'full', root: root.path });
+    await Promise.all([a.start(), b.start()]);
+    nodes.push(a, b);
+    const id = makeProbeIdentity(root.path);
+    for (const n of [a, b]) {
+      const p = await probe(n, id);
+      await pushAll(p, history.blocks);
+      await p.close();
+    }
+    for (const n of [a, b])
+      await eventually(`${n.name} at ${HEIGHT}`, async () => (await heightOf(n, id)) === HEIGHT);
+
+    // prune_mb = 1600 is far above these blocks: pruneblockchain prunes now, all but the last 288
+    assert.equal(await rpcResult(a, 'pruneblockchain', [HEIGHT]), HEIGHT - 288);
+    const info = await rpcResult<Record<string, unknown>>(a, 'getblockchaininfo');
+    assert.equal(info.pruned, true);
+    assert.equal(info.pruneheight, HEIGHT - 288 + 1);
+    assert.equal(info.automatic_pruning, true);
+    assert.equal(info.prune_target_size, 1_600_000_000);
+    assert.equal((await rpcResult<Record<string, unknown>>(b, 'getblockchaininfo')).pruned, false);
+    const notPruned = await rpc(b, 'pruneblockchain', [10]);
+    assert.match(notPruned.body?.error?.message ?? '', /not in prune mode/);
+
+    const old = hashToHex(history.blocks[9]!.hash);
+    const r = await rpc(a, 'getblock', [old]);
+    assert.equal(r.body?.error?.code, -1);
+    assert.equal(r.body?.error?.message, 'Block not available (pruned data)');
+    assert.equal((await rpcResult<{ height: number }>(b, 'getblock', [old])).height, 10);
+    assert.equal(
+      (await rpcResult<{ height: number }>(a, 'getblockheader', [old])).height,
+      10,
+      'headers stay',
+    );
+    const tx = await rpc(a, 'getrawtransaction', [hashToHex(history.txids[0]!), true]);
+    assert.match(tx.body?.error?.message ?? '', /pruned data/);
+    const rest = await fetch(`http://127.0.0.1:${a.rpcPort}/rest/block/${old}`);
+    assert.equal(rest.status, 404);
+    assert.match(await rest.text(), /pruned data/);
+    // the ledger: the same UTXO set as the full node
+    const utxo = async (n: NodeProcess) =>
+      (await rpcResult<{ hash_serialized: string }>(n, 'gettxoutsetinfo')).hash_serialized;
+    assert.equal(await utxo(a), await utxo(b));
+
+    // the hello says it is pruned, and how far
+    const pa = await probe(a, id);
+    assert.equal(pa.remote?.pruneHeight, HEIGHT - 288);
+    await pa.close();
+    const pb = await probe(b, id);
+    assert.equal(pb.remote?.pruneHeight, undefined);
+    await pb.close();
+
+    // a fresh node syncing from the pruned node and the full node completes
+    const c = await makeNode({
+      name: 'fresh',
+      root: root.path,
+      connect: [
+        { address: a.address, key: a.key },
+        { address: b.address, key: b.key },
+      ],
+    });
+    // one syncing from the pruned node alone gets the headers and waits for the blocks it lacks
+    const d = await makeNode({
+      name: 'alone',
+      root: root.path,
+      connect: [{ address: a.address, key: a.key }],
+    });
+    await Promise.all([c.start(), d.start()]);
+    nodes.push(c, d);
+    await eventually(`fresh at ${HEIGHT}`, async () => (await heightOf(c, id)) === HEIGHT, 120_000);
+    assert.equal(await utxo(c), await utxo(b));
+    await eventually(
+      'alone has every header',
+      async () => (await rpcResult<{ headers: number }>(d, 'getblockchaininfo')).headers === HEIGHT,
+    );
+    const dInfo = await rpcResult<{ blocks: number }>(d, 'getblockchaininfo');
+    assert.equal(dInfo.blocks, 0, 'the pruned peer has not got block 1');
+    // nobody crashed, and the pruned node never logged an error
+    for (const n of [a, b, c, d]) assert.equal(n.exitCode, null, `${n.name} exited`);
+    assert.deepEqual(
+      a.logs.filter((l) => l.level >= 50).map((l) => l.msg),
+      [],
+    );
+  });
+});
