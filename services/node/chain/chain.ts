@@ -322,7 +322,21 @@ export class Chain extends TypedEmitter<ChainEvents> {
 
   /** Adds a header whose parent is known (headers-first sync). Returns its entry. */
   processHeader(header: BlockHeader, now = this.#clock()): IndexEntry {
-    return this.#db.write(() => this.#processHeaderInTxn(header, now));
+    const e = this.#db.write(() => this.#processHeaderInTxn(header, now));
+    this.#refuseEarly(e);
+    return e;
+  }
+
+  /**
+   * On a pruned node, a header chain with more work that forks below the prune height is refused
+   * as soon as its headers show it (one walk per headers message), not after its blocks were
+   * downloaded only to be refused by activateBestChain.
+   */
+  #refuseEarly(e: IndexEntry | undefined): void {
+    if (e === undefined || this.pruneHeight === 0 || e.work <= this.tip.work || this.#tooDeep.has(e)) return;
+    if (e.status === BlockStatus.invalid) return;
+    const fork = this.#index.fork(this.tip, e);
+    if (fork.height < this.pruneHeight) this.#refuseTooDeep(this.tip, e, fork);
   }
 
   /**
@@ -347,6 +361,7 @@ export class Chain extends TypedEmitter<ChainEvents> {
         }
       }
     });
+    this.#refuseEarly(entries[entries.length - 1]);
     return error === undefined ? { entries } : { entries, error };
   }
 

@@ -13,6 +13,7 @@ import { ChainError } from '../../../services/node/chain/errors.ts';
 import { PruneError } from '../../../services/node/chain/prune-errors.ts';
 import { readPruneHeight } from '../../../services/node/chain/prune-state.ts';
 import { isPruned, Pruner } from '../../../services/node/chain/pruner.ts';
+import { ChainHealth } from '../../../services/node/health/chain-health.ts';
 import type { DecodedBlock } from '../../../shared/core/block/types.ts';
 import { hashToHex } from '../../../shared/core/bytes.ts';
 import { silentLogger } from '../../../shared/log.ts';
@@ -135,6 +136,36 @@ describe('pruning', () => {
     assert.equal(again.chain.tipHeight(), 33);
     assert.equal(again.chain.pruneHeight, 25);
     assert.equal(again.chain.refusedReorg, undefined, 'the other branch has less work than 33 blocks');
+  });
+
+  it('refuses a too-deep branch from its headers alone, says so in warnings, and scores no peer', () => {
+    const a = fresh();
+    feed(a.chain, emptyBranch(a.chain.tip, 30, makeKey(), 'a'));
+    const p = pruner(a, 5);
+    while (p.step() > 0);
+    const health = new ChainHealth(
+      { stallSeconds: 60 },
+      { chain: a.chain, logger: silentLogger(), storageFailure: () => undefined, peers: () => 1 },
+    );
+    assert.deepEqual(health.warnings(), []);
+    const other = emptyBranch(a.chain.entryAt(10)!, 26, makeKey(), 'x');
+    const { entries, error } = a.chain.processHeaders(other.slice(0, 25).map((b) => b.header));
+    assert.equal(entries.length, 25);
+    assert.equal(error, undefined);
+    assert.equal(a.chain.refusedReorg?.fork.height, 10);
+    assert.equal(a.chain.refusedReorg?.error.code, 'reorg-too-deep');
+    assert.equal(a.chain.bestHeader(), a.chain.tip, 'sync does not chase the refused branch');
+    assert.deepEqual(a.chain.missingBlocks(a.chain.bestHeader(), 100), []);
+    const w = health.warnings();
+    assert.equal(w.length, 1);
+    assert.match(
+      w[0]!,
+      /^reorg refused: reorg-too-deep: a chain with more work forks at height 10, below the prune height 25/,
+    );
+    // a header the peer sends next on that branch: refused, dos 0
+    const r = a.chain.processHeaders([other[25]!.header]);
+    assert.ok(r.error instanceof ChainError && r.error.code === 'reorg-too-deep' && r.error.dos === 0);
+    assert.equal(a.chain.tipHeight(), 30);
   });
 
   it('prunes in the background after each new tip, down to its target', async () => {
