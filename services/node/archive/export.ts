@@ -49,15 +49,16 @@ export function exportRange(
   if (!Number.isInteger(f) || !Number.isInteger(t) || f < 0 || t < 0)
     throw bad(`--from and --to are heights (whole numbers ≥ 0), not ${from} and ${to}`);
   if (t > tip) throw bad(`--to ${t} is above the tip of this node's chain (height ${tip})`);
-  if (f <= chain.pruneHeight && t >= f)
-    throw bad(
-      `block pruned: this node pruned the blocks up to height ${chain.pruneHeight} (Block not available (pruned data)); export from --from ${chain.pruneHeight + 1}, or from a node that keeps every block`,
-    );
   if (f > t)
     throw bad(
       tip === 0 && from === undefined
         ? 'nothing to export: the chain holds only its genesis block'
         : `--from ${f} is above --to ${t}`,
+    );
+  // genesis is never pruned; blocks 1 to the prune height may be
+  if (chain.pruneHeight > 0 && Math.max(f, 1) <= Math.min(t, chain.pruneHeight))
+    throw bad(
+      `block pruned: this node pruned the blocks up to height ${chain.pruneHeight} (Block not available (pruned data)); export from --from ${chain.pruneHeight + 1}, or from a node that keeps every block`,
     );
   return { from: f, to: t };
 }

@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { afterEach, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { exportRange } from '../../../services/node/archive/export.ts';
 import type { Chain, RefusedReorg } from '../../../services/node/chain/chain.ts';
 import { ChainError } from '../../../services/node/chain/errors.ts';
 import { PruneError } from '../../../services/node/chain/prune-errors.ts';
@@ -202,6 +203,14 @@ describe('pruning', () => {
       () => p.pruneTo(31),
       (e: unknown) => e instanceof PruneError && e.code === 'prune-height',
     );
+    // export-blocks: a range holding a pruned block is refused, one above the prune height is not
+    assert.throws(
+      () => exportRange(a.chain, 'f.cba', 5, 25),
+      /block pruned: this node pruned the blocks up to height 20/,
+    );
+    assert.throws(() => exportRange(a.chain, 'f.cba', 20, 20), /export from --from 21/);
+    assert.deepEqual(exportRange(a.chain, 'f.cba', 21, 30), { from: 21, to: 30 });
+    assert.deepEqual(exportRange(a.chain, 'f.cba', 0, 0), { from: 0, to: 0 }, 'genesis is kept');
     assert.throws(
       () => a.chain.reindex(),
       (e: unknown) => e instanceof PruneError && e.code === 'reindex-pruned' && /resync/.test(e.message),
