@@ -5,7 +5,10 @@
  * syncing from it alone gets every header and waits for the blocks, neither side crashing.
  */
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
 import type { IndexEntry } from '../../services/node/chain/block-index.ts';
 import { decodeBlock } from '../../shared/core/block/codec.ts';
 import { hashToHex } from '../../shared/core/bytes.ts';
@@ -31,6 +34,7 @@ after(async () => {
 });
 
 const HEIGHT = 330;
+const MAIN = fileURLToPath(new URL('../../services/node/main.ts', import.meta.url));
 
 function genesisEntry(): IndexEntry {
   const g = decodeBlock(LOCAL.genesisBlock);
@@ -133,5 +137,33 @@ describe('a pruned cairnd', { timeout: 300_000 }, () => {
       a.logs.filter((l) => l.level >= 50).map((l) => l.msg),
       [],
     );
+  });
+
+  it('reindex, dump-block and export-blocks on the pruned data directory refuse and say what to do', async () => {
+    const a = nodes[0]!;
+    await a.stop();
+    const run = (args: string[]) => {
+      const r = spawnSync(process.execPath, ['--import', 'tsx', MAIN, ...args, '--config', a.configPath], {
+        encoding: 'utf8',
+      });
+      return { status: r.status, text: r.stdout + r.stderr };
+    };
+    const reindex = run(['reindex']);
+    assert.equal(reindex.status, 64, reindex.text);
+    assert.match(
+      reindex.text,
+      /were pruned, so the ledger cannot be rebuilt from them: move the data directory away and resync/,
+    );
+    const dump = run(['dump-block', '10']);
+    assert.equal(dump.status, 64, dump.text);
+    assert.match(dump.text, /block pruned: the data of the block at height 10 was deleted by pruning/);
+    const exp = run(['export-blocks', join(root.path, 'x.cba')]);
+    assert.equal(exp.status, 64, exp.text);
+    assert.match(
+      exp.text,
+      /block pruned: this node pruned the blocks up to height 42.*export from --from 43/,
+    );
+    const ok = run(['dump-block', String(HEIGHT)]);
+    assert.equal(ok.status, 0, ok.text);
   });
 });
