@@ -129,6 +129,13 @@ describe('a pruned cairnd', { timeout: 300_000 }, () => {
       'alone has every header',
       async () => (await rpcResult<{ headers: number }>(d, 'getblockchaininfo')).headers === HEIGHT,
     );
+    // it asks the pruned node only for the blocks it has: those above its prune height arrive
+    // (waiting for their parents), those at or below are never asked of it
+    const top = hashToHex(history.blocks[HEIGHT - 1]!.hash);
+    await eventually('alone holds the blocks the pruned node kept', async () => {
+      const r = await rpc(d, 'getblock', [top, 0]);
+      return typeof r.body?.result === 'string';
+    });
     const dInfo = await rpcResult<{ blocks: number }>(d, 'getblockchaininfo');
     assert.equal(dInfo.blocks, 0, 'the pruned peer has not got block 1');
     // nobody crashed, and the pruned node never logged an error
