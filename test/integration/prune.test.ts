@@ -75,6 +75,8 @@ describe('a pruned cairnd', { timeout: 300_000 }, () => {
     assert.equal(info.automatic_pruning, true);
     assert.equal(info.prune_target_size, 1_600_000_000);
     assert.equal((await rpcResult<Record<string, unknown>>(b, 'getblockchaininfo')).pruned, false);
+    const metrics = await (await fetch(`http://127.0.0.1:${a.metricsPort}/metrics`)).text();
+    assert.match(metrics, new RegExp(`^cairn_prune_height ${HEIGHT - 288}$`, 'm'));
     const notPruned = await rpc(b, 'pruneblockchain', [10]);
     assert.match(notPruned.body?.error?.message ?? '', /not in prune mode/);
 
@@ -106,6 +108,28 @@ describe('a pruned cairnd', { timeout: 300_000 }, () => {
     assert.equal(pb.remote?.pruneHeight, undefined);
     await pb.close();
 
+    // a node syncing from the pruned node alone (the only node it can learn of: nothing else is
+    // connected to it yet) gets every header and the blocks the pruned node kept, and waits for
+    // the ones it lacks: it asks the pruned node only for blocks above its prune height
+    const d = await makeNode({
+      name: 'alone',
+      root: root.path,
+      connect: [{ address: a.address, key: a.key }],
+    });
+    await d.start();
+    nodes.push(d);
+    await eventually(
+      'alone has every header',
+      async () => (await rpcResult<{ headers: number }>(d, 'getblockchaininfo')).headers === HEIGHT,
+    );
+    const top = hashToHex(history.blocks[HEIGHT - 1]!.hash);
+    await eventually('alone holds the blocks the pruned node kept', async () => {
+      const r = await rpc(d, 'getblock', [top, 0]);
+      return typeof r.body?.result === 'string';
+    });
+    const dInfo = await rpcResult<{ blocks: number }>(d, 'getblockchaininfo');
+    assert.equal(dInfo.blocks, 0, 'the pruned peer has not got block 1');
+
     // a fresh node syncing from the pruned node and the full node completes
     const c = await makeNode({
       name: 'fresh',
@@ -115,29 +139,10 @@ describe('a pruned cairnd', { timeout: 300_000 }, () => {
         { address: b.address, key: b.key },
       ],
     });
-    // one syncing from the pruned node alone gets the headers and waits for the blocks it lacks
-    const d = await makeNode({
-      name: 'alone',
-      root: root.path,
-      connect: [{ address: a.address, key: a.key }],
-    });
-    await Promise.all([c.start(), d.start()]);
-    nodes.push(c, d);
+    await c.start();
+    nodes.push(c);
     await eventually(`fresh at ${HEIGHT}`, async () => (await heightOf(c, id)) === HEIGHT, 120_000);
     assert.equal(await utxo(c), await utxo(b));
-    await eventually(
-      'alone has every header',
-      async () => (await rpcResult<{ headers: number }>(d, 'getblockchaininfo')).headers === HEIGHT,
-    );
-    // it asks the pruned node only for the blocks it has: those above its prune height arrive
-    // (waiting for their parents), those at or below are never asked of it
-    const top = hashToHex(history.blocks[HEIGHT - 1]!.hash);
-    await eventually('alone holds the blocks the pruned node kept', async () => {
-      const r = await rpc(d, 'getblock', [top, 0]);
-      return typeof r.body?.result === 'string';
-    });
-    const dInfo = await rpcResult<{ blocks: number }>(d, 'getblockchaininfo');
-    assert.equal(dInfo.blocks, 0, 'the pruned peer has not got block 1');
     // nobody crashed, and the pruned node never logged an error
     for (const n of [a, b, c, d]) assert.equal(n.exitCode, null, `${n.name} exited`);
     assert.deepEqual(
