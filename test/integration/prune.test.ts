@@ -95,6 +95,11 @@ describe('a pruned cairnd', { timeout: 300_000 }, () => {
     const rest = await fetch(`http://127.0.0.1:${a.rpcPort}/rest/block/${old}`);
     assert.equal(rest.status, 404);
     assert.match(await rest.text(), /pruned data/);
+    const prevouts = await fetch(
+      `http://127.0.0.1:${a.rpcPort}/rest/tx/${hashToHex(history.txids[0]!)}/prevouts`,
+    );
+    assert.equal(prevouts.status, 404);
+    assert.match(await prevouts.text(), /Transaction data not available \(pruned data\)/);
     // the ledger: the same UTXO set as the full node
     const utxo = async (n: NodeProcess) =>
       (await rpcResult<{ hash_serialized: string }>(n, 'gettxoutsetinfo')).hash_serialized;
