@@ -12,6 +12,7 @@ import { type BatchVerifier, createBatchVerifier } from '../../shared/crypto/bat
 import { loadVerifier, type VerifierBackend, type VerifierPreference } from '../../shared/crypto/load.ts';
 import type { Logger } from '../../shared/log.ts';
 import { Chain, type ChainOptions } from './chain/chain.ts';
+import { Pruner, type PrunerOptions } from './chain/pruner.ts';
 import { ChainDb } from './db/chain-db.ts';
 import { solveTemplate } from './mining/solve.ts';
 import { type BlockTemplate, buildTemplate, type TemplateRequest } from './mining/template.ts';
@@ -34,6 +35,8 @@ export interface ChainStateOptions {
   readonly minFreeBytes?: number | 'auto';
   /** LMDB map size in bytes (default 64 GiB). */
   readonly mapSize?: number;
+  /** Prune old blocks (storage.prune_mb); undefined: keep every block. */
+  readonly prune?: PrunerOptions;
 }
 
 export interface ChainStateModules {
@@ -50,6 +53,8 @@ export class ChainState {
   readonly chain: Chain;
   readonly reservoir: Reservoir;
   readonly fees: FeeEstimator;
+  /** Deletes old blocks in the background when pruning is on. */
+  readonly pruner: Pruner | undefined;
   readonly #batch: BatchVerifier | undefined;
   readonly #log: Logger;
   readonly #clock: () => number;
@@ -64,6 +69,7 @@ export class ChainState {
       reservoir: Reservoir;
       fees: FeeEstimator;
       batch: BatchVerifier | undefined;
+      pruner: Pruner | undefined;
     },
     log: Logger,
     clock: () => number,
@@ -74,6 +80,7 @@ export class ChainState {
     this.chain = parts.chain;
     this.reservoir = parts.reservoir;
     this.fees = parts.fees;
+    this.pruner = parts.pruner;
     this.#batch = parts.batch;
     this.#log = log;
     this.#clock = clock;
@@ -133,9 +140,18 @@ export class ChainState {
       logger: log.child({ module: 'reservoir' }),
     });
     const fees = new FeeEstimator();
+    const pruner =
+      opts.prune === undefined
+        ? undefined
+        : new Pruner(opts.prune, { chain, db, logger: log.child({ module: 'prune' }) });
+    if (pruner === undefined && chain.pruneHeight > 0)
+      log.warn(
+        { pruneHeight: chain.pruneHeight },
+        `blocks up to height ${chain.pruneHeight} were pruned before: the node stays pruned (storage.prune_mb only stops further pruning)`,
+      );
     const state = new ChainState(
       opts.params,
-      { db, chain, reservoir, fees, batch },
+      { db, chain, reservoir, fees, batch, pruner },
       log,
       clock,
       join(opts.dataDir, RESERVOIR_CACHE_FILE),
@@ -154,6 +170,13 @@ export class ChainState {
       { height: chain.tipHeight(), tip: hashToHex(chain.tip.hash) },
       `chain at height ${chain.tipHeight()}`,
     );
+    if (pruner !== undefined) {
+      log.info(
+        { targetMb: pruner.targetBytes / 1e6, pruneHeight: chain.pruneHeight, keep: pruner.keepBlocks },
+        `pruning on: block data kept under ${pruner.targetBytes / 1e6} MB, never the last ${pruner.keepBlocks} blocks`,
+      );
+      pruner.start();
+    }
     return state;
   }
 
@@ -212,6 +235,7 @@ export class ChainState {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    this.pruner?.stop();
     try {
       const saved = await saveReservoirCache(this.#cachePath, this.reservoir);
       this.#log.info({ module: 'reservoir', ...saved }, `reservoir cache saved: ${saved.count} transactions`);

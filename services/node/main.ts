@@ -20,6 +20,8 @@ import { createLogger, type Logger, type LogLevel } from '../../shared/log.ts';
 import { VERSION } from '../../shared/version.ts';
 import { exportCommand, importCommand } from './archive/commands.ts';
 import { ArchiveError, ArchiveUsageError } from './archive/errors.ts';
+import { PruneError } from './chain/prune-errors.ts';
+import { isPruned } from './chain/pruner.ts';
 import { ChainState } from './chain-state.ts';
 import { StorageError } from './db/errors.ts';
 import { EXIT } from './exit-codes.ts';
@@ -34,6 +36,8 @@ const fail: (e: unknown, log?: Logger) => never = failFor('cairnd', [
   [AlreadyRunningError, EXIT.alreadyRunning],
   [ArchiveUsageError, EXIT.usage],
   [ArchiveError, EXIT.archive],
+  // what a pruned node cannot do (reindex, dump a pruned block): the message says what instead
+  [PruneError, EXIT.usage],
 ]);
 
 const config = (argv: Record<string, unknown>): NodeConfig =>
@@ -133,8 +137,14 @@ async function dumpBlock(argv: Record<string, unknown>): Promise<void> {
     );
     const e = state.chain.entryAt(height);
     const b = e === undefined ? undefined : state.chain.getBlock(e.hash);
+    const pruned = e !== undefined && isPruned(state.chain, e);
     await state.close();
     release();
+    if (pruned)
+      throw new PruneError(
+        'block-pruned',
+        `block pruned: the data of the block at height ${height} was deleted by pruning (blocks up to ${state.chain.pruneHeight}); headers and the ledger indexes stay (cairn provenance, getrawtransaction location)`,
+      );
     if (b === undefined) {
       console.error(`cairnd: no block at height ${height} (tip is ${state.chain.tipHeight()})`);
       process.exit(EXIT.usage);

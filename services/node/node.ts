@@ -159,6 +159,9 @@ export class CairnNode {
           durable: config.storage.durable,
           minFreeBytes: config.storage.min_free_mb === null ? 'auto' : config.storage.min_free_mb * 1_000_000,
           mapSize: mapSizeBytes(config),
+          ...(config.storage.prune_mb > 0
+            ? { prune: { targetBytes: config.storage.prune_mb * 1_000_000 } }
+            : {}),
           reservoir: {
             maxBytes: reservoirMaxBytes(config),
             minRelayFeeRate: config.reservoir.min_relay_fee_rate,

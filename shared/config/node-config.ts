@@ -21,11 +21,43 @@ import {
   integerType,
   keyType,
   listType,
+  Mismatch,
   nullableType,
   pathType,
   stringType,
   tablesType,
+  type ValueType,
 } from './schema.ts';
+
+/**
+ * The smallest storage.prune_mb: 288 blocks (Core's MIN_BLOCKS_TO_KEEP) of the largest size (4 MB),
+ * plus 15% for their undo data and 20% for side-branch blocks, as Core reasons its 550 MiB.
+ */
+export const MIN_PRUNE_MB = 1600;
+
+/** storage.prune_mb: 0 (off) or at least MIN_PRUNE_MB; the loader's error names the key. */
+function pruneMbType(): ValueType<number> {
+  const inner = integerType({ min: 0, max: 1_000_000_000 });
+  const expected = `0 (no pruning) or an integer from ${MIN_PRUNE_MB} to 1_000_000_000 (MB)`;
+  const check = (read: () => number, raw: unknown, textual: boolean): number => {
+    let n: number;
+    try {
+      n = read();
+    } catch (e) {
+      if (e instanceof Mismatch) throw new Mismatch(expected, raw, '', textual);
+      throw e;
+    }
+    if (n !== 0 && n < MIN_PRUNE_MB) throw new Mismatch(expected, raw, '', textual);
+    return n;
+  };
+  return {
+    ...inner,
+    expected,
+    docType: `integer 0 or ${MIN_PRUNE_MB}..`,
+    fromValue: (v, ctx) => check(() => inner.fromValue(v, ctx), v, false),
+    fromText: (t, ctx) => check(() => inner.fromText(t, ctx), t, true),
+  };
+}
 
 export const NETWORK_NAMES = ['main', 'test', 'local'] as const satisfies readonly NetworkName[];
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -289,6 +321,11 @@ export const NODE_SCHEMA = {
       booleanType(),
       true,
       'fsync every block commit; false is faster but a power cut may lose recent blocks.',
+    ),
+    prune_mb: field(
+      pruneMbType(),
+      0,
+      `Prune old blocks: keep raw blocks and undo data under this many MB (10^6 bytes), never fewer than the last 288 blocks; the UTXO set, every index and all headers stay. 0: keep every block. Otherwise at least ${MIN_PRUNE_MB} (288 blocks of the largest size with their undo data; docs/operations.md §Pruning).`,
     ),
     min_free_mb: field(
       nullableType(integerType({ min: 0, max: 1_000_000 })),

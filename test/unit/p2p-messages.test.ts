@@ -33,6 +33,15 @@ describe('P2P messages', () => {
     fc.assert(
       fc.property(hello, (h) => assert.deepEqual(normalize(m.decodeHello(m.encodeHello(h))), normalize(h))),
     );
+    // a pruned node's hello carries its prune height (an optional trailing field)
+    fc.assert(
+      fc.property(hello, fc.integer({ min: 1, max: 2 ** 32 }), (h, pruneHeight) =>
+        assert.deepEqual(
+          normalize(m.decodeHello(m.encodeHello({ ...h, pruneHeight }))),
+          normalize({ ...h, pruneHeight }),
+        ),
+      ),
+    );
     fc.assert(
       fc.property(fc.array(b(32), { maxLength: 64 }), b(32), (locator, stop) =>
         assert.deepEqual(

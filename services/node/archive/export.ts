@@ -55,6 +55,11 @@ export function exportRange(
         ? 'nothing to export: the chain holds only its genesis block'
         : `--from ${f} is above --to ${t}`,
     );
+  // genesis is never pruned; blocks 1 to the prune height may be
+  if (chain.pruneHeight > 0 && Math.max(f, 1) <= Math.min(t, chain.pruneHeight))
+    throw bad(
+      `block pruned: this node pruned the blocks up to height ${chain.pruneHeight} (Block not available (pruned data)); export from --from ${chain.pruneHeight + 1}, or from a node that keeps every block`,
+    );
   return { from: f, to: t };
 }
 

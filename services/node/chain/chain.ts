@@ -29,6 +29,8 @@ import { BlockStore } from './block-store.ts';
 import { ChainError } from './errors.ts';
 import { LedgerStore } from './ledger-store.ts';
 import { OrphanBlocks } from './orphans.ts';
+import { PruneError } from './prune-errors.ts';
+import { readPruneHeight } from './prune-state.ts';
 
 export interface ChainOptions {
   /** Blocks whose parent is unknown, kept until it arrives. Default 64. */
@@ -68,11 +70,22 @@ export interface ReorgInfo {
   readonly fork: IndexEntry;
 }
 
+/** A reorg refused because its blocks to disconnect were pruned. */
+export interface RefusedReorg {
+  readonly depth: number;
+  readonly fork: IndexEntry;
+  readonly best: IndexEntry;
+  readonly pruneHeight: number;
+  readonly error: ChainError;
+}
+
 export type ChainEvents = {
   'block:connected': [block: DecodedBlock, entry: IndexEntry, effects: BlockEffects];
   'block:disconnected': [block: DecodedBlock, entry: IndexEntry];
   tip: [entry: IndexEntry];
   reorg: [info: ReorgInfo];
+  /** A better chain forks below the prune height: not followed (pruning). */
+  'reorg:refused': [info: RefusedReorg];
   'block:invalid': [hash: Uint8Array, error: CairnError];
   /** Time spent validating a block: `check` = header and stateless rules, `connect` = contextual rules and the commit. */
   'block:validated': [stage: 'check' | 'connect', seconds: number];
@@ -100,6 +113,15 @@ export class Chain extends TypedEmitter<ChainEvents> {
   readonly #decoded = new Map<string, DecodedBlock>();
   #decodedBytes = 0;
   readonly #decodedMaxBytes: number;
+  /**
+   * Pruning (pruner.ts): active blocks at or below this height may have no data or undo data, so
+   * no reorg may fork below it. 0 = nothing pruned. Set by the Pruner after each commit.
+   */
+  pruneHeight = 0;
+  /** Branches refused as too deep to reorg to (in memory: re-decided at each start). */
+  readonly #tooDeep = new WeakSet<IndexEntry>();
+  /** The last reorg refused for pruning, for warnings. */
+  refusedReorg: RefusedReorg | undefined;
 
   constructor(opts: ChainOptions, modules: ChainModules) {
     super();
@@ -151,6 +173,7 @@ export class Chain extends TypedEmitter<ChainEvents> {
         'the active chain does not end at the stored tip: run cairnd reindex',
       );
     }
+    this.pruneHeight = readPruneHeight(this.#db);
     this.activateBestChain();
   }
 
@@ -299,7 +322,21 @@ export class Chain extends TypedEmitter<ChainEvents> {
 
   /** Adds a header whose parent is known (headers-first sync). Returns its entry. */
   processHeader(header: BlockHeader, now = this.#clock()): IndexEntry {
-    return this.#db.write(() => this.#processHeaderInTxn(header, now));
+    const e = this.#db.write(() => this.#processHeaderInTxn(header, now));
+    this.#refuseEarly(e);
+    return e;
+  }
+
+  /**
+   * On a pruned node, a header chain with more work that forks below the prune height is refused
+   * as soon as its headers show it (one walk per headers message), not after its blocks were
+   * downloaded only to be refused by activateBestChain.
+   */
+  #refuseEarly(e: IndexEntry | undefined): void {
+    if (e === undefined || this.pruneHeight === 0 || e.work <= this.tip.work || this.#tooDeep.has(e)) return;
+    if (e.status === BlockStatus.invalid) return;
+    const fork = this.#index.fork(this.tip, e);
+    if (fork.height < this.pruneHeight) this.#refuseTooDeep(this.tip, e, fork);
   }
 
   /**
@@ -324,6 +361,7 @@ export class Chain extends TypedEmitter<ChainEvents> {
         }
       }
     });
+    this.#refuseEarly(entries[entries.length - 1]);
     return error === undefined ? { entries } : { entries, error };
   }
 
@@ -336,6 +374,7 @@ export class Chain extends TypedEmitter<ChainEvents> {
     const hash = headerHash(header);
     const known = this.#index.get(hash);
     if (known !== undefined) {
+      if (this.#tooDeep.has(known)) throw this.#tooDeepError(hash);
       if (known.status === BlockStatus.invalid)
         throw new ChainError('duplicate-invalid', `header ${hashToHex(hash)} is known invalid`, 100);
       return known;
@@ -348,6 +387,7 @@ export class Chain extends TypedEmitter<ChainEvents> {
 
   /** Header rules against its parent; returns the cumulative work of the chain it would end. */
   #checkHeaderOn(header: BlockHeader, hash: Uint8Array, parent: IndexEntry, now: number): bigint {
+    if (this.#tooDeep.has(parent)) throw this.#tooDeepError(hash);
     if (parent.status === BlockStatus.invalid) {
       throw new ChainError(
         'bad-prevblk',
@@ -420,6 +460,7 @@ export class Chain extends TypedEmitter<ChainEvents> {
     const hash = block.hash;
     const known = this.#index.get(hash);
     if (known !== undefined && known.status !== BlockStatus.headerOnly) {
+      if (this.#tooDeep.has(known)) return { status: 'invalid', hash, error: this.#tooDeepError(hash) };
       if (known.status === BlockStatus.invalid) {
         return {
           status: 'invalid',
@@ -460,6 +501,7 @@ export class Chain extends TypedEmitter<ChainEvents> {
     }
     this.#remember(block);
     this.activateBestChain();
+    if (this.#tooDeep.has(entry)) return { status: 'invalid', hash, error: this.#tooDeepError(hash) };
     if (entry.status === BlockStatus.invalid) {
       return {
         status: 'invalid',
@@ -583,6 +625,10 @@ export class Chain extends TypedEmitter<ChainEvents> {
       if (best === this.tip) return;
       const from = this.tip;
       const fork = this.#index.fork(from, best);
+      if (fork.height < this.pruneHeight) {
+        this.#refuseTooDeep(from, best, fork);
+        continue;
+      }
       const path: IndexEntry[] = [];
       for (let e: IndexEntry | null = best; e !== fork; e = e!.parent) path.push(e!);
       path.reverse();
@@ -604,6 +650,37 @@ export class Chain extends TypedEmitter<ChainEvents> {
       }
       this.emit('tip', this.tip);
     }
+  }
+
+  /**
+   * The blocks to disconnect down to `fork` were pruned: the branch from `fork` to `best` is put
+   * out of fork choice (in memory only, as not connectable; its later blocks and headers are
+   * refused with reorg-too-deep, which scores no peer), and the node goes on with its chain.
+   */
+  #refuseTooDeep(from: IndexEntry, best: IndexEntry, fork: IndexEntry): void {
+    const root = this.#index.ancestor(best, fork.height + 1)!;
+    const error = new ChainError(
+      'reorg-too-deep',
+      `a chain with more work forks at height ${fork.height}, below the prune height ${this.pruneHeight}: this pruned node cannot undo its blocks and stays on its chain; to follow the other chain, resync without pruning (move the data directory away)`,
+    );
+    for (const x of this.#index.descendants(root)) {
+      this.#tooDeep.add(x);
+      this.#index.setStatus(x, BlockStatus.invalid);
+    }
+    const info = { depth: from.height - fork.height, fork, best, pruneHeight: this.pruneHeight, error };
+    this.refusedReorg = info;
+    this.#log.warn(
+      { depth: info.depth, fork: fork.height, best: hashToHex(best.hash), pruneHeight: this.pruneHeight },
+      error.message,
+    );
+    this.emit('reorg:refused', info);
+  }
+
+  #tooDeepError(hash: Uint8Array): ChainError {
+    return new ChainError(
+      'reorg-too-deep',
+      `block ${hashToHex(hash)} is on a branch forking below the prune height ${this.pruneHeight}`,
+    );
   }
 
   #connect(e: IndexEntry): boolean {
@@ -689,6 +766,11 @@ export class Chain extends TypedEmitter<ChainEvents> {
    * chain. The result is byte-identical to the live state (tested by digest).
    */
   reindex(onProgress?: (height: number) => void): void {
+    if (this.pruneHeight > 0)
+      throw new PruneError(
+        'reindex-pruned',
+        `the blocks up to height ${this.pruneHeight} were pruned, so the ledger cannot be rebuilt from them: move the data directory away and resync from peers (with storage.prune_mb set to prune again)`,
+      );
     const target = this.tip;
     const genesis = this.#active[0]!;
     const g = this.getBlock(genesis.hash)!;

@@ -89,6 +89,9 @@ export class ChainHealth {
     if (this.#invariantProblem !== undefined)
       out.push(`chain state inconsistent: ${this.#invariantProblem}: stop the node and run cairnd reindex`);
     if (this.#stalledSince !== undefined) out.push(this.#stallText());
+    // pruning: a heavier chain this node cannot reorg to (chain.ts refuses it)
+    const refused = this.#m.chain.refusedReorg;
+    if (refused !== undefined) out.push(`reorg refused: ${refused.error.message}`);
     return out;
   }
 

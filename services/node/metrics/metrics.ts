@@ -62,6 +62,14 @@ export class NodeMetrics {
       },
     });
     new Gauge({
+      name: 'cairn_prune_height',
+      help: 'Pruning: the highest height whose block data may be deleted (0: nothing pruned).',
+      registers,
+      collect() {
+        this.set(m.chain.pruneHeight);
+      },
+    });
+    new Gauge({
       name: 'cairn_headers_height',
       help: 'Height of the best known header (more than cairn_chain_height while syncing).',
       registers,

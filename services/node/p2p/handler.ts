@@ -239,7 +239,7 @@ export class PeerRequestHandler {
         makeHello(
           c.params,
           this.#m.identity,
-          { tipHash: c.tip.hash, height: c.tipHeight(), work: c.tip.work },
+          { tipHash: c.tip.hash, height: c.tipHeight(), work: c.tip.work, pruneHeight: c.pruneHeight },
           this.#o.listen,
           this.#o.userAgent,
           now,

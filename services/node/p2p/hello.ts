@@ -35,6 +35,8 @@ export interface ChainSummary {
   readonly tipHash: Uint8Array;
   readonly height: number;
   readonly work: bigint;
+  /** > 0 on a pruned node: its blocks up to this height have no data (the hello says so). */
+  readonly pruneHeight?: number;
 }
 
 export function makeHello(
@@ -64,6 +66,7 @@ export function makeHello(
     time: now,
     nonce,
     proof,
+    ...(summary.pruneHeight ? { pruneHeight: summary.pruneHeight } : {}),
   };
 }
 

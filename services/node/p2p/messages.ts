@@ -61,6 +61,11 @@ export interface Hello {
   readonly nonce: Uint8Array;
   /** Proof that the sender holds nodeKey's secret (see p2p/session.ts); 32 bytes, zeros in replies. */
   readonly proof: Uint8Array;
+  /**
+   * Pruning (optional trailing field, sent only by a pruned node): the sender has no block data at
+   * or below this height of its active chain; absent = it keeps every block.
+   */
+  readonly pruneHeight?: number;
 }
 
 const utf8 = new TextEncoder();
@@ -73,15 +78,16 @@ function workBytes(w: bigint): Uint8Array {
 export function encodeHello(h: Hello): Uint8Array {
   const w = new Writer(256).u32(h.version).bytes(h.genesis).bytes(h.nodeKey).varint(h.listen.length);
   for (const a of h.listen) w.varBytes(utf8.encode(a));
-  return w
-    .bytes(h.tipHash)
+  w.bytes(h.tipHash)
     .varint(h.height)
     .varBytes(workBytes(h.work))
     .varBytes(utf8.encode(h.userAgent))
     .u64(h.time)
     .bytes(h.nonce)
-    .bytes(h.proof)
-    .finish();
+    .bytes(h.proof);
+  // only a pruned node adds it: a full node's hello is byte for byte what older releases read
+  if (h.pruneHeight !== undefined && h.pruneHeight > 0) w.varint(h.pruneHeight);
+  return w.finish();
 }
 
 export function decodeHello(b: Uint8Array): Hello {
@@ -99,9 +105,11 @@ export function decodeHello(b: Uint8Array): Hello {
   const time = r.u64('hello.time');
   const nonce = r.bytes(8, 'hello.nonce');
   const proof = r.bytes(32, 'hello.proof');
+  const pruneHeight = r.remaining > 0 ? r.varint('hello.pruneHeight') : undefined;
   r.end('hello');
   const work = workRaw.length === 0 ? 0n : BigInt(`0x${Buffer.from(workRaw).toString('hex')}`);
-  return { version, genesis, nodeKey, listen, tipHash, height, work, userAgent, time, nonce, proof };
+  const h = { version, genesis, nodeKey, listen, tipHash, height, work, userAgent, time, nonce, proof };
+  return pruneHeight === undefined ? h : { ...h, pruneHeight };
 }
 
 // ---- hashes lists (getheaders locator, getblocks, inv) ----

@@ -371,7 +371,12 @@ export class P2P {
         },
         {
           logger: this.#log,
-          summary: () => ({ tipHash: c.tip.hash, height: c.tipHeight(), work: c.tip.work }),
+          summary: () => ({
+            tipHash: c.tip.hash,
+            height: c.tipHeight(),
+            work: c.tip.work,
+            pruneHeight: c.pruneHeight,
+          }),
           clock: this.#m.clock,
         },
       );

@@ -285,12 +285,30 @@ export class Sync {
     }
   }
 
-  /** The next batch for `peer`: a queued one, or one another peer has held too long. */
+  /**
+   * A pruned peer (its hello's pruneHeight) is not asked for blocks at or below its prune height:
+   * it has not got them (docs/protocol.md `hello`).
+   */
+  #canServe(peer: OutboundPeer, b: Batch): boolean {
+    const pruned = peer.remote?.pruneHeight ?? 0;
+    return pruned === 0 || b.hashes.every((h) => (this.#m.chain.entry(h)?.height ?? 0) > pruned);
+  }
+
+  /** The next batch for `peer`: a queued one it can serve, or one another peer has held too long. */
   #take(peer: OutboundPeer, r: Round): Batch | undefined {
-    for (let b = r.queue.shift(); b !== undefined; b = r.queue.shift()) if (!b.done) return b;
+    for (let i = 0; i < r.queue.length; ) {
+      const b = r.queue[i]!;
+      if (!b.done && !this.#canServe(peer, b)) {
+        i++;
+        continue;
+      }
+      r.queue.splice(i, 1);
+      if (!b.done) return b;
+    }
     const now = Date.now();
     for (const b of r.all) {
       if (b.done || b.received || b.stolen || b.owner === peer || b.sentAt === undefined) continue;
+      if (!this.#canServe(peer, b)) continue;
       if (now - b.sentAt < this.#stealAfterMs) continue;
       b.stolen = true;
       this.counters.stolen++;
@@ -309,6 +327,7 @@ export class Sync {
     const now = Date.now();
     for (const b of all) {
       if (b.done || b.received || b.stolen || b.owner === peer || b.sentAt === undefined) continue;
+      if (!this.#canServe(peer, b)) continue;
       const wait = Math.max(1, b.sentAt + this.#stealAfterMs - now);
       if (soonest === undefined || wait < soonest) soonest = wait;
     }
@@ -345,7 +364,11 @@ export class Sync {
           if (out) return;
           // idle: wait until a batch another peer holds may be asked for, or the round is over
           const wait = this.#nextStealIn(peer, r.all);
-          if (wait === undefined || r.all.every((b) => b.done)) return;
+          if (wait === undefined || r.all.every((b) => b.done)) {
+            // batches left in the queue are ones this (pruned) peer cannot serve: out of the round
+            if (r.queue.some((b) => !b.done)) leave();
+            return;
+          }
           await r.idle(wait);
           pending = ask(this.#take(peer, r));
           continue;

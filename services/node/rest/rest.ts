@@ -217,7 +217,11 @@ async function route(seg: string[], query: URLSearchParams, call: Call, m: RestM
         if (txid === null)
           throw new RestError(400, `txid: expected 64 hex digits, got "${shown(rest[0]!)}"`, 'txid');
         const d = x.queries.tx(txid);
-        if (d === undefined) throw new RestError(404, 'No such mempool or blockchain transaction');
+        if (d === undefined) {
+          // a transaction of a pruned block: getrawtransaction's 404 says "pruned data"
+          await call('getrawtransaction', { txid: rest[0], verbose: false });
+          throw new RestError(404, 'No such mempool or blockchain transaction');
+        }
         return x.queries.prevouts(d);
       }
       break;

@@ -119,6 +119,24 @@ describe('node config defaults', () => {
     }, TypeError);
   });
 
+  it('storage.prune_mb: 0 (off) or at least 1600; a smaller value is refused naming the key', () => {
+    assert.equal(load().config.storage.prune_mb, 0);
+    assert.equal(load({ flags: { 'storage.prune_mb': 1600 } }).config.storage.prune_mb, 1600);
+    assert.equal(load({ env: { CAIRN_STORAGE_PRUNE_MB: '2_000' } }).config.storage.prune_mb, 2000);
+    throwsConfig(
+      () => load({ flags: { 'storage.prune_mb': 550 } }),
+      'config-invalid-value',
+      'storage.prune_mb',
+      '0 (no pruning) or an integer from 1600',
+    );
+    throwsConfig(
+      () => load({ env: { CAIRN_STORAGE_PRUNE_MB: 'lots' } }),
+      'config-invalid-value',
+      'CAIRN_STORAGE_PRUNE_MB',
+      'from 1600',
+    );
+  });
+
   it('helpers derive what the node needs', () => {
     const c = load({ flags: { 'verify.workers': 3, 'identity.name': 'n1' } }).config;
     assert.equal(effectiveVerifyWorkers(c), 3);

@@ -9,6 +9,8 @@ import { targetFromBits } from '../../../../shared/core/pow/compact.ts';
 import { decodeTx } from '../../../../shared/core/tx/codec.ts';
 import { medianTimePast } from '../../../../shared/core/validation/header-context.ts';
 import type { IndexEntry } from '../../chain/block-index.ts';
+import { BLOCK_PRUNED_MESSAGE } from '../../chain/prune-errors.ts';
+import { isPruned } from '../../chain/pruner.ts';
 import { blockJson, txJson } from '../../render.ts';
 import { type MethodDef, RPC, RpcError } from '../method.ts';
 import type { NodeApi } from './api.ts';
@@ -73,7 +75,33 @@ export function blockchainMethods(api: NodeApi): MethodDef[] {
     return out;
   };
 
+  const pruneInfo = () => {
+    const c = chain();
+    const pruner = api.state.pruner;
+    const pruned = pruner !== undefined || c.pruneHeight > 0;
+    if (!pruned) return { pruned: false };
+    return {
+      pruned: true,
+      pruneheight: c.pruneHeight === 0 ? 0 : c.pruneHeight + 1,
+      automatic_pruning: pruner !== undefined,
+      ...(pruner === undefined ? {} : { prune_target_size: pruner.targetBytes }),
+    };
+  };
+
   return [
+    {
+      name: 'pruneblockchain',
+      help: 'Deletes the data of the blocks up to HEIGHT now (at most the tip less 288); returns the height of the last block pruned. Needs storage.prune_mb.',
+      params: [{ name: 'height', type: 'integer', min: 0 }],
+      run: ({ height }) => {
+        const pruner = api.state.pruner;
+        if (pruner === undefined)
+          throw new RpcError(RPC.MISC, 'Cannot prune blocks because node is not in prune mode.');
+        if ((height as number) > chain().tipHeight())
+          throw new RpcError(RPC.INVALID_PARAMETER, 'Blockchain is shorter than the attempted prune height.');
+        return pruner.pruneTo(height as number);
+      },
+    },
     {
       name: 'getblockchaininfo',
       help: 'State of the block chain: network, height, best block, difficulty, verification progress.',
@@ -94,7 +122,8 @@ export function blockchainMethods(api: NodeApi): MethodDef[] {
           chainwork: c.tip.work.toString(16).padStart(64, '0'),
           // a list, as Core v28+ (stall, storage failure, inconsistent state)
           size_on_disk: sizeOnDisk(api.state.db.path),
-          pruned: false,
+          // as Core: pruneheight is the lowest height with block data (0 = nothing pruned yet)
+          ...pruneInfo(),
           warnings: api.health.warnings(),
         };
       },
@@ -161,6 +190,7 @@ export function blockchainMethods(api: NodeApi): MethodDef[] {
       run: ({ blockhash, verbosity }) => {
         const e = entryOf(hashArg('blockhash', blockhash));
         const raw = chain().getRawBlock(e.hash);
+        if (raw === undefined && isPruned(chain(), e)) throw new RpcError(RPC.MISC, BLOCK_PRUNED_MESSAGE);
         if (raw === undefined) throw new RpcError(RPC.MISC, 'Block not available (headers only)');
         if (verbosity === 0) return toHex(raw);
         const b = decodeBlock(raw);
@@ -223,7 +253,13 @@ export function blockchainMethods(api: NodeApi): MethodDef[] {
           const loc = chain().ledger.txLocation(id);
           if (loc === undefined)
             throw new RpcError(RPC.INVALID_ADDRESS, 'No such mempool or blockchain transaction');
-          const b = decodeBlock(chain().getRawBlock(loc.blockHash)!);
+          const raw = chain().getRawBlock(loc.blockHash);
+          if (raw === undefined)
+            throw new RpcError(
+              RPC.MISC,
+              `Transaction data not available (pruned data): it is in block ${hashToHex(loc.blockHash)} at height ${loc.height}`,
+            );
+          const b = decodeBlock(raw);
           d = b.txs[loc.pos]!;
           where = {
             blockhash: hashToHex(loc.blockHash),
