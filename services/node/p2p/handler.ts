@@ -5,6 +5,7 @@
  */
 import { decodeBlock } from '../../../shared/core/block/codec.ts';
 import { encodeHeader } from '../../../shared/core/block/header.ts';
+import type { DecodedBlock } from '../../../shared/core/block/types.ts';
 import { hashToHex } from '../../../shared/core/bytes.ts';
 import { CairnError, DecodeError, ValidationError } from '../../../shared/core/errors.ts';
 import { decodeTx } from '../../../shared/core/tx/codec.ts';
@@ -15,6 +16,12 @@ import type { CurveKeys } from '../../../shared/zmq/curve.ts';
 import type { Chain } from '../chain/chain.ts';
 import { PolicyError } from '../reservoir/errors.ts';
 import type { Reservoir } from '../reservoir/reservoir.ts';
+import {
+  type CompactReply,
+  decodeBlockTxns,
+  decodeCompactBlock,
+  encodeCompactReply,
+} from './compact-block.ts';
 import { PeerError, type WireErrorCode } from './errors.ts';
 import { checkClientHello, makeHello } from './hello.ts';
 import {
@@ -34,8 +41,10 @@ import {
   type Hello,
   isCommand,
   LIMITS,
+  P2P_VERSION,
   type PushStatus,
 } from './messages.ts';
+import { PartialBlock } from './partial-block.ts';
 import type { PeerBook } from './peer-book.ts';
 
 export interface InboundSession {
@@ -59,6 +68,23 @@ export interface HandlerOptions {
   /** Requests per second per peer, and burst. */
   readonly rate: number;
   readonly burst: number;
+  /** The protocol version our hello states (1: we take no compact blocks; default P2P_VERSION). */
+  readonly protocolVersion?: number;
+}
+
+/** Compact blocks waiting for the transactions we asked their sender for (all peers together). */
+const MAX_PARTIAL_BLOCKS = 16;
+
+/** What compact block relay saved us, since start (logged; the figures of docs/operations.md). */
+export interface CompactCounters {
+  received: number;
+  /** Rebuilt without asking for anything. */
+  complete: number;
+  /** Transactions found in our mempool / asked of the sender. */
+  txsFromMempool: number;
+  txsRequested: number;
+  /** The compact form did not rebuild (collision, merkle root): the full block was asked for. */
+  fellBack: number;
 }
 
 export interface HandlerModules {
@@ -105,6 +131,15 @@ export class PeerRequestHandler {
   readonly #o: HandlerOptions;
   readonly #m: HandlerModules;
   readonly #log: Logger;
+  /** `<peer key> <block hash>` → the partial block and the indexes asked for, oldest first. */
+  readonly #partials = new Map<string, { block: PartialBlock; asked: number[] }>();
+  readonly compact: CompactCounters = {
+    received: 0,
+    complete: 0,
+    txsFromMempool: 0,
+    txsRequested: 0,
+    fellBack: 0,
+  };
 
   constructor(opts: HandlerOptions, modules: HandlerModules) {
     this.#o = opts;
@@ -234,18 +269,15 @@ export class PeerRequestHandler {
     this.#m.onHello(key, h);
     this.#m.onKnown(key, [h.tipHash]);
     const c = this.#m.chain;
-    return ok(
-      encodeHello(
-        makeHello(
-          c.params,
-          this.#m.identity,
-          { tipHash: c.tip.hash, height: c.tipHeight(), work: c.tip.work },
-          this.#o.listen,
-          this.#o.userAgent,
-          now,
-        ),
-      ),
+    const reply = makeHello(
+      c.params,
+      this.#m.identity,
+      { tipHash: c.tip.hash, height: c.tipHeight(), work: c.tip.work },
+      this.#o.listen,
+      this.#o.userAgent,
+      now,
     );
+    return ok(encodeHello({ ...reply, version: this.#o.protocolVersion ?? P2P_VERSION }));
   }
 
   #serve(command: Exclude<Command, 'hello'>, payload: Buffer, s: InboundSession, now: number): Frames {
@@ -289,6 +321,10 @@ export class PeerRequestHandler {
         return ok(encodePushReply(this.#pushBlock(payload, s, now)));
       case 'tx':
         return ok(encodePushReply(this.#pushTx(payload, s, now)));
+      case 'cmpctblock':
+        return ok(encodeCompactReply(this.#pushCompact(payload, s, now)));
+      case 'blocktxn':
+        return ok(encodeCompactReply(this.#pushBlockTxns(payload, s, now)));
       case 'getpeers':
         return ok(
           encodePeers(
@@ -308,6 +344,72 @@ export class PeerRequestHandler {
   #pushBlock(payload: Buffer, s: InboundSession, now: number): PushStatus {
     const block = decodeBlock(payload); // DecodeError → malformed (scored by the caller)
     this.#m.onKnown(s.key, [block.hash]);
+    return this.#acceptBlock(block, s, now);
+  }
+
+  /**
+   * A compact block: rebuilt from our mempool when it can be, else we say which transactions we
+   * lack (kept until the sender's `blocktxn`) or that we want the whole block.
+   */
+  #pushCompact(payload: Buffer, s: InboundSession, now: number): CompactReply {
+    const block = new PartialBlock(decodeCompactBlock(payload)); // DecodeError → malformed
+    this.compact.received++;
+    this.#m.onKnown(s.key, [block.hash, ...block.compact.prefilled.map((p) => p.tx.txid)]);
+    const have = this.#m.chain.entry(block.hash);
+    if (have !== undefined && have.status !== 0) return { status: 'duplicate' };
+    if (block.collided) return this.#fallBack(block, s, 'short-id-collision');
+    block.fillFrom(this.#mempoolTxs());
+    this.compact.txsFromMempool += block.fromMempool;
+    const missing = block.missing();
+    if (missing.length === 0) {
+      this.compact.complete++;
+      return this.#finish(block, s, now);
+    }
+    const id = `${s.key} ${hashToHex(block.hash)}`;
+    this.#partials.delete(id);
+    this.#partials.set(id, { block, asked: missing });
+    if (this.#partials.size > MAX_PARTIAL_BLOCKS) this.#partials.delete(this.#partials.keys().next().value!);
+    this.compact.txsRequested += missing.length;
+    return { status: 'want-txs', indexes: missing };
+  }
+
+  /** The transactions we asked for: the block is complete (or, if we forgot it, we want it whole). */
+  #pushBlockTxns(payload: Buffer, s: InboundSession, now: number): CompactReply {
+    const m = decodeBlockTxns(payload);
+    this.#m.onKnown(
+      s.key,
+      m.txs.map((t) => t.txid),
+    );
+    const id = `${s.key} ${hashToHex(m.hash)}`;
+    const pending = this.#partials.get(id);
+    if (pending === undefined) return { status: 'want-block' };
+    this.#partials.delete(id);
+    pending.block.fillMissing(pending.asked, m.txs); // a wrong count: DecodeError → malformed
+    return this.#finish(pending.block, s, now);
+  }
+
+  #finish(partial: PartialBlock, s: InboundSession, now: number): CompactReply {
+    const block = partial.build();
+    if (typeof block === 'string') return this.#fallBack(partial, s, block);
+    return { status: this.#acceptBlock(block, s, now) };
+  }
+
+  /** Not the sender's fault (short ids collide by chance): no score, just the whole block please. */
+  #fallBack(partial: PartialBlock, s: InboundSession, why: string): CompactReply {
+    this.compact.fellBack++;
+    this.#log.info(
+      { peer: s.key, block: hashToHex(partial.hash), why },
+      `compact block ${hashToHex(partial.hash).slice(0, 16)}… did not rebuild (${why}): asking for the full block`,
+    );
+    return { status: 'want-block' };
+  }
+
+  *#mempoolTxs() {
+    for (const e of this.#m.reservoir.entries()) yield e.tx;
+  }
+
+  /** A decoded block from a peer, whole or rebuilt: processed; an invalid one scores its sender. */
+  #acceptBlock(block: DecodedBlock, s: InboundSession, now: number): PushStatus {
     const r = this.#m.chain.processBlock(block, now);
     if (r.status === 'invalid') {
       const e = r.error;

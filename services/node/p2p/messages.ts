@@ -10,9 +10,11 @@ import { Writer } from '../../../shared/core/encoding/writer.ts';
 import { DecodeError } from '../../../shared/core/errors.ts';
 import { HASH_SIZE } from '../../../shared/core/limits.ts';
 
-export const P2P_VERSION = 1;
+export const P2P_VERSION = 2;
 /** Oldest protocol version this release still talks to. */
 export const MIN_P2P_VERSION = 1;
+/** First version that takes `cmpctblock` / `blocktxn` (compact block relay, p2p/compact-block.ts). */
+export const COMPACT_BLOCKS_VERSION = 2;
 
 export const LIMITS = {
   listenAddresses: 8,
@@ -26,7 +28,17 @@ export const LIMITS = {
   blockBytes: 8_000_000,
 } as const;
 
-export type Command = 'hello' | 'getheaders' | 'getblocks' | 'inv' | 'block' | 'tx' | 'getpeers' | 'ping';
+export type Command =
+  | 'hello'
+  | 'getheaders'
+  | 'getblocks'
+  | 'inv'
+  | 'block'
+  | 'tx'
+  | 'getpeers'
+  | 'ping'
+  | 'cmpctblock'
+  | 'blocktxn';
 export const COMMANDS: readonly Command[] = [
   'hello',
   'getheaders',
@@ -36,6 +48,8 @@ export const COMMANDS: readonly Command[] = [
   'tx',
   'getpeers',
   'ping',
+  'cmpctblock',
+  'blocktxn',
 ];
 
 export function isCommand(s: string): s is Command {
@@ -230,14 +244,23 @@ export function decodeWant(b: Uint8Array): { blocks: number[]; txs: number[] } {
 export type PushStatus = 'accepted' | 'duplicate' | 'orphan' | 'rejected';
 const PUSH: readonly PushStatus[] = ['accepted', 'duplicate', 'orphan', 'rejected'];
 
+export function pushStatusByte(s: PushStatus): number {
+  return PUSH.indexOf(s);
+}
+
+export function pushStatusOf(byte: number): PushStatus {
+  const s = PUSH[byte];
+  if (s === undefined) throw new DecodeError('decode-bad-value', 'push.status', 'unknown status');
+  return s;
+}
+
 export function encodePushReply(s: PushStatus): Uint8Array {
-  return Uint8Array.of(PUSH.indexOf(s));
+  return Uint8Array.of(pushStatusByte(s));
 }
 
 export function decodePushReply(b: Uint8Array): PushStatus {
-  const s = b.length === 1 ? PUSH[b[0]!] : undefined;
-  if (s === undefined) throw new DecodeError('decode-bad-value', 'push.status', 'unknown status');
-  return s;
+  if (b.length !== 1) throw new DecodeError('decode-bad-value', 'push.status', 'unknown status');
+  return pushStatusOf(b[0]!);
 }
 
 // ---- peers ----

@@ -10,6 +10,14 @@ import type { Logger } from '../../../shared/log.ts';
 import { RequestClient } from '../../../shared/zmq/client.ts';
 import type { CurveKeys } from '../../../shared/zmq/curve.ts';
 import { TransportError } from '../../../shared/zmq/errors.ts';
+import {
+  type BlockTxns,
+  type CompactBlock,
+  type CompactReply,
+  decodeCompactReply,
+  encodeBlockTxns,
+  encodeCompactBlock,
+} from './compact-block.ts';
 import { PeerError, type WireErrorCode } from './errors.ts';
 import { type ChainSummary, checkCompatible, makeHello } from './hello.ts';
 import { KnownInventory } from './known-inventory.ts';
@@ -29,6 +37,7 @@ import {
   encodePing,
   type Hello,
   type Inventory,
+  P2P_VERSION,
   type PeerAddress,
   type PushStatus,
 } from './messages.ts';
@@ -42,6 +51,8 @@ export interface OutboundOptions {
   readonly userAgent: string;
   readonly timeoutMs: number;
   readonly maxMessageBytes: number;
+  /** The protocol version our hello states (1: we take no compact blocks; default P2P_VERSION). */
+  readonly protocolVersion?: number;
 }
 
 export class OutboundPeer {
@@ -86,15 +97,18 @@ export class OutboundPeer {
 
   /** Sends our hello; checks the peer is on our network and speaks our protocol. */
   async handshake(): Promise<Hello> {
-    const h = makeHello(
-      this.#o.params,
-      this.#o.identity,
-      this.#summary(),
-      this.#o.listen,
-      this.#o.userAgent,
-      this.#clock(),
-      this.key,
-    );
+    const h = {
+      ...makeHello(
+        this.#o.params,
+        this.#o.identity,
+        this.#summary(),
+        this.#o.listen,
+        this.#o.userAgent,
+        this.#clock(),
+        this.key,
+      ),
+      version: this.#o.protocolVersion ?? P2P_VERSION,
+    };
     const reply = decodeHello(await this.#raw('hello', encodeHello(h)));
     checkCompatible(reply, this.#o.params);
     if (z85Encode(reply.nodeKey) !== this.key)
@@ -172,6 +186,16 @@ export class OutboundPeer {
     // ahead of queued tx relays: a new block is what the peer needs first (the network simulation
     // saw blocks wait behind transaction pushes and be dropped by the full queue)
     return decodePushReply(await this.#call('block', raw, true));
+  }
+
+  /** A new block as header + short ids (peers of COMPACT_BLOCKS_VERSION); ahead of tx relays. */
+  async pushCompact(c: CompactBlock): Promise<CompactReply> {
+    return decodeCompactReply(await this.#call('cmpctblock', encodeCompactBlock(c), true));
+  }
+
+  /** The transactions the peer asked for to finish a compact block. */
+  async pushBlockTxns(m: BlockTxns): Promise<CompactReply> {
+    return decodeCompactReply(await this.#call('blocktxn', encodeBlockTxns(m), true));
   }
 
   async pushTx(raw: Uint8Array): Promise<PushStatus> {

@@ -12,6 +12,7 @@ import type { ZapHandler } from '../../../shared/zmq/zap.ts';
 import type { Chain } from '../chain/chain.ts';
 import type { Reservoir } from '../reservoir/reservoir.ts';
 import { type InboundSession, PeerRequestHandler } from './handler.ts';
+import { COMPACT_BLOCKS_VERSION, P2P_VERSION } from './messages.ts';
 import { OutboundPeer } from './outbound.ts';
 import { PeerBook, type PeerRecord, type PeerSource, ringTargets } from './peer-book.ts';
 import { Relay } from './relay.ts';
@@ -26,6 +27,11 @@ export const PEER_ZAP_DOMAIN = 'peer';
 export function advertised(o: { announce: readonly string[]; listen: readonly string[] }): string[] {
   if (o.announce.length > 0) return [...o.announce];
   return o.listen.filter((a) => !a.startsWith('0.0.0.0:') && !a.startsWith('[::]:'));
+}
+
+/** The version our hello states: 1 when compact blocks are off (peers then send us whole blocks). */
+function protocolVersion(o: { compactBlocks?: boolean }): number {
+  return o.compactBlocks === false ? COMPACT_BLOCKS_VERSION - 1 : P2P_VERSION;
 }
 
 export interface P2POptions {
@@ -43,6 +49,11 @@ export interface P2POptions {
   readonly requestTimeoutMs: number;
   readonly banSeconds: number;
   readonly userAgent: string;
+  /**
+   * Compact block relay (default true). False: blocks go whole both ways, and our hello states
+   * protocol 1 so peers send us whole blocks too (a node from before compact blocks).
+   */
+  readonly compactBlocks?: boolean;
 }
 
 export interface P2PModules {
@@ -99,6 +110,7 @@ export class P2P {
         maxInbound: opts.maxInbound,
         rate: 1000,
         burst: 2000,
+        protocolVersion: protocolVersion(opts),
       },
       {
         chain: modules.chain,
@@ -128,6 +140,7 @@ export class P2P {
       peers: () => this.peers(),
       logger: modules.logger,
       syncing: () => this.#sync.running,
+      compactBlocks: opts.compactBlocks !== false,
     });
   }
 
@@ -368,6 +381,7 @@ export class P2P {
           userAgent: this.#o.userAgent,
           timeoutMs: this.#o.requestTimeoutMs,
           maxMessageBytes: this.#o.maxMessageBytes,
+          protocolVersion: protocolVersion(this.#o),
         },
         {
           logger: this.#log,

@@ -1,13 +1,19 @@
 /**
  * Relay of new blocks and transactions to outbound peers, with per-peer known inventory so
- * nothing is sent back to where it came from, or twice. Blocks are pushed whole at once (lowest
- * latency: one round trip per hop); transactions are announced in batches and pushed when wanted.
+ * nothing is sent back to where it came from, or twice. Blocks go to every peer at once (lowest
+ * latency: one round trip per hop): compactly to peers that take it (header + short ids, the
+ * transactions it is not known to have whole; a second round trip only for what its mempool
+ * lacked), whole to the others or when the compact form did not rebuild. Transactions are
+ * announced in batches and pushed when wanted.
  */
+import { randomBytes } from 'node:crypto';
 import type { DecodedBlock } from '../../../shared/core/block/types.ts';
 import type { DecodedTx } from '../../../shared/core/tx/types.ts';
 import type { Logger } from '../../../shared/log.ts';
 import type { Chain } from '../chain/chain.ts';
 import type { Reservoir } from '../reservoir/reservoir.ts';
+import { compactBlock } from './compact-block.ts';
+import { COMPACT_BLOCKS_VERSION, type PushStatus } from './messages.ts';
 import type { OutboundPeer } from './outbound.ts';
 
 export interface RelayModules {
@@ -17,6 +23,8 @@ export interface RelayModules {
   readonly logger: Logger;
   /** True while catching up: blocks connected then are old news, not relayed. */
   readonly syncing: () => boolean;
+  /** Send compact blocks to peers that take them (default true). */
+  readonly compactBlocks?: boolean;
 }
 
 const TX_FLUSH_MS = 50;
@@ -67,11 +75,27 @@ export class Relay {
     for (const peer of this.#m.peers()) {
       if (peer.remote === undefined || peer.known.has(block.hash)) continue;
       peer.known.add(block.hash);
-      peer.pushBlock(block.raw).then(
+      this.#sendBlock(peer, block).then(
         (status) => this.#m.logger.debug({ peer: peer.key, status }, 'relayed block'),
         (e) => this.#m.logger.debug({ peer: peer.key, err: (e as Error).message }, 'block relay failed'),
       );
     }
+  }
+
+  async #sendBlock(peer: OutboundPeer, block: DecodedBlock): Promise<PushStatus> {
+    const compact = this.#m.compactBlocks !== false && (peer.remote?.version ?? 0) >= COMPACT_BLOCKS_VERSION;
+    if (!compact) return peer.pushBlock(block.raw);
+    const nonce = randomBytes(8).readBigUInt64LE();
+    let r = await peer.pushCompact(compactBlock(block, nonce, (txid) => peer.known.has(txid)));
+    if (r.status === 'want-txs') {
+      const txs = r.indexes.map((i) => block.txs[i]);
+      r = txs.every((t) => t !== undefined)
+        ? await peer.pushBlockTxns({ hash: block.hash, txs: txs as DecodedTx[] })
+        : { status: 'want-block' }; // indexes beyond the block: odd, but the whole block settles it
+    }
+    // the whole block when the compact form did not rebuild (or a peer asks for txs twice)
+    if (r.status === 'want-block' || r.status === 'want-txs') return peer.pushBlock(block.raw);
+    return r.status;
   }
 
   #txAdded(tx: DecodedTx): void {
