@@ -9,6 +9,7 @@ import type { DecodedBlock } from '../../../shared/core/block/types.ts';
 import { hashToHex } from '../../../shared/core/bytes.ts';
 import { CairnError, DecodeError, ValidationError } from '../../../shared/core/errors.ts';
 import { decodeTx } from '../../../shared/core/tx/codec.ts';
+import type { DecodedTx } from '../../../shared/core/tx/types.ts';
 import { z85Decode, z85Encode } from '../../../shared/identity/z85.ts';
 import type { Logger } from '../../../shared/log.ts';
 import { TokenBucket } from '../../../shared/token-bucket.ts';
@@ -31,12 +32,14 @@ import {
   decodeHello,
   decodeInv,
   decodePing,
+  decodeTxs,
   encodeBlocks,
   encodeHeaders,
   encodeHello,
   encodePeers,
   encodePing,
   encodePushReply,
+  encodeTxsReply,
   encodeWant,
   type Hello,
   isCommand,
@@ -207,7 +210,8 @@ export class PeerRequestHandler {
       return err('banned', 'banned');
     }
     session.lastSeen = now;
-    const cost = 1;
+    // a batch of transactions costs by its size (~1 token per 10 kB), like that many requests
+    const cost = command === 'txs' ? 1 + Math.floor(payload.length / 10_000) : 1;
     if (!session.bucket.take(cost, Date.now())) {
       this.#offend(session, OFFENCE.rateLimited, 'over its request rate');
       return err('rate-limited', `more than ${this.#o.rate} requests/s`);
@@ -321,6 +325,10 @@ export class PeerRequestHandler {
         return ok(encodePushReply(this.#pushBlock(payload, s, now)));
       case 'tx':
         return ok(encodePushReply(this.#pushTx(payload, s, now)));
+      case 'txs': {
+        const txs = decodeTxs(payload); // all decoded before any is taken: a bad one is malformed
+        return ok(encodeTxsReply(txs.map((d) => this.#acceptTx(d, s, now))));
+      }
       case 'cmpctblock':
         return ok(encodeCompactReply(this.#pushCompact(payload, s, now)));
       case 'blocktxn':
@@ -429,7 +437,10 @@ export class PeerRequestHandler {
   }
 
   #pushTx(payload: Buffer, s: InboundSession, now: number): PushStatus {
-    const d = decodeTx(payload);
+    return this.#acceptTx(decodeTx(payload), s, now);
+  }
+
+  #acceptTx(d: DecodedTx, s: InboundSession, now: number): PushStatus {
     this.#m.onKnown(s.key, [d.txid]);
     try {
       const r = this.#m.reservoir.accept(d, now);

@@ -8,7 +8,9 @@ import { HEADER_SIZE } from '../../../shared/core/block/types.ts';
 import { Reader } from '../../../shared/core/encoding/reader.ts';
 import { Writer } from '../../../shared/core/encoding/writer.ts';
 import { DecodeError } from '../../../shared/core/errors.ts';
-import { HASH_SIZE } from '../../../shared/core/limits.ts';
+import { HASH_SIZE, MIN_TX_SIZE } from '../../../shared/core/limits.ts';
+import { readTx } from '../../../shared/core/tx/codec.ts';
+import type { DecodedTx } from '../../../shared/core/tx/types.ts';
 
 export const P2P_VERSION = 2;
 /** Oldest protocol version this release still talks to. */
@@ -26,6 +28,8 @@ export const LIMITS = {
   invItems: 1000,
   peers: 100,
   blockBytes: 8_000_000,
+  /** Transactions in one `txs` push. */
+  txsPerPush: 1000,
 } as const;
 
 export type Command =
@@ -38,7 +42,8 @@ export type Command =
   | 'getpeers'
   | 'ping'
   | 'cmpctblock'
-  | 'blocktxn';
+  | 'blocktxn'
+  | 'txs';
 export const COMMANDS: readonly Command[] = [
   'hello',
   'getheaders',
@@ -50,6 +55,7 @@ export const COMMANDS: readonly Command[] = [
   'ping',
   'cmpctblock',
   'blocktxn',
+  'txs',
 ];
 
 export function isCommand(s: string): s is Command {
@@ -261,6 +267,40 @@ export function encodePushReply(s: PushStatus): Uint8Array {
 export function decodePushReply(b: Uint8Array): PushStatus {
   if (b.length !== 1) throw new DecodeError('decode-bad-value', 'push.status', 'unknown status');
   return pushStatusOf(b[0]!);
+}
+
+// ---- txs: several transactions pushed at once (protocol 2) ----
+
+/** varint n | n transactions in their canonical encoding, back to back (each is self-delimiting). */
+export function encodeTxs(raws: readonly Uint8Array[]): Uint8Array {
+  const w = new Writer(8 + raws.reduce((s, r) => s + r.length, 0)).varint(raws.length);
+  for (const r of raws) w.bytes(r);
+  return w.finish();
+}
+
+export function decodeTxs(b: Uint8Array): DecodedTx[] {
+  const r = new Reader(b);
+  const n = r.count('txs.count', Math.min(LIMITS.txsPerPush, Math.floor(r.remaining / MIN_TX_SIZE)));
+  const out: DecodedTx[] = new Array(n);
+  for (let i = 0; i < n; i++) out[i] = readTx(r, b);
+  r.end('txs');
+  return out;
+}
+
+/** Reply to `txs`: varint n | one push status byte per transaction, in order. */
+export function encodeTxsReply(statuses: readonly PushStatus[]): Uint8Array {
+  const w = new Writer(4 + statuses.length).varint(statuses.length);
+  for (const s of statuses) w.u8(pushStatusByte(s));
+  return w.finish();
+}
+
+export function decodeTxsReply(b: Uint8Array): PushStatus[] {
+  const r = new Reader(b);
+  const n = r.count('txsreply.count', LIMITS.txsPerPush);
+  const out: PushStatus[] = [];
+  for (let i = 0; i < n; i++) out.push(pushStatusOf(r.u8('txsreply.status')));
+  r.end('txsreply');
+  return out;
 }
 
 // ---- peers ----

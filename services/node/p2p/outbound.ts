@@ -1,5 +1,6 @@
 /**
- * One outbound connection: our REQ client to a peer's listener, with the handshake done, the
+ * One outbound connection: our pipelined client (several requests in flight,
+ * shared/zmq/pipeline-client.ts) to a peer's listener, with the handshake done, the
  * peer's last known tip, what it is known to have, latency and stall count. Every call returns
  * the decoded answer or throws PeerError (an `error` reply) / TransportError (timeout, closed).
  */
@@ -7,9 +8,9 @@ import { randomBytes } from 'node:crypto';
 import type { NetworkParams } from '../../../shared/core/params/types.ts';
 import { z85Encode } from '../../../shared/identity/z85.ts';
 import type { Logger } from '../../../shared/log.ts';
-import { RequestClient } from '../../../shared/zmq/client.ts';
 import type { CurveKeys } from '../../../shared/zmq/curve.ts';
 import { TransportError } from '../../../shared/zmq/errors.ts';
+import { PipelineClient } from '../../../shared/zmq/pipeline-client.ts';
 import {
   type BlockTxns,
   type CompactBlock,
@@ -29,12 +30,14 @@ import {
   decodePeers,
   decodePing,
   decodePushReply,
+  decodeTxsReply,
   decodeWant,
   encodeGetBlocks,
   encodeGetHeaders,
   encodeHello,
   encodeInv,
   encodePing,
+  encodeTxs,
   type Hello,
   type Inventory,
   P2P_VERSION,
@@ -70,7 +73,9 @@ export class OutboundPeer {
   bytesRecv = 0;
   lastSend = 0;
   lastRecv = 0;
-  #client: RequestClient;
+  #client: PipelineClient;
+  /** A handshake being redone (every request in flight may hear `handshake-required` at once). */
+  #rehello: Promise<Hello> | undefined;
   readonly #o: OutboundOptions;
   readonly #summary: () => ChainSummary;
   readonly #clock: () => number;
@@ -84,7 +89,8 @@ export class OutboundPeer {
     this.address = opts.address;
     this.#summary = modules.summary;
     this.#clock = modules.clock;
-    this.#client = new RequestClient(
+    // several requests in flight (a block is not held up by the round trips of tx relays before it)
+    this.#client = new PipelineClient(
       {
         endpoint: `tcp://${opts.address}`,
         keys: opts.identity,
@@ -159,7 +165,10 @@ export class OutboundPeer {
       return await this.#raw(command, payload, urgent);
     } catch (e) {
       if (e instanceof PeerError && e.code === 'handshake-required') {
-        await this.handshake();
+        this.#rehello ??= this.handshake().finally(() => {
+          this.#rehello = undefined;
+        });
+        await this.#rehello;
         return this.#raw(command, payload, urgent);
       }
       throw e;
@@ -200,6 +209,14 @@ export class OutboundPeer {
 
   async pushTx(raw: Uint8Array): Promise<PushStatus> {
     return decodePushReply(await this.#call('tx', raw));
+  }
+
+  /** Several transactions in one request (peers of COMPACT_BLOCKS_VERSION); a status for each. */
+  async pushTxs(raws: readonly Uint8Array[]): Promise<PushStatus[]> {
+    const statuses = decodeTxsReply(await this.#call('txs', encodeTxs(raws)));
+    if (statuses.length !== raws.length)
+      throw new PeerError('bad-frames', `${statuses.length} statuses for ${raws.length} transactions`);
+    return statuses;
   }
 
   async getPeers(): Promise<PeerAddress[]> {

@@ -28,6 +28,31 @@ export interface RelayModules {
 }
 
 const TX_FLUSH_MS = 50;
+/** Bytes of transactions per `txs` push (well under peering.max_message_bytes' minimum). */
+const PUSH_BATCH_BYTES = 1_000_000;
+
+/** Peers of protocol 2 take `txs` (several transactions per request). */
+function batches(peer: OutboundPeer): boolean {
+  return (peer.remote?.version ?? 0) >= COMPACT_BLOCKS_VERSION;
+}
+
+/** Consecutive groups of at most `maxBytes` (a larger transaction goes alone). */
+function byBytes(txs: readonly DecodedTx[], maxBytes: number): DecodedTx[][] {
+  const out: DecodedTx[][] = [];
+  let cur: DecodedTx[] = [];
+  let bytes = 0;
+  for (const t of txs) {
+    if (cur.length > 0 && bytes + t.raw.length > maxBytes) {
+      out.push(cur);
+      cur = [];
+      bytes = 0;
+    }
+    cur.push(t);
+    bytes += t.raw.length;
+  }
+  if (cur.length > 0) out.push(cur);
+  return out;
+}
 /** Mempool transactions announced to a peer that just connected (oldest first). */
 const GREET_TXS = 10_000;
 
@@ -119,10 +144,11 @@ export class Relay {
       for (let i = 0; i < txs.length; i += 1000) {
         const chunk = txs.slice(i, i + 1000);
         const want = await peer.announce({ blocks: [], txs: chunk.map((t) => t.txid) });
-        for (const k of want.txs) {
-          const t = chunk[k];
-          if (t !== undefined) await peer.pushTx(t.raw);
-        }
+        const wanted = want.txs.map((k) => chunk[k]).filter((t) => t !== undefined);
+        if (batches(peer)) {
+          // one request per ≤ 1,000 transactions / ≤ 1 MB instead of one round trip each
+          for (const batch of byBytes(wanted, PUSH_BATCH_BYTES)) await peer.pushTxs(batch.map((t) => t.raw));
+        } else for (const t of wanted) await peer.pushTx(t.raw);
       }
     } catch (e) {
       this.#m.logger.debug({ peer: peer.key, err: (e as Error).message }, 'tx relay failed');
