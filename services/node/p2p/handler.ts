@@ -60,6 +60,9 @@ export interface InboundSession {
   /** Frame bytes received and sent on this session (getpeerinfo's bytesrecv / bytessent). */
   bytesRecv: number;
   bytesSent: number;
+  /** The same by command (getpeerinfo's bytesrecv_per_msg / bytessent_per_msg, as Core's). */
+  readonly bytesRecvPerMsg: Record<string, number>;
+  readonly bytesSentPerMsg: Record<string, number>;
 }
 
 export interface HandlerOptions {
@@ -180,8 +183,18 @@ export class PeerRequestHandler {
     // counted after the dispatch: a hello's bytes go to the session it created
     const s = this.#sessions.get(id);
     if (s !== undefined) {
-      for (const f of frames) s.bytesRecv += f.length;
-      for (const f of reply) s.bytesSent += f.length;
+      let recv = 0;
+      let sent = 0;
+      for (const f of frames) recv += f.length;
+      for (const f of reply) sent += f.length;
+      s.bytesRecv += recv;
+      s.bytesSent += sent;
+      // only known commands get a key: a peer must not grow the record with names of its choosing
+      const command = frames[0]?.toString('latin1') ?? '';
+      if (isCommand(command)) {
+        s.bytesRecvPerMsg[command] = (s.bytesRecvPerMsg[command] ?? 0) + recv;
+        s.bytesSentPerMsg[command] = (s.bytesSentPerMsg[command] ?? 0) + sent;
+      }
     }
     return reply;
   }
@@ -263,6 +276,8 @@ export class PeerRequestHandler {
       since: old?.key === key ? old.since : now,
       bytesRecv: old?.key === key ? old.bytesRecv : 0,
       bytesSent: old?.key === key ? old.bytesSent : 0,
+      bytesRecvPerMsg: old?.key === key ? old.bytesRecvPerMsg : {},
+      bytesSentPerMsg: old?.key === key ? old.bytesSentPerMsg : {},
     });
     this.#m.book.add(key, h.listen, 'inbound', now);
     if (fresh)

@@ -71,6 +71,9 @@ export class OutboundPeer {
   /** Frame bytes (command and payload) sent and received, and when last (seconds; 0 = never). */
   bytesSent = 0;
   bytesRecv = 0;
+  /** The same by command (getpeerinfo's bytessent_per_msg / bytesrecv_per_msg, as Core's). */
+  readonly bytesSentPerMsg: Record<string, number> = {};
+  readonly bytesRecvPerMsg: Record<string, number> = {};
   lastSend = 0;
   lastRecv = 0;
   #client: PipelineClient;
@@ -132,6 +135,7 @@ export class OutboundPeer {
     const t0 = performance.now();
     const size = command.length + payload.byteLength;
     this.bytesSent += size;
+    this.bytesSentPerMsg[command] = (this.bytesSentPerMsg[command] ?? 0) + size;
     this.lastSend = this.#clock();
     let frames: Buffer[];
     try {
@@ -143,10 +147,17 @@ export class OutboundPeer {
       // our own queue being full says we are busy, not that the peer is silent: dropping a
       // healthy peer for it (relay bursts under load) left nodes without peers to sync from
       if (!(e instanceof TransportError && e.code === 'transport-busy')) this.stalls++;
-      else this.bytesSent -= size; // refused before it was queued: never sent
+      else {
+        // refused before it was queued: never sent
+        this.bytesSent -= size;
+        this.bytesSentPerMsg[command]! -= size;
+      }
       throw e;
     }
-    for (const f of frames) this.bytesRecv += f.length;
+    let recv = 0;
+    for (const f of frames) recv += f.length;
+    this.bytesRecv += recv;
+    this.bytesRecvPerMsg[command] = (this.bytesRecvPerMsg[command] ?? 0) + recv;
     this.lastRecv = this.#clock();
     this.stalls = 0;
     this.latencyMs =
