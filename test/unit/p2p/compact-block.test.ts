@@ -19,6 +19,7 @@ import {
 } from '../../../services/node/p2p/compact-block.ts';
 import { PartialBlock } from '../../../services/node/p2p/partial-block.ts';
 import { siphash24, sipKey } from '../../../services/node/p2p/siphash.ts';
+import { decodeBlock } from '../../../shared/core/block/codec.ts';
 import { HEADER_SIZE } from '../../../shared/core/block/types.ts';
 import { toHex } from '../../../shared/core/bytes.ts';
 import { DecodeError } from '../../../shared/core/errors.ts';
@@ -123,6 +124,12 @@ describe('short ids (BIP152 keying)', () => {
     const id = shortId(key, seq(32));
     assert.ok(id < 2 ** 48 && Number.isInteger(id));
     assert.equal(id, SHORT_ID_VECTOR);
+    // the whole compact form of the local genesis block (coinbase prefilled, no short ids)
+    const genesis = decodeBlock(LOCAL.genesisBlock);
+    assert.equal(
+      toHex(encodeCompactBlock(compactBlock(genesis, 0x0102030405060708n, () => true))),
+      `${toHex(header)}0807060504030201000100${toHex(genesis.txs[0]!.raw)}`,
+    );
     // another nonce, another id: a sender's fresh nonce per block makes collisions unrepeatable
     assert.notEqual(shortId(shortIdKey(header, 0x0102030405060709n), seq(32)), id);
   });
