@@ -17,6 +17,7 @@ import type { CurveKeys } from '../../../shared/zmq/curve.ts';
 import type { Chain } from '../chain/chain.ts';
 import { PolicyError } from '../reservoir/errors.ts';
 import type { Reservoir } from '../reservoir/reservoir.ts';
+import { AskedTxs } from './asked-txs.ts';
 import {
   type CompactReply,
   decodeBlockTxns,
@@ -78,13 +79,6 @@ export interface HandlerOptions {
   readonly protocolVersion?: number;
 }
 
-/**
- * A transaction wanted from one peer is not wanted from another for this long. If that push never
- * comes, the transaction still arrives in its block (as a short id the compact block rebuild asks for).
- */
-const ASKED_TX_MS = 2_000;
-const MAX_ASKED_TXS = 50_000;
-
 /** Compact blocks waiting for the transactions we asked their sender for (all peers together). */
 const MAX_PARTIAL_BLOCKS = 16;
 
@@ -145,8 +139,7 @@ export class PeerRequestHandler {
   readonly #m: HandlerModules;
   readonly #log: Logger;
   /** `<peer key> <block hash>` → the partial block and the indexes asked for, oldest first. */
-  /** Txid (hex) → until when (ms) it counts as asked for. */
-  readonly #askedTxs = new Map<string, number>();
+  readonly #askedTxs = new AskedTxs();
   readonly #partials = new Map<string, { block: PartialBlock; asked: number[] }>();
   readonly compact: CompactCounters = {
     received: 0,
@@ -345,12 +338,7 @@ export class PeerRequestHandler {
           if (this.#m.reservoir.has(t) || c.ledger.txLocation(t) !== undefined) return;
           // asked of another peer a moment ago: its push is on the way (each peer that announced a
           // new tx at about the same time used to push it to us, so a node got it several times)
-          const k = hashToHex(t);
-          if ((this.#askedTxs.get(k) ?? 0) > nowMs) return;
-          this.#askedTxs.delete(k);
-          this.#askedTxs.set(k, nowMs + ASKED_TX_MS);
-          if (this.#askedTxs.size > MAX_ASKED_TXS) this.#askedTxs.delete(this.#askedTxs.keys().next().value!);
-          wantTxs.push(i);
+          if (this.#askedTxs.claim(t, nowMs)) wantTxs.push(i);
         });
         return ok(encodeWant(wantBlocks, wantTxs));
       }
