@@ -188,6 +188,7 @@ export class CairnNode {
           requestTimeoutMs: config.peering.request_timeout_ms,
           banSeconds: config.peering.ban_seconds,
           userAgent: USER_AGENT,
+          compactBlocks: config.peering.compact_blocks,
         },
         {
           chain: state.chain,

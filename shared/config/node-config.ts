@@ -190,6 +190,11 @@ export const NODE_SCHEMA = {
       86_400,
       'How long a misbehaving peer stays banned (s).',
     ),
+    compact_blocks: field(
+      booleanType(),
+      true,
+      'Relay new blocks compactly (header + short transaction ids, BIP152-style) to peers that take them; false: whole blocks both ways.',
+    ),
   },
   rpc: {
     listen: field(

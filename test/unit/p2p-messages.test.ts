@@ -117,3 +117,24 @@ describe('P2P messages', () => {
     );
   });
 });
+
+describe('txs (protocol 2: several transactions per push)', () => {
+  it('round-trips transactions and their statuses, and refuses more than the limit', async () => {
+    const { makeEnv, payFee, SUBSIDY } = await import('../helpers/reservoir.ts');
+    const env = makeEnv({}, 3);
+    const txs = env.funds.map((f) => payFee(env.alice, [f, 0], SUBSIDY, 1000));
+    const back = m.decodeTxs(m.encodeTxs(txs.map((t) => t.raw)));
+    assert.deepEqual(
+      back.map((t) => Buffer.from(t.txid).toString('hex')),
+      txs.map((t) => Buffer.from(t.txid).toString('hex')),
+    );
+    const statuses: m.PushStatus[] = ['accepted', 'duplicate', 'rejected'];
+    assert.deepEqual(m.decodeTxsReply(m.encodeTxsReply(statuses)), statuses);
+    assert.equal(Buffer.from(m.encodeTxsReply(statuses)).toString('hex'), '03000103');
+    const raw = m.encodeTxs(txs.map((t) => t.raw));
+    assert.throws(() => m.decodeTxs(raw.subarray(0, raw.length - 1)), DecodeError);
+    // a count above LIMITS.txsPerPush is refused before anything is read
+    const tooMany = Uint8Array.of(0xe9, 0x07, ...raw.subarray(1)); // 1001
+    assert.throws(() => m.decodeTxs(tooMany), /txs.count/);
+  });
+});

@@ -5,9 +5,11 @@
  */
 import { decodeBlock } from '../../../shared/core/block/codec.ts';
 import { encodeHeader } from '../../../shared/core/block/header.ts';
+import type { DecodedBlock } from '../../../shared/core/block/types.ts';
 import { hashToHex } from '../../../shared/core/bytes.ts';
 import { CairnError, DecodeError, ValidationError } from '../../../shared/core/errors.ts';
 import { decodeTx } from '../../../shared/core/tx/codec.ts';
+import type { DecodedTx } from '../../../shared/core/tx/types.ts';
 import { z85Decode, z85Encode } from '../../../shared/identity/z85.ts';
 import type { Logger } from '../../../shared/log.ts';
 import { TokenBucket } from '../../../shared/token-bucket.ts';
@@ -15,6 +17,13 @@ import type { CurveKeys } from '../../../shared/zmq/curve.ts';
 import type { Chain } from '../chain/chain.ts';
 import { PolicyError } from '../reservoir/errors.ts';
 import type { Reservoir } from '../reservoir/reservoir.ts';
+import { AskedTxs } from './asked-txs.ts';
+import {
+  type CompactReply,
+  decodeBlockTxns,
+  decodeCompactBlock,
+  encodeCompactReply,
+} from './compact-block.ts';
 import { PeerError, type WireErrorCode } from './errors.ts';
 import { checkClientHello, makeHello } from './hello.ts';
 import {
@@ -24,18 +33,22 @@ import {
   decodeHello,
   decodeInv,
   decodePing,
+  decodeTxs,
   encodeBlocks,
   encodeHeaders,
   encodeHello,
   encodePeers,
   encodePing,
   encodePushReply,
+  encodeTxsReply,
   encodeWant,
   type Hello,
   isCommand,
   LIMITS,
+  P2P_VERSION,
   type PushStatus,
 } from './messages.ts';
+import { PartialBlock } from './partial-block.ts';
 import type { PeerBook } from './peer-book.ts';
 
 export interface InboundSession {
@@ -48,6 +61,9 @@ export interface InboundSession {
   /** Frame bytes received and sent on this session (getpeerinfo's bytesrecv / bytessent). */
   bytesRecv: number;
   bytesSent: number;
+  /** The same by command (getpeerinfo's bytesrecv_per_msg / bytessent_per_msg, as Core's). */
+  readonly bytesRecvPerMsg: Record<string, number>;
+  readonly bytesSentPerMsg: Record<string, number>;
 }
 
 export interface HandlerOptions {
@@ -59,6 +75,23 @@ export interface HandlerOptions {
   /** Requests per second per peer, and burst. */
   readonly rate: number;
   readonly burst: number;
+  /** The protocol version our hello states (1: we take no compact blocks; default P2P_VERSION). */
+  readonly protocolVersion?: number;
+}
+
+/** Compact blocks waiting for the transactions we asked their sender for (all peers together). */
+const MAX_PARTIAL_BLOCKS = 16;
+
+/** What compact block relay saved us, since start (logged; the figures of docs/operations.md). */
+export interface CompactCounters {
+  received: number;
+  /** Rebuilt without asking for anything. */
+  complete: number;
+  /** Transactions found in our mempool / asked of the sender. */
+  txsFromMempool: number;
+  txsRequested: number;
+  /** The compact form did not rebuild (collision, merkle root): the full block was asked for. */
+  fellBack: number;
 }
 
 export interface HandlerModules {
@@ -105,6 +138,16 @@ export class PeerRequestHandler {
   readonly #o: HandlerOptions;
   readonly #m: HandlerModules;
   readonly #log: Logger;
+  /** `<peer key> <block hash>` → the partial block and the indexes asked for, oldest first. */
+  readonly #askedTxs = new AskedTxs();
+  readonly #partials = new Map<string, { block: PartialBlock; asked: number[] }>();
+  readonly compact: CompactCounters = {
+    received: 0,
+    complete: 0,
+    txsFromMempool: 0,
+    txsRequested: 0,
+    fellBack: 0,
+  };
 
   constructor(opts: HandlerOptions, modules: HandlerModules) {
     this.#o = opts;
@@ -142,8 +185,18 @@ export class PeerRequestHandler {
     // counted after the dispatch: a hello's bytes go to the session it created
     const s = this.#sessions.get(id);
     if (s !== undefined) {
-      for (const f of frames) s.bytesRecv += f.length;
-      for (const f of reply) s.bytesSent += f.length;
+      let recv = 0;
+      let sent = 0;
+      for (const f of frames) recv += f.length;
+      for (const f of reply) sent += f.length;
+      s.bytesRecv += recv;
+      s.bytesSent += sent;
+      // only known commands get a key: a peer must not grow the record with names of its choosing
+      const command = frames[0]?.toString('latin1') ?? '';
+      if (isCommand(command)) {
+        s.bytesRecvPerMsg[command] = (s.bytesRecvPerMsg[command] ?? 0) + recv;
+        s.bytesSentPerMsg[command] = (s.bytesSentPerMsg[command] ?? 0) + sent;
+      }
     }
     return reply;
   }
@@ -172,7 +225,8 @@ export class PeerRequestHandler {
       return err('banned', 'banned');
     }
     session.lastSeen = now;
-    const cost = 1;
+    // a batch of transactions costs by its size (~1 token per 10 kB), like that many requests
+    const cost = command === 'txs' ? 1 + Math.floor(payload.length / 10_000) : 1;
     if (!session.bucket.take(cost, Date.now())) {
       this.#offend(session, OFFENCE.rateLimited, 'over its request rate');
       return err('rate-limited', `more than ${this.#o.rate} requests/s`);
@@ -224,6 +278,8 @@ export class PeerRequestHandler {
       since: old?.key === key ? old.since : now,
       bytesRecv: old?.key === key ? old.bytesRecv : 0,
       bytesSent: old?.key === key ? old.bytesSent : 0,
+      bytesRecvPerMsg: old?.key === key ? old.bytesRecvPerMsg : {},
+      bytesSentPerMsg: old?.key === key ? old.bytesSentPerMsg : {},
     });
     this.#m.book.add(key, h.listen, 'inbound', now);
     if (fresh)
@@ -234,18 +290,15 @@ export class PeerRequestHandler {
     this.#m.onHello(key, h);
     this.#m.onKnown(key, [h.tipHash]);
     const c = this.#m.chain;
-    return ok(
-      encodeHello(
-        makeHello(
-          c.params,
-          this.#m.identity,
-          { tipHash: c.tip.hash, height: c.tipHeight(), work: c.tip.work, pruneHeight: c.pruneHeight },
-          this.#o.listen,
-          this.#o.userAgent,
-          now,
-        ),
-      ),
+    const reply = makeHello(
+      c.params,
+      this.#m.identity,
+      { tipHash: c.tip.hash, height: c.tipHeight(), work: c.tip.work, pruneHeight: c.pruneHeight },
+      this.#o.listen,
+      this.#o.userAgent,
+      now,
     );
+    return ok(encodeHello({ ...reply, version: this.#o.protocolVersion ?? P2P_VERSION }));
   }
 
   #serve(command: Exclude<Command, 'hello'>, payload: Buffer, s: InboundSession, now: number): Frames {
@@ -280,8 +333,12 @@ export class PeerRequestHandler {
           }
         });
         const wantTxs: number[] = [];
+        const nowMs = Date.now();
         inv.txs.forEach((t, i) => {
-          if (!this.#m.reservoir.has(t) && c.ledger.txLocation(t) === undefined) wantTxs.push(i);
+          if (this.#m.reservoir.has(t) || c.ledger.txLocation(t) !== undefined) return;
+          // asked of another peer a moment ago: its push is on the way (each peer that announced a
+          // new tx at about the same time used to push it to us, so a node got it several times)
+          if (this.#askedTxs.claim(t, nowMs)) wantTxs.push(i);
         });
         return ok(encodeWant(wantBlocks, wantTxs));
       }
@@ -289,6 +346,14 @@ export class PeerRequestHandler {
         return ok(encodePushReply(this.#pushBlock(payload, s, now)));
       case 'tx':
         return ok(encodePushReply(this.#pushTx(payload, s, now)));
+      case 'txs': {
+        const txs = decodeTxs(payload); // all decoded before any is taken: a bad one is malformed
+        return ok(encodeTxsReply(txs.map((d) => this.#acceptTx(d, s, now))));
+      }
+      case 'cmpctblock':
+        return ok(encodeCompactReply(this.#pushCompact(payload, s, now)));
+      case 'blocktxn':
+        return ok(encodeCompactReply(this.#pushBlockTxns(payload, s, now)));
       case 'getpeers':
         return ok(
           encodePeers(
@@ -308,6 +373,72 @@ export class PeerRequestHandler {
   #pushBlock(payload: Buffer, s: InboundSession, now: number): PushStatus {
     const block = decodeBlock(payload); // DecodeError → malformed (scored by the caller)
     this.#m.onKnown(s.key, [block.hash]);
+    return this.#acceptBlock(block, s, now);
+  }
+
+  /**
+   * A compact block: rebuilt from our mempool when it can be, else we say which transactions we
+   * lack (kept until the sender's `blocktxn`) or that we want the whole block.
+   */
+  #pushCompact(payload: Buffer, s: InboundSession, now: number): CompactReply {
+    const block = new PartialBlock(decodeCompactBlock(payload)); // DecodeError → malformed
+    this.compact.received++;
+    this.#m.onKnown(s.key, [block.hash, ...block.compact.prefilled.map((p) => p.tx.txid)]);
+    const have = this.#m.chain.entry(block.hash);
+    if (have !== undefined && have.status !== 0) return { status: 'duplicate' };
+    if (block.collided) return this.#fallBack(block, s, 'short-id-collision');
+    block.fillFrom(this.#mempoolTxs());
+    this.compact.txsFromMempool += block.fromMempool;
+    const missing = block.missing();
+    if (missing.length === 0) {
+      this.compact.complete++;
+      return this.#finish(block, s, now);
+    }
+    const id = `${s.key} ${hashToHex(block.hash)}`;
+    this.#partials.delete(id);
+    this.#partials.set(id, { block, asked: missing });
+    if (this.#partials.size > MAX_PARTIAL_BLOCKS) this.#partials.delete(this.#partials.keys().next().value!);
+    this.compact.txsRequested += missing.length;
+    return { status: 'want-txs', indexes: missing };
+  }
+
+  /** The transactions we asked for: the block is complete (or, if we forgot it, we want it whole). */
+  #pushBlockTxns(payload: Buffer, s: InboundSession, now: number): CompactReply {
+    const m = decodeBlockTxns(payload);
+    this.#m.onKnown(
+      s.key,
+      m.txs.map((t) => t.txid),
+    );
+    const id = `${s.key} ${hashToHex(m.hash)}`;
+    const pending = this.#partials.get(id);
+    if (pending === undefined) return { status: 'want-block' };
+    this.#partials.delete(id);
+    pending.block.fillMissing(pending.asked, m.txs); // a wrong count: DecodeError → malformed
+    return this.#finish(pending.block, s, now);
+  }
+
+  #finish(partial: PartialBlock, s: InboundSession, now: number): CompactReply {
+    const block = partial.build();
+    if (typeof block === 'string') return this.#fallBack(partial, s, block);
+    return { status: this.#acceptBlock(block, s, now) };
+  }
+
+  /** Not the sender's fault (short ids collide by chance): no score, just the whole block please. */
+  #fallBack(partial: PartialBlock, s: InboundSession, why: string): CompactReply {
+    this.compact.fellBack++;
+    this.#log.info(
+      { peer: s.key, block: hashToHex(partial.hash), why },
+      `compact block ${hashToHex(partial.hash).slice(0, 16)}… did not rebuild (${why}): asking for the full block`,
+    );
+    return { status: 'want-block' };
+  }
+
+  *#mempoolTxs() {
+    for (const e of this.#m.reservoir.entries()) yield e.tx;
+  }
+
+  /** A decoded block from a peer, whole or rebuilt: processed; an invalid one scores its sender. */
+  #acceptBlock(block: DecodedBlock, s: InboundSession, now: number): PushStatus {
     const r = this.#m.chain.processBlock(block, now);
     if (r.status === 'invalid') {
       const e = r.error;
@@ -327,7 +458,10 @@ export class PeerRequestHandler {
   }
 
   #pushTx(payload: Buffer, s: InboundSession, now: number): PushStatus {
-    const d = decodeTx(payload);
+    return this.#acceptTx(decodeTx(payload), s, now);
+  }
+
+  #acceptTx(d: DecodedTx, s: InboundSession, now: number): PushStatus {
     this.#m.onKnown(s.key, [d.txid]);
     try {
       const r = this.#m.reservoir.accept(d, now);

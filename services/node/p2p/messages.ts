@@ -8,11 +8,15 @@ import { HEADER_SIZE } from '../../../shared/core/block/types.ts';
 import { Reader } from '../../../shared/core/encoding/reader.ts';
 import { Writer } from '../../../shared/core/encoding/writer.ts';
 import { DecodeError } from '../../../shared/core/errors.ts';
-import { HASH_SIZE } from '../../../shared/core/limits.ts';
+import { HASH_SIZE, MIN_TX_SIZE } from '../../../shared/core/limits.ts';
+import { readTx } from '../../../shared/core/tx/codec.ts';
+import type { DecodedTx } from '../../../shared/core/tx/types.ts';
 
-export const P2P_VERSION = 1;
+export const P2P_VERSION = 2;
 /** Oldest protocol version this release still talks to. */
 export const MIN_P2P_VERSION = 1;
+/** First version that takes `cmpctblock` / `blocktxn` (compact block relay, p2p/compact-block.ts). */
+export const COMPACT_BLOCKS_VERSION = 2;
 
 export const LIMITS = {
   listenAddresses: 8,
@@ -24,9 +28,22 @@ export const LIMITS = {
   invItems: 1000,
   peers: 100,
   blockBytes: 8_000_000,
+  /** Transactions in one `txs` push. */
+  txsPerPush: 1000,
 } as const;
 
-export type Command = 'hello' | 'getheaders' | 'getblocks' | 'inv' | 'block' | 'tx' | 'getpeers' | 'ping';
+export type Command =
+  | 'hello'
+  | 'getheaders'
+  | 'getblocks'
+  | 'inv'
+  | 'block'
+  | 'tx'
+  | 'getpeers'
+  | 'ping'
+  | 'cmpctblock'
+  | 'blocktxn'
+  | 'txs';
 export const COMMANDS: readonly Command[] = [
   'hello',
   'getheaders',
@@ -36,6 +53,9 @@ export const COMMANDS: readonly Command[] = [
   'tx',
   'getpeers',
   'ping',
+  'cmpctblock',
+  'blocktxn',
+  'txs',
 ];
 
 export function isCommand(s: string): s is Command {
@@ -238,14 +258,57 @@ export function decodeWant(b: Uint8Array): { blocks: number[]; txs: number[] } {
 export type PushStatus = 'accepted' | 'duplicate' | 'orphan' | 'rejected';
 const PUSH: readonly PushStatus[] = ['accepted', 'duplicate', 'orphan', 'rejected'];
 
+export function pushStatusByte(s: PushStatus): number {
+  return PUSH.indexOf(s);
+}
+
+export function pushStatusOf(byte: number): PushStatus {
+  const s = PUSH[byte];
+  if (s === undefined) throw new DecodeError('decode-bad-value', 'push.status', 'unknown status');
+  return s;
+}
+
 export function encodePushReply(s: PushStatus): Uint8Array {
-  return Uint8Array.of(PUSH.indexOf(s));
+  return Uint8Array.of(pushStatusByte(s));
 }
 
 export function decodePushReply(b: Uint8Array): PushStatus {
-  const s = b.length === 1 ? PUSH[b[0]!] : undefined;
-  if (s === undefined) throw new DecodeError('decode-bad-value', 'push.status', 'unknown status');
-  return s;
+  if (b.length !== 1) throw new DecodeError('decode-bad-value', 'push.status', 'unknown status');
+  return pushStatusOf(b[0]!);
+}
+
+// ---- txs: several transactions pushed at once (protocol 2) ----
+
+/** varint n | n transactions in their canonical encoding, back to back (each is self-delimiting). */
+export function encodeTxs(raws: readonly Uint8Array[]): Uint8Array {
+  const w = new Writer(8 + raws.reduce((s, r) => s + r.length, 0)).varint(raws.length);
+  for (const r of raws) w.bytes(r);
+  return w.finish();
+}
+
+export function decodeTxs(b: Uint8Array): DecodedTx[] {
+  const r = new Reader(b);
+  const n = r.count('txs.count', Math.min(LIMITS.txsPerPush, Math.floor(r.remaining / MIN_TX_SIZE)));
+  const out: DecodedTx[] = new Array(n);
+  for (let i = 0; i < n; i++) out[i] = readTx(r, b);
+  r.end('txs');
+  return out;
+}
+
+/** Reply to `txs`: varint n | one push status byte per transaction, in order. */
+export function encodeTxsReply(statuses: readonly PushStatus[]): Uint8Array {
+  const w = new Writer(4 + statuses.length).varint(statuses.length);
+  for (const s of statuses) w.u8(pushStatusByte(s));
+  return w.finish();
+}
+
+export function decodeTxsReply(b: Uint8Array): PushStatus[] {
+  const r = new Reader(b);
+  const n = r.count('txsreply.count', LIMITS.txsPerPush);
+  const out: PushStatus[] = [];
+  for (let i = 0; i < n; i++) out.push(pushStatusOf(r.u8('txsreply.status')));
+  r.end('txsreply');
+  return out;
 }
 
 // ---- peers ----

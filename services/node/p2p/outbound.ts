@@ -1,5 +1,6 @@
 /**
- * One outbound connection: our REQ client to a peer's listener, with the handshake done, the
+ * One outbound connection: our pipelined client (several requests in flight,
+ * shared/zmq/pipeline-client.ts) to a peer's listener, with the handshake done, the
  * peer's last known tip, what it is known to have, latency and stall count. Every call returns
  * the decoded answer or throws PeerError (an `error` reply) / TransportError (timeout, closed).
  */
@@ -7,9 +8,17 @@ import { randomBytes } from 'node:crypto';
 import type { NetworkParams } from '../../../shared/core/params/types.ts';
 import { z85Encode } from '../../../shared/identity/z85.ts';
 import type { Logger } from '../../../shared/log.ts';
-import { RequestClient } from '../../../shared/zmq/client.ts';
 import type { CurveKeys } from '../../../shared/zmq/curve.ts';
 import { TransportError } from '../../../shared/zmq/errors.ts';
+import { PipelineClient } from '../../../shared/zmq/pipeline-client.ts';
+import {
+  type BlockTxns,
+  type CompactBlock,
+  type CompactReply,
+  decodeCompactReply,
+  encodeBlockTxns,
+  encodeCompactBlock,
+} from './compact-block.ts';
 import { PeerError, type WireErrorCode } from './errors.ts';
 import { type ChainSummary, checkCompatible, makeHello } from './hello.ts';
 import { KnownInventory } from './known-inventory.ts';
@@ -21,14 +30,17 @@ import {
   decodePeers,
   decodePing,
   decodePushReply,
+  decodeTxsReply,
   decodeWant,
   encodeGetBlocks,
   encodeGetHeaders,
   encodeHello,
   encodeInv,
   encodePing,
+  encodeTxs,
   type Hello,
   type Inventory,
+  P2P_VERSION,
   type PeerAddress,
   type PushStatus,
 } from './messages.ts';
@@ -42,6 +54,8 @@ export interface OutboundOptions {
   readonly userAgent: string;
   readonly timeoutMs: number;
   readonly maxMessageBytes: number;
+  /** The protocol version our hello states (1: we take no compact blocks; default P2P_VERSION). */
+  readonly protocolVersion?: number;
 }
 
 export class OutboundPeer {
@@ -57,9 +71,14 @@ export class OutboundPeer {
   /** Frame bytes (command and payload) sent and received, and when last (seconds; 0 = never). */
   bytesSent = 0;
   bytesRecv = 0;
+  /** The same by command (getpeerinfo's bytessent_per_msg / bytesrecv_per_msg, as Core's). */
+  readonly bytesSentPerMsg: Record<string, number> = {};
+  readonly bytesRecvPerMsg: Record<string, number> = {};
   lastSend = 0;
   lastRecv = 0;
-  #client: RequestClient;
+  #client: PipelineClient;
+  /** A handshake being redone (every request in flight may hear `handshake-required` at once). */
+  #rehello: Promise<Hello> | undefined;
   readonly #o: OutboundOptions;
   readonly #summary: () => ChainSummary;
   readonly #clock: () => number;
@@ -73,7 +92,8 @@ export class OutboundPeer {
     this.address = opts.address;
     this.#summary = modules.summary;
     this.#clock = modules.clock;
-    this.#client = new RequestClient(
+    // several requests in flight (a block is not held up by the round trips of tx relays before it)
+    this.#client = new PipelineClient(
       {
         endpoint: `tcp://${opts.address}`,
         keys: opts.identity,
@@ -86,15 +106,18 @@ export class OutboundPeer {
 
   /** Sends our hello; checks the peer is on our network and speaks our protocol. */
   async handshake(): Promise<Hello> {
-    const h = makeHello(
-      this.#o.params,
-      this.#o.identity,
-      this.#summary(),
-      this.#o.listen,
-      this.#o.userAgent,
-      this.#clock(),
-      this.key,
-    );
+    const h = {
+      ...makeHello(
+        this.#o.params,
+        this.#o.identity,
+        this.#summary(),
+        this.#o.listen,
+        this.#o.userAgent,
+        this.#clock(),
+        this.key,
+      ),
+      version: this.#o.protocolVersion ?? P2P_VERSION,
+    };
     const reply = decodeHello(await this.#raw('hello', encodeHello(h)));
     checkCompatible(reply, this.#o.params);
     if (z85Encode(reply.nodeKey) !== this.key)
@@ -112,6 +135,7 @@ export class OutboundPeer {
     const t0 = performance.now();
     const size = command.length + payload.byteLength;
     this.bytesSent += size;
+    this.bytesSentPerMsg[command] = (this.bytesSentPerMsg[command] ?? 0) + size;
     this.lastSend = this.#clock();
     let frames: Buffer[];
     try {
@@ -123,10 +147,17 @@ export class OutboundPeer {
       // our own queue being full says we are busy, not that the peer is silent: dropping a
       // healthy peer for it (relay bursts under load) left nodes without peers to sync from
       if (!(e instanceof TransportError && e.code === 'transport-busy')) this.stalls++;
-      else this.bytesSent -= size; // refused before it was queued: never sent
+      else {
+        // refused before it was queued: never sent
+        this.bytesSent -= size;
+        this.bytesSentPerMsg[command]! -= size;
+      }
       throw e;
     }
-    for (const f of frames) this.bytesRecv += f.length;
+    let recv = 0;
+    for (const f of frames) recv += f.length;
+    this.bytesRecv += recv;
+    this.bytesRecvPerMsg[command] = (this.bytesRecvPerMsg[command] ?? 0) + recv;
     this.lastRecv = this.#clock();
     this.stalls = 0;
     this.latencyMs =
@@ -145,7 +176,10 @@ export class OutboundPeer {
       return await this.#raw(command, payload, urgent);
     } catch (e) {
       if (e instanceof PeerError && e.code === 'handshake-required') {
-        await this.handshake();
+        this.#rehello ??= this.handshake().finally(() => {
+          this.#rehello = undefined;
+        });
+        await this.#rehello;
         return this.#raw(command, payload, urgent);
       }
       throw e;
@@ -174,8 +208,26 @@ export class OutboundPeer {
     return decodePushReply(await this.#call('block', raw, true));
   }
 
+  /** A new block as header + short ids (peers of COMPACT_BLOCKS_VERSION); ahead of tx relays. */
+  async pushCompact(c: CompactBlock): Promise<CompactReply> {
+    return decodeCompactReply(await this.#call('cmpctblock', encodeCompactBlock(c), true));
+  }
+
+  /** The transactions the peer asked for to finish a compact block. */
+  async pushBlockTxns(m: BlockTxns): Promise<CompactReply> {
+    return decodeCompactReply(await this.#call('blocktxn', encodeBlockTxns(m), true));
+  }
+
   async pushTx(raw: Uint8Array): Promise<PushStatus> {
     return decodePushReply(await this.#call('tx', raw));
+  }
+
+  /** Several transactions in one request (peers of COMPACT_BLOCKS_VERSION); a status for each. */
+  async pushTxs(raws: readonly Uint8Array[]): Promise<PushStatus[]> {
+    const statuses = decodeTxsReply(await this.#call('txs', encodeTxs(raws)));
+    if (statuses.length !== raws.length)
+      throw new PeerError('bad-frames', `${statuses.length} statuses for ${raws.length} transactions`);
+    return statuses;
   }
 
   async getPeers(): Promise<PeerAddress[]> {

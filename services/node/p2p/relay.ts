@@ -1,13 +1,19 @@
 /**
  * Relay of new blocks and transactions to outbound peers, with per-peer known inventory so
- * nothing is sent back to where it came from, or twice. Blocks are pushed whole at once (lowest
- * latency: one round trip per hop); transactions are announced in batches and pushed when wanted.
+ * nothing is sent back to where it came from, or twice. Blocks go to every peer at once (lowest
+ * latency: one round trip per hop): compactly to peers that take it (header + short ids, the
+ * transactions it is not known to have whole; a second round trip only for what its mempool
+ * lacked), whole to the others or when the compact form did not rebuild. Transactions are
+ * announced in batches and pushed when wanted.
  */
+import { randomBytes } from 'node:crypto';
 import type { DecodedBlock } from '../../../shared/core/block/types.ts';
 import type { DecodedTx } from '../../../shared/core/tx/types.ts';
 import type { Logger } from '../../../shared/log.ts';
 import type { Chain } from '../chain/chain.ts';
 import type { Reservoir } from '../reservoir/reservoir.ts';
+import { compactBlock } from './compact-block.ts';
+import { COMPACT_BLOCKS_VERSION, type PushStatus } from './messages.ts';
 import type { OutboundPeer } from './outbound.ts';
 
 export interface RelayModules {
@@ -17,9 +23,36 @@ export interface RelayModules {
   readonly logger: Logger;
   /** True while catching up: blocks connected then are old news, not relayed. */
   readonly syncing: () => boolean;
+  /** Send compact blocks to peers that take them (default true). */
+  readonly compactBlocks?: boolean;
 }
 
 const TX_FLUSH_MS = 50;
+/** Bytes of transactions per `txs` push (well under peering.max_message_bytes' minimum). */
+const PUSH_BATCH_BYTES = 1_000_000;
+
+/** Peers of protocol 2 take `txs` (several transactions per request). */
+function batches(peer: OutboundPeer): boolean {
+  return (peer.remote?.version ?? 0) >= COMPACT_BLOCKS_VERSION;
+}
+
+/** Consecutive groups of at most `maxBytes` (a larger transaction goes alone). */
+function byBytes(txs: readonly DecodedTx[], maxBytes: number): DecodedTx[][] {
+  const out: DecodedTx[][] = [];
+  let cur: DecodedTx[] = [];
+  let bytes = 0;
+  for (const t of txs) {
+    if (cur.length > 0 && bytes + t.raw.length > maxBytes) {
+      out.push(cur);
+      cur = [];
+      bytes = 0;
+    }
+    cur.push(t);
+    bytes += t.raw.length;
+  }
+  if (cur.length > 0) out.push(cur);
+  return out;
+}
 /** Mempool transactions announced to a peer that just connected (oldest first). */
 const GREET_TXS = 10_000;
 
@@ -67,11 +100,27 @@ export class Relay {
     for (const peer of this.#m.peers()) {
       if (peer.remote === undefined || peer.known.has(block.hash)) continue;
       peer.known.add(block.hash);
-      peer.pushBlock(block.raw).then(
+      this.#sendBlock(peer, block).then(
         (status) => this.#m.logger.debug({ peer: peer.key, status }, 'relayed block'),
         (e) => this.#m.logger.debug({ peer: peer.key, err: (e as Error).message }, 'block relay failed'),
       );
     }
+  }
+
+  async #sendBlock(peer: OutboundPeer, block: DecodedBlock): Promise<PushStatus> {
+    const compact = this.#m.compactBlocks !== false && (peer.remote?.version ?? 0) >= COMPACT_BLOCKS_VERSION;
+    if (!compact) return peer.pushBlock(block.raw);
+    const nonce = randomBytes(8).readBigUInt64LE();
+    let r = await peer.pushCompact(compactBlock(block, nonce, (txid) => peer.known.has(txid)));
+    if (r.status === 'want-txs') {
+      const txs = r.indexes.map((i) => block.txs[i]);
+      r = txs.every((t) => t !== undefined)
+        ? await peer.pushBlockTxns({ hash: block.hash, txs: txs as DecodedTx[] })
+        : { status: 'want-block' }; // indexes beyond the block: odd, but the whole block settles it
+    }
+    // the whole block when the compact form did not rebuild (or a peer asks for txs twice)
+    if (r.status === 'want-block' || r.status === 'want-txs') return peer.pushBlock(block.raw);
+    return r.status;
   }
 
   #txAdded(tx: DecodedTx): void {
@@ -95,10 +144,11 @@ export class Relay {
       for (let i = 0; i < txs.length; i += 1000) {
         const chunk = txs.slice(i, i + 1000);
         const want = await peer.announce({ blocks: [], txs: chunk.map((t) => t.txid) });
-        for (const k of want.txs) {
-          const t = chunk[k];
-          if (t !== undefined) await peer.pushTx(t.raw);
-        }
+        const wanted = want.txs.map((k) => chunk[k]).filter((t) => t !== undefined);
+        if (batches(peer)) {
+          // one request per ≤ 1,000 transactions / ≤ 1 MB instead of one round trip each
+          for (const batch of byBytes(wanted, PUSH_BATCH_BYTES)) await peer.pushTxs(batch.map((t) => t.raw));
+        } else for (const t of wanted) await peer.pushTx(t.raw);
       }
     } catch (e) {
       this.#m.logger.debug({ peer: peer.key, err: (e as Error).message }, 'tx relay failed');

@@ -39,6 +39,8 @@ export function networkMethods(api: NodeApi): MethodDef[] {
             lastrecv: p.lastRecv,
             bytessent: p.bytesSent,
             bytesrecv: p.bytesRecv,
+            bytessent_per_msg: { ...p.bytesSentPerMsg },
+            bytesrecv_per_msg: { ...p.bytesRecvPerMsg },
             // smoothed round trip of every request (Cairn pings only every 30 s)
             ...(p.latencyMs > 0 ? { pingtime: p.latencyMs / 1000 } : {}),
             synced_headers: height,
@@ -61,6 +63,8 @@ export function networkMethods(api: NodeApi): MethodDef[] {
             lastrecv: s.lastSeen,
             bytessent: s.bytesSent,
             bytesrecv: s.bytesRecv,
+            bytessent_per_msg: { ...s.bytesSentPerMsg },
+            bytesrecv_per_msg: { ...s.bytesRecvPerMsg },
             // not pinged (pings go outbound), and its tip is known only from its hello
             synced_headers: -1,
             synced_blocks: -1,
