@@ -65,6 +65,8 @@ export class OutboundPeer {
   remote: Hello | undefined;
   latencyMs = 0;
   stalls = 0;
+  /** When the last stall was counted (performance.now()). */
+  #lastStallAt = Number.NEGATIVE_INFINITY;
   /** When the first handshake succeeded (seconds since the epoch), and the peer's height then. */
   connectedAt: number | undefined;
   startingHeight: number | undefined;
@@ -131,6 +133,18 @@ export class OutboundPeer {
     return reply;
   }
 
+  /**
+   * One unanswered request more, counted once per request timeout: the requests in flight
+   * together (the pipeline keeps several) time out together, and a peer silent for one timeout
+   * is one stall, not one per request (three drop it).
+   */
+  #stalled(): void {
+    const now = performance.now();
+    if (now - this.#lastStallAt < this.#o.timeoutMs) return;
+    this.#lastStallAt = now;
+    this.stalls++;
+  }
+
   async #raw(command: Command, payload: Uint8Array, urgent = false): Promise<Buffer> {
     const t0 = performance.now();
     const size = command.length + payload.byteLength;
@@ -146,7 +160,7 @@ export class OutboundPeer {
     } catch (e) {
       // our own queue being full says we are busy, not that the peer is silent: dropping a
       // healthy peer for it (relay bursts under load) left nodes without peers to sync from
-      if (!(e instanceof TransportError && e.code === 'transport-busy')) this.stalls++;
+      if (!(e instanceof TransportError && e.code === 'transport-busy')) this.#stalled();
       else {
         // refused before it was queued: never sent
         this.bytesSent -= size;
@@ -160,6 +174,7 @@ export class OutboundPeer {
     this.bytesRecvPerMsg[command] = (this.bytesRecvPerMsg[command] ?? 0) + recv;
     this.lastRecv = this.#clock();
     this.stalls = 0;
+    this.#lastStallAt = Number.NEGATIVE_INFINITY;
     this.latencyMs =
       this.latencyMs === 0 ? performance.now() - t0 : this.latencyMs * 0.8 + (performance.now() - t0) * 0.2;
     const status = frames[0]?.toString();

@@ -14,7 +14,7 @@ import { silentLogger } from '../../../shared/log.ts';
 import { keys } from '../zmq/helpers.ts';
 import { freePorts } from '../zmq/ports.ts';
 
-it('a full request queue is not a stall; an unanswered request is', { timeout: 20_000 }, async () => {
+async function silentPeer(): Promise<{ peer: OutboundPeer; silent: Router }> {
   const server = keys();
   const [port] = await freePorts(1);
   const silent = new Router({ curveServer: true, curveSecretKey: server.secretKey });
@@ -36,6 +36,11 @@ it('a full request queue is not a stall; an unanswered request is', { timeout: 2
       clock: () => Math.floor(Date.now() / 1000),
     },
   );
+  return { peer, silent };
+}
+
+it('a full request queue is not a stall; an unanswered request is', { timeout: 20_000 }, async () => {
+  const { peer, silent } = await silentPeer();
   try {
     // one in flight, 64 queued, the rest refused at once by our own queue
     const calls = Array.from({ length: 70 }, () =>
@@ -54,6 +59,26 @@ it('a full request queue is not a stall; an unanswered request is', { timeout: 2
     // the one in flight times out: that is a stall
     await calls[0];
     assert.ok(peer.stalls >= 1);
+  } finally {
+    await peer.close();
+    silent.close();
+  }
+});
+
+it('requests in flight together that time out together are one stall, not one each', {
+  timeout: 20_000,
+}, async () => {
+  const { peer, silent } = await silentPeer();
+  try {
+    // several requests in flight at once (the pipeline), all unanswered
+    const wave = () =>
+      Promise.allSettled(Array.from({ length: 4 }, () => peer.ping())).then((r) =>
+        r.every((x) => x.status === 'rejected'),
+      );
+    assert.ok(await wave());
+    assert.equal(peer.stalls, 1, 'one timeout of a silent peer is one stall');
+    assert.ok(await wave());
+    assert.equal(peer.stalls, 2, 'the next timeout is the next stall');
   } finally {
     await peer.close();
     silent.close();
