@@ -103,6 +103,33 @@ interface PeerInfo {
   conntime: number;
   bytessent: number;
   bytesrecv: number;
+  bytessent_per_msg?: Record<string, number>;
+  bytesrecv_per_msg?: Record<string, number>;
+}
+
+/** What a P2P command's bytes carry: blocks (whole or compact), transactions, or the rest. */
+export type PayloadKind = 'block' | 'tx' | 'other';
+const KIND_OF: Readonly<Record<string, PayloadKind>> = {
+  block: 'block',
+  getblocks: 'block',
+  cmpctblock: 'block',
+  blocktxn: 'block',
+  tx: 'tx',
+  txs: 'tx',
+};
+
+/** P2P payload bytes of one node: sent, received, and sent + received by what they carried. */
+export interface PayloadBytes {
+  sent: number;
+  recv: number;
+  byKind: Record<PayloadKind, number>;
+}
+
+function bytesByKind(p: PeerInfo): Record<PayloadKind, number> {
+  const out: Record<PayloadKind, number> = { block: 0, tx: 0, other: 0 };
+  for (const per of [p.bytessent_per_msg ?? {}, p.bytesrecv_per_msg ?? {}])
+    for (const [command, n] of Object.entries(per)) out[KIND_OF[command] ?? 'other'] += n;
+  return out;
 }
 
 /** RPC to every node (its cookie is read again after a restart) and the periodic poll. */
@@ -110,8 +137,8 @@ export class NodeRpc {
   readonly #clients = new Map<string, RpcClient>();
   readonly samples: PeerSample[] = [];
   /** P2P payload bytes per node, summed over connections (deltas between polls). */
-  readonly payload = new Map<string, { sent: number; recv: number }>();
-  readonly #last = new Map<string, { sent: number; recv: number }>();
+  readonly payload = new Map<string, PayloadBytes>();
+  readonly #last = new Map<string, { sent: number; recv: number; byKind: Record<PayloadKind, number> }>();
 
   constructor(readonly nodes: ReadonlyMap<string, { address: string; rpcPort: number; dataDir: string }>) {}
 
@@ -182,14 +209,17 @@ export class NodeRpc {
           height: info.blocks,
           tip: info.bestblockhash,
         });
-        const total = this.payload.get(node) ?? { sent: 0, recv: 0 };
+        const total = this.payload.get(node) ?? { sent: 0, recv: 0, byKind: { block: 0, tx: 0, other: 0 } };
         for (const p of peers) {
           // a connection is one id for as long as it lives: count what it moved since we last looked
           const k = `${node}|${p.id}|${p.conntime}|${p.inbound}`;
-          const before = this.#last.get(k) ?? { sent: 0, recv: 0 };
+          const before = this.#last.get(k) ?? { sent: 0, recv: 0, byKind: { block: 0, tx: 0, other: 0 } };
+          const kinds = bytesByKind(p);
           total.sent += Math.max(0, p.bytessent - before.sent);
           total.recv += Math.max(0, p.bytesrecv - before.recv);
-          this.#last.set(k, { sent: p.bytessent, recv: p.bytesrecv });
+          for (const kind of ['block', 'tx', 'other'] as const)
+            total.byKind[kind] += Math.max(0, kinds[kind] - before.byKind[kind]);
+          this.#last.set(k, { sent: p.bytessent, recv: p.bytesrecv, byKind: kinds });
         }
         this.payload.set(node, total);
       }),

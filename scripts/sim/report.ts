@@ -6,7 +6,7 @@
  * catching up, not relaying) until it saw it or `WINDOW_MS` passed. A block's clock starts when
  * the first node announced it (its miner's node); a tx's when the load sent it.
  */
-import type { CpuSample, PeerSample, Timeline } from './collect.ts';
+import type { CpuSample, PayloadBytes, PayloadKind, PeerSample, Timeline } from './collect.ts';
 import type { LinkStats } from './shaping.ts';
 
 export const SETTLE_MS = 15_000;
@@ -98,7 +98,7 @@ export interface RunRecord {
   /** The best chain at the end, every block from the first mined in the window on. */
   readonly bestChain: readonly BestBlock[];
   readonly peerSamples: readonly PeerSample[];
-  readonly payloadBytes: ReadonlyMap<string, { sent: number; recv: number }>;
+  readonly payloadBytes: ReadonlyMap<string, PayloadBytes>;
   readonly linkStart: LinkStats | undefined;
   readonly linkEnd: LinkStats | undefined;
   readonly cpu: readonly CpuSample[];
@@ -172,6 +172,7 @@ export function buildReport(r: RunRecord) {
     return { mean: Math.round(v.reduce((a, b) => a + b, 0) / v.length), max: Math.round(Math.max(...v)) };
   };
   const payload = [...r.payloadBytes.values()].map((p) => p.sent + p.recv);
+  const payloadOf = (kind: PayloadKind) => [...r.payloadBytes.values()].map((p) => p.byKind[kind]);
   const meanSize =
     chainBlocks.length > 0 ? chainBlocks.reduce((a, b) => a + b.size, 0) / chainBlocks.length : 0;
 
@@ -242,6 +243,10 @@ export function buildReport(r: RunRecord) {
       wire: perBlock(perNode((s) => s.p2pSent + s.p2pReceived)),
       /** P2P message bytes (getpeerinfo bytessent + bytesrecv), summed over connections. */
       payload: perBlock(payload),
+      /** Of it, what relayed blocks (block, getblocks, cmpctblock, blocktxn), per block. */
+      blockRelay: perBlock(payloadOf('block')),
+      /** Of it, what relayed transactions (tx, txs). */
+      txRelay: perBlock(payloadOf('tx')),
     },
     peers: {
       overWindow: stats(windowPeers.map((s) => s.peers)),
@@ -309,6 +314,7 @@ export function reportText(p: Report): string {
     `transaction propagation (from sendrawtransaction; ${p.txPropagation.sent} sent, ${p.load.sentPerSecond}/s):`,
     row('tx', p.txPropagation),
     `bytes per node per block: wire ${kb(b.wire)}; P2P payload ${kb(b.payload)}`,
+    `  of which blocks ${kb(b.blockRelay)} (${p.blocks.meanSizeBytes > 0 && b.blockRelay !== null ? `${(b.blockRelay.mean / p.blocks.meanSizeBytes).toFixed(2)}× the block` : '—'}); transactions ${kb(b.txRelay)}`,
     `peers per node over the run: ${peers === null ? '—' : `min ${peers.min}, p10 ${peers.p10}, median ${peers.median}, p90 ${peers.p90}, max ${peers.max}`}`,
     `new node sync: ${p.sync === null ? '—' : `${p.sync.node} from height ${p.sync.startHeight} to ${p.sync.targetHeight} in ${p.sync.secondsToTarget ?? 'never'} s, on the network's tip after ${p.sync.secondsToTip ?? 'never'} s`}`,
     `churn: ${p.churn.stops} stops of ${p.churn.nodes.length} candidate nodes; load rejections ${JSON.stringify(p.load.rejected)}`,

@@ -85,6 +85,9 @@ describe('network simulation', { skip, timeout: 480_000 }, () => {
       JSON.stringify(r.bytesPerNodePerBlock),
     );
     assert.ok(r.bytesPerNodePerBlock.payload !== null && r.bytesPerNodePerBlock.payload.mean > 0);
+    // getpeerinfo's per-command counters split it: blocks moved, and they are part of the payload
+    const blocks = r.bytesPerNodePerBlock.blockRelay;
+    assert.ok(blocks !== null && blocks.mean > 0 && blocks.mean <= r.bytesPerNodePerBlock.payload.mean);
     assert.ok(
       r.peers.overWindow !== null && r.peers.overWindow.min >= 0 && r.peers.overWindow.max >= 2,
       JSON.stringify(r.peers),

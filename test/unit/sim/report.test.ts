@@ -6,7 +6,14 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { Timeline } from '../../../scripts/sim/collect.ts';
 import { plotSvg } from '../../../scripts/sim/plot.ts';
-import { buildReport, quantile, type RunRecord, reachTimes, SETTLE_MS } from '../../../scripts/sim/report.ts';
+import {
+  buildReport,
+  quantile,
+  type RunRecord,
+  reachTimes,
+  reportText,
+  SETTLE_MS,
+} from '../../../scripts/sim/report.ts';
 
 const T0 = 1_000_000;
 
@@ -98,7 +105,7 @@ describe('sim report', () => {
       submitted: new Map(),
       bestChain: [{ hash: 'h1', height: 1, size: 1000, nTx: 2 }],
       peerSamples: [{ t: T0 + 1, node: 'a', peers: 3, inbound: 1, height: 1, tip: 'h1' }],
-      payloadBytes: new Map([['a', { sent: 500, recv: 500 }]]),
+      payloadBytes: new Map([['a', { sent: 500, recv: 500, byKind: { block: 600, tx: 300, other: 100 } }]]),
       linkStart: { hosts: new Map([['a', { rx: 0, tx: 0, p2pSent: 0, p2pReceived: 0 }]]) },
       linkEnd: { hosts: new Map([['a', { rx: 9, tx: 9, p2pSent: 3000, p2pReceived: 1000 }]]) },
       cpu: [1, 2, 3].map((i) => ({ t: T0 + i * 1000, busy: 0.99, load1: 4, byRole: { node: 0.5 } })),
@@ -115,6 +122,12 @@ describe('sim report', () => {
     assert.equal(r.blocks.stale, 0);
     assert.equal(r.blockPropagation.to90.medianMs, 300);
     assert.deepEqual(r.bytesPerNodePerBlock.wire, { mean: 4000, max: 4000 });
+    assert.deepEqual(r.bytesPerNodePerBlock.blockRelay, { mean: 600, max: 600 });
+    assert.deepEqual(r.bytesPerNodePerBlock.txRelay, { mean: 300, max: 300 });
+    assert.match(
+      reportText(r),
+      /of which blocks mean 0\.6 kB, max 0\.6 kB \(0\.60× the block\); transactions mean 0\.3 kB/,
+    );
     assert.equal(r.machine.machineBound, true);
     assert.match(
       r.machine.verdict,
