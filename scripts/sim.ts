@@ -3,6 +3,7 @@
  *
  *   npm run sim -- --nodes 32 --recorders 4 --latency 50ms --jitter 20ms --loss 0.5% --minutes 5
  *   npm run sim -- --nodes 8 --block-kb 1000 --tx-outputs 40     blocks of ~1 MB of mempool txs
+ *   npm run sim -- --nodes 8 --block-kb 1000 --no-compact-blocks   the same with whole-block relay (P2P protocol 1)
  *
  * Each node (with its recorder, if it has one), discovery and the observer (this program's
  * measuring half, scripts/sim/run.ts) get their own network namespace; links between them are
@@ -98,6 +99,11 @@ const a = yargs(hideBin(process.argv))
     default: true,
     describe: 'start a fresh node at 60% and time its sync',
   })
+  .option('compact-blocks', {
+    type: 'boolean',
+    default: true,
+    describe: 'relay by compact blocks (P2P protocol 2); --no-compact-blocks: whole blocks, protocol 1',
+  })
   .option('shaper', { choices: ['auto', 'netem', 'emulator'] as const, default: 'auto' as const })
   .option('results', { type: 'string', describe: 'results folder (default results/sim-<time>-<N>n)' })
   .option('keep', { type: 'boolean', default: false, describe: 'keep the data and logs (printed path)' })
@@ -129,6 +135,7 @@ async function main(): Promise<number> {
     mining: a.mining,
     blockIntervalMs: parseMs(a['block-interval']),
     lateJoiner: a['late-joiner'],
+    compactBlocks: a['compact-blocks'],
     seed: a.seed,
   };
   if (!Number.isInteger(options.nodes) || options.nodes < 2 || options.nodes > 200)

@@ -48,6 +48,8 @@ export interface SimOptions {
   readonly mining: 'paced' | 'recorders';
   readonly blockIntervalMs: number;
   readonly lateJoiner: boolean;
+  /** false: every node states P2P protocol 1 (whole blocks, one tx per push), to compare relays. */
+  readonly compactBlocks?: boolean;
   readonly seed: number;
 }
 
@@ -138,7 +140,13 @@ async function main(plan: SimPlan): Promise<number> {
   };
   mkdirSync(join(plan.workDir, 'config'), { recursive: true });
   writeFileSync(dplan.discovery.configPath, discoveryToml(dplan, hosts));
-  for (const [i, n] of dplan.nodes.entries()) writeFileSync(n.configPath, nodeToml(dplan, i, k, hosts));
+  for (const [i, n] of dplan.nodes.entries()) {
+    const toml = nodeToml(dplan, i, k, hosts);
+    writeFileSync(
+      n.configPath,
+      o.compactBlocks === false ? toml.replace('[peering]\n', '[peering]\ncompact_blocks = false\n') : toml,
+    );
+  }
   const recorderCpu = Math.max(1, Math.min(100, Math.round(o.miningCpuPercent / Math.max(1, o.recorders))));
   for (const [j, r] of dplan.recorders.entries())
     writeFileSync(r.configPath, recorderToml(dplan, j, k, recorderCpu));
