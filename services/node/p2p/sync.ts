@@ -42,8 +42,9 @@ const BATCH = LIMITS.blocksPerRequest;
 const ROUND = 4096;
 /**
  * Received blocks waiting to be connected, at most (beyond, downloads pause): three connector
- * groups, held decoded. 512 / 64 MB held ~15% more peak anonymous memory in a 2,000 × 50 sync
- * (bench/sync-profile.ts: 167–180 against 146–155 MB) for no measurable speed.
+ * groups, held decoded. In a 2,000 × 50 sync (bench/sync-profile.ts) 512 / 64 MB peaked at 167
+ * and 180 MB of anonymous memory, 192 / 24 MB at 146, 155 and 178 MB: a small gain, within the
+ * spread of runs, and no measurable speed lost.
  */
 const MAX_STAGED_BLOCKS = 192;
 const MAX_STAGED_BYTES = 24_000_000;
