@@ -25,10 +25,16 @@
 import { Request } from 'zeromq';
 import { TypedEmitter } from '../events.ts';
 import type { Logger } from '../log.ts';
-import { CURVE_MESSAGE_OVERHEAD, type CurveClientOptions, type CurveKeys, clientOptions } from './curve.ts';
+import { type CurveClientOptions, type CurveKeys, clientOptions } from './curve.ts';
 import { TransportError } from './errors.ts';
 import { LogLimiter } from './log-limit.ts';
-import { checkEndpoints, type HeartbeatOptions, heartbeatSocketOptions, isIpv6Endpoint } from './options.ts';
+import {
+  checkEndpoints,
+  dialSocketOptions,
+  dropSocket,
+  type HeartbeatOptions,
+  heartbeatSocketOptions,
+} from './options.ts';
 
 export interface RequestClientOptions {
   /** e.g. 'tcp://203.0.113.5:2136' or 'tcp://[2001:db8::1]:2136'. */
@@ -238,30 +244,13 @@ export class RequestClient extends TypedEmitter<RequestClientEvents> {
   }
 
   #discard(): void {
-    const socket = this.#socket;
+    dropSocket(this.#socket);
     this.#socket = null;
-    if (socket !== null && !socket.closed) {
-      socket.linger = 0;
-      socket.close();
-    }
   }
 
   #open(): Request {
-    const o = this.#opts;
-    const socket = new Request({
-      ...this.#curve,
-      ...heartbeatSocketOptions(o.heartbeat),
-      ipv6: isIpv6Endpoint(this.#endpoint),
-      maxMessageSize: o.maxMessageSize + CURVE_MESSAGE_OVERHEAD,
-      reconnectInterval: o.reconnectIntervalMs,
-      reconnectMaxInterval: o.reconnectMaxIntervalMs,
-      sendHighWaterMark: 1,
-      receiveHighWaterMark: 1,
-      linger: 0,
-      // Queue the request on the pending connection right away: a request made just after
-      // construction (or a rebuild) need not race the TCP connect.
-      immediate: false,
-    });
+    // REQ holds one request at a time: a high-water mark of 1 each way
+    const socket = new Request(dialSocketOptions(this.#curve, this.#endpoint, this.#opts, 1));
     let everConnected = false;
     let lostSinceLastHandshake = false;
     socket.events.on('handshake', () => {

@@ -2,6 +2,7 @@
  * Shared socket settings of the transport: heartbeats, endpoints.
  */
 import type { Socket } from 'zeromq';
+import { CURVE_MESSAGE_OVERHEAD } from './curve.ts';
 import { TransportError } from './errors.ts';
 
 /**
@@ -33,6 +34,48 @@ export function heartbeatSocketOptions(hb: HeartbeatOptions | false | undefined)
     heartbeatTimeout: h.timeoutMs,
     heartbeatTimeToLive: Math.min(Math.max(h.ttlMs, 100), 6_553_500),
   };
+}
+
+/** What a requesting client socket (REQ or DEALER) is built with, whatever its pattern. */
+export interface DialSettings {
+  maxMessageSize: number;
+  heartbeat: HeartbeatOptions | false | undefined;
+  reconnectIntervalMs: number;
+  reconnectMaxIntervalMs: number;
+}
+
+/**
+ * Socket options of a client connecting to `endpoint`: its CURVE options, heartbeats, room for
+ * the CURVE overhead on each message, reconnect back-off, `linger` 0 (a dropped socket drops its
+ * queue), and `immediate` false (a request made just after connecting need not race the TCP
+ * connect). `highWaterMark`: messages queued each way.
+ */
+export function dialSocketOptions<C extends object>(
+  curve: C,
+  endpoint: string,
+  s: DialSettings,
+  highWaterMark: number,
+) {
+  return {
+    ...curve,
+    ...heartbeatSocketOptions(s.heartbeat),
+    ipv6: isIpv6Endpoint(endpoint),
+    maxMessageSize: s.maxMessageSize + CURVE_MESSAGE_OVERHEAD,
+    reconnectInterval: s.reconnectIntervalMs,
+    reconnectMaxInterval: s.reconnectMaxIntervalMs,
+    sendHighWaterMark: highWaterMark,
+    receiveHighWaterMark: highWaterMark,
+    linger: 0,
+    immediate: false,
+  };
+}
+
+/** Closes a client socket at once, dropping what it still queues (a no-op once closed). */
+export function dropSocket(socket: Socket | null): void {
+  if (socket !== null && !socket.closed) {
+    socket.linger = 0;
+    socket.close();
+  }
 }
 
 /** True when a tcp endpoint's host is an IPv6 literal (`tcp://[::1]:2136`): the socket needs `ipv6`. */

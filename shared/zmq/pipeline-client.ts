@@ -22,9 +22,15 @@
 import { Dealer } from 'zeromq';
 import type { Logger } from '../log.ts';
 import type { RequestClientOptions } from './client.ts';
-import { CURVE_MESSAGE_OVERHEAD, type CurveClientOptions, clientOptions } from './curve.ts';
+import { type CurveClientOptions, clientOptions } from './curve.ts';
 import { TransportError } from './errors.ts';
-import { checkEndpoints, type HeartbeatOptions, heartbeatSocketOptions, isIpv6Endpoint } from './options.ts';
+import {
+  checkEndpoints,
+  dialSocketOptions,
+  dropSocket,
+  type HeartbeatOptions,
+  heartbeatSocketOptions,
+} from './options.ts';
 
 export interface PipelineClientOptions extends RequestClientOptions {
   /** Requests sent and not yet answered (default 4, at most 5: RequestServer's per-peer queue + 1). */
@@ -272,29 +278,13 @@ export class PipelineClient {
   }
 
   #discard(): void {
-    const socket = this.#socket;
+    dropSocket(this.#socket);
     this.#socket = null;
-    if (socket !== null && !socket.closed) {
-      socket.linger = 0;
-      socket.close();
-    }
   }
 
   #open(): Dealer {
-    const o = this.#o;
-    const socket = new Dealer({
-      ...this.#curve,
-      ...heartbeatSocketOptions(o.heartbeat),
-      ipv6: isIpv6Endpoint(this.#endpoint),
-      maxMessageSize: o.maxMessageSize + CURVE_MESSAGE_OVERHEAD,
-      reconnectInterval: o.reconnectIntervalMs,
-      reconnectMaxInterval: o.reconnectMaxIntervalMs,
-      // the window bounds what is queued; these only need to hold it
-      sendHighWaterMark: 100,
-      receiveHighWaterMark: 100,
-      linger: 0,
-      immediate: false,
-    });
+    // the window bounds what is queued; the high-water marks only need to hold it
+    const socket = new Dealer(dialSocketOptions(this.#curve, this.#endpoint, this.#o, 100));
     socket.connect(this.#endpoint);
     void this.#readLoop(socket);
     return socket;

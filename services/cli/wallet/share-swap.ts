@@ -28,7 +28,7 @@ import { CliUsageError, FundsError, SwapError } from '../errors.ts';
 import type { RpcClient } from '../rpc-client.ts';
 import { spendable, type Utxo } from './coin-select.ts';
 import type { WalletKey } from './keychain.ts';
-import { DUST, pickShares, type Wallet } from './wallet.ts';
+import { DUST, pickShares, type UnspentReply, type Wallet } from './wallet.ts';
 
 /** One side of a swap: coins (base units), or a quantity of one kind of shares. */
 export type Leg =
@@ -36,16 +36,6 @@ export type Leg =
   | { readonly kind: 'shares'; readonly bitmark: string; readonly quantity: number };
 
 const ZERO_SIG = new Uint8Array(64);
-
-interface UnspentReply {
-  txid: string;
-  vout: number;
-  amount: number;
-  confirmations: number;
-  coinbase: boolean;
-  bitmark?: string;
-  shares?: { bitmark: string; quantity: number };
-}
 
 export interface Offer {
   /** The partially signed transaction (the counterparty's signatures are zero), hex. */

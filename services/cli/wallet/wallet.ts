@@ -75,7 +75,8 @@ interface AddressInfoReply {
   bitmarks: string[];
 }
 
-interface UnspentReply {
+/** A `listunspent` row as the wallet reads it. */
+export interface UnspentReply {
   txid: string;
   vout: number;
   amount: number;
