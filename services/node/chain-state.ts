@@ -109,6 +109,7 @@ export class ChainState {
         ? undefined
         : createBatchVerifier(verifier, {
             backend: verifier.name as VerifierBackend,
+            params: opts.params,
             ...(workers === undefined ? {} : { workers }),
           });
 

@@ -1,11 +1,22 @@
-/** Worker thread of the batch verifier (batch.ts): verifies its share of a shared buffer. */
+/**
+ * Worker thread of the batch verifier (batch.ts): verifies its share of a shared buffer of
+ * signatures, or prepares its run of a batch of blocks (prepare-run.ts).
+ */
 import { parentPort, workerData } from 'node:worker_threads';
-import { ITEM_SIZE } from './batch.ts';
+import type { NetworkParams } from '../core/params/types.ts';
+import { ITEM_SIZE, type PrepareRequest } from './batch.ts';
 import { loadVerifier, type VerifierBackend } from './load.ts';
+import { prepareRun } from './prepare-run.ts';
 
-const { verifier } = loadVerifier((workerData as { backend: VerifierBackend }).backend);
+const init = workerData as { backend: VerifierBackend; params?: NetworkParams };
+const { verifier } = loadVerifier(init.backend);
 
-parentPort?.on('message', (m: { sab: SharedArrayBuffer; from: number; to: number }) => {
+parentPort?.on('message', (m: { sab: SharedArrayBuffer; from: number; to: number } | PrepareRequest) => {
+  if ('prepare' in m) {
+    const reply = prepareRun(m, init.params, verifier);
+    parentPort?.postMessage(reply, [reply.prepared.packs]);
+    return;
+  }
   const control = new Int32Array(m.sab, 0, 2);
   const total = (m.sab.byteLength - 8) / (ITEM_SIZE + 1);
   const data = new Uint8Array(m.sab, 8, total * ITEM_SIZE);

@@ -173,3 +173,52 @@ export class MemoryLedger implements LedgerView {
     return cbs;
   }
 }
+
+/**
+ * A chain of `height` blocks on `local`: 12 blocks of coinbases, then blocks each splitting a
+ * mature coinbase among 30 outputs and spending 8 of the last split's; block `badAt` gets a
+ * corrupted signature (valid otherwise, so only the signature check refuses it).
+ */
+export function buildSpendingChain(height: number, badAt?: number): DecodedBlock[] {
+  const miner = makeKey();
+  const ledger = new MemoryLedger();
+  const cbs = ledger.mine(12, miner.owner);
+  let last: { tx: DecodedTx; each: number } | undefined;
+  while (ledger.height < height) {
+    const h = ledger.height + 1;
+    const cb = cbs.shift() ?? ledger.blocks[h - 11]!.txs[0]!;
+    const amount = cb.tx.outputs[0]!.amount;
+    const each = Math.floor((amount - 1000) / 30);
+    const txs: DecodedTx[] = [];
+    const split = signTx(
+      {
+        version: 1,
+        kind: 'transfer',
+        inputs: [spend(miner, cb.txid, 0)],
+        outputs: Array.from({ length: 30 }, () => out(miner.owner, each)),
+      },
+      LOCAL.genesisHash,
+    );
+    if (h === badAt) (split.inputs[0]!.signature as Uint8Array)[5]! ^= 0x01;
+    const splitTx = toDecodedTx(split);
+    txs.push(splitTx);
+    let fees = amount - each * 30;
+    if (last !== undefined) {
+      const spends = signTx(
+        {
+          version: 1,
+          kind: 'transfer',
+          inputs: Array.from({ length: 8 }, (_, k) => spend(miner, last!.tx.txid, k)),
+          outputs: [out(makeKey().owner, last.each * 8 - 1000)],
+        },
+        LOCAL.genesisHash,
+      );
+      txs.push(toDecodedTx(spends));
+      fees += 1000;
+    }
+    last = { tx: splitTx, each };
+    const b = ledger.nextBlock(txs, miner.owner, fees);
+    ledger.apply(b);
+  }
+  return ledger.blocks.slice(1);
+}

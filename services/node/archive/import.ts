@@ -10,8 +10,7 @@
  * an interrupted import resumes where it stopped. A block that breaks a rule stops the import at
  * its offset; the blocks before it stay (each was validated and committed).
  */
-import { decodeBlock } from '../../../shared/core/block/codec.ts';
-import type { DecodedBlock } from '../../../shared/core/block/types.ts';
+import { blockTxCount } from '../../../shared/core/block/codec.ts';
 import { equalBytes, hashToHex } from '../../../shared/core/bytes.ts';
 import type { Logger } from '../../../shared/log.ts';
 import type { Chain } from '../chain/chain.ts';
@@ -51,7 +50,7 @@ export interface ImportResult {
 
 interface Staged {
   readonly records: ArchiveRecord[];
-  readonly items: (DecodedBlock | Uint8Array)[];
+  readonly items: Uint8Array[];
   readonly ready: Promise<void> | undefined;
 }
 
@@ -73,16 +72,10 @@ export async function importBlocks(chain: Chain, file: string, opts: ImportOptio
   let interrupted = false;
   const queue: Staged[] = [];
 
-  // decode and start the signature checks on the workers now; connected later, in file order
+  // prepare the blocks on the verify workers now; connected later, in file order
   const stage = (records: ArchiveRecord[]): Staged => {
-    const items = records.map((r) => {
-      try {
-        return decodeBlock(r.raw);
-      } catch {
-        return r.raw; // processBlocks rejects it with its reject code
-      }
-    });
-    const ready = chain.preverify(items.filter((b): b is DecodedBlock => !(b instanceof Uint8Array)));
+    const items = records.map((r) => r.raw);
+    const ready = chain.prepare(items);
     ready?.catch(() => undefined); // awaited in apply; marked handled until then
     return { records, items, ready };
   };
@@ -103,8 +96,7 @@ export async function importBlocks(chain: Chain, file: string, opts: ImportOptio
         );
       if (r.status === 'orphan') throw noParent(rec);
       processed++;
-      const item = s.items[i]!;
-      if (!(item instanceof Uint8Array)) txs += item.txs.length;
+      txs += blockTxCount(s.items[i]!); // it was connected: its bytes decode
     }
     opts.onBatch?.(chain.tipHeight(), summary);
   };

@@ -5,7 +5,7 @@
  * of a block boundary and a restart resumes. Reorgs of any depth. Invalid blocks are marked with
  * their descendants and never retried.
  */
-import { decodeBlock } from '../../../shared/core/block/codec.ts';
+import { decodeBlock, decodePreparedBlock } from '../../../shared/core/block/codec.ts';
 import { headerHash } from '../../../shared/core/block/header.ts';
 import type { BlockHeader, DecodedBlock } from '../../../shared/core/block/types.ts';
 import { hashToHex } from '../../../shared/core/bytes.ts';
@@ -431,7 +431,7 @@ export class Chain extends TypedEmitter<ChainEvents> {
   processBlock(input: Uint8Array | DecodedBlock, now = this.#clock()): BlockResult {
     let block: DecodedBlock;
     try {
-      block = input instanceof Uint8Array ? decodeBlock(input) : input;
+      block = input instanceof Uint8Array ? this.#decode(input) : input;
     } catch (e) {
       if (!(e instanceof CairnError)) throw e;
       return { status: 'invalid', hash: new Uint8Array(32), error: e };
@@ -515,43 +515,51 @@ export class Chain extends TypedEmitter<ChainEvents> {
   #lastInvalid: CairnError | undefined;
 
   /**
-   * Starts the signature checks of `blocks` on the verify workers (sync's pipeline: the next batch
-   * is verified while this thread connects the current one). Resolves when they are done; the
-   * blocks whose every signature verified then skip that check in processBlock (trusted by object
-   * identity: a DecodedBlock never changes). Undefined when there are no workers.
+   * Prepares raw `blocks` on the verify workers (sync's and import's pipeline: the next batch is
+   * decoded, checked and its signatures verified there while this thread connects the current
+   * one). Resolves when they are done; processBlock then decodes each block that passed with the
+   * hashes the worker computed and skips the stateless rules it checked (trusted by the identity
+   * of the bytes, which nothing changes). A block that failed there is taken the ordinary way, for
+   * its exact reject code. Undefined when there are no workers.
    */
-  preverify(blocks: readonly DecodedBlock[]): Promise<void> | undefined {
+  prepare(blocks: readonly Uint8Array[]): Promise<void> | undefined {
     if (this.#batch === undefined || blocks.length === 0) return undefined;
-    const checks: ReturnType<typeof collectSignatureChecks> = [];
-    const ends: number[] = [];
-    for (const b of blocks) {
-      try {
-        checks.push(...collectSignatureChecks(b.txs, this.params.genesisHash));
-      } catch {
-        break; // a block its own checks will reject: it and those after it take the usual path
-      }
-      ends.push(checks.length);
-    }
-    const pending = this.#batch.verifyAsync(checks);
+    const pending = this.#batch.prepareBlocks(blocks);
     if (pending === undefined) return undefined;
-    return pending.then((bad) => {
-      // every block that ends before the first failure is verified; the failing one is checked
-      // again inline by processBlock, for its exact reject code
-      for (let i = 0; i < ends.length; i++)
-        if (bad === -1 || ends[i]! <= bad) this.#preverified.add(blocks[i]!);
+    return pending.then((packs) => {
+      for (let i = 0; i < blocks.length; i++) {
+        const pack = packs[i];
+        if (pack !== undefined) this.#prepared.set(blocks[i]!, pack);
+      }
     });
   }
 
-  readonly #preverified = new WeakSet<DecodedBlock>();
-  /** Blocks whose signatures were checked by preverify (counted when connected; for tests and metrics). */
-  preverifiedBlocks = 0;
+  /** Hashes of prepared blocks, by their bytes, until processBlock takes them. */
+  readonly #prepared = new WeakMap<Uint8Array, Uint8Array>();
+  /** Decoded blocks whose stateless rules a worker checked. */
+  readonly #prechecked = new WeakSet<DecodedBlock>();
+  /** Blocks connected as prepared by the workers (for tests and metrics). */
+  preparedBlocks = 0;
+
+  /** `raw` decoded: with a worker's hashes when it prepared it (then its stateless rules are checked). */
+  #decode(raw: Uint8Array): DecodedBlock {
+    const pack = this.#prepared.get(raw);
+    if (pack !== undefined) {
+      this.#prepared.delete(raw);
+      const block = decodePreparedBlock(raw, pack);
+      if (block !== undefined) {
+        this.#prechecked.add(block);
+        return block;
+      }
+    }
+    return decodeBlock(raw);
+  }
 
   /** Every stateless rule; signatures on the batch verifier's threads when there is one. */
   #checkBlockBody(block: DecodedBlock): void {
-    if (this.#preverified.has(block)) {
-      this.#preverified.delete(block);
-      this.preverifiedBlocks++;
-      checkBlock(block, this.params, this.#verifier, { skipSignatures: true });
+    if (this.#prechecked.has(block)) {
+      this.#prechecked.delete(block);
+      this.preparedBlocks++;
       return;
     }
     if (this.#batch === undefined) {

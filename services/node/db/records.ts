@@ -209,7 +209,8 @@ export function decodeTxLocation(b: Uint8Array): TxLocation {
 
 /** Address history value: the txid and which of its outputs the address owns. */
 export function encodeAddressTx(txid: Uint8Array, vouts: readonly number[]): Uint8Array {
-  const w = new Writer(40).bytes(txid).varint(vouts.length);
+  // room for every varint at its longest: a Writer that grows allocates twice (a hot path in sync)
+  const w = new Writer(HASH_SIZE + 8 * (vouts.length + 1)).bytes(txid).varint(vouts.length);
   for (const v of vouts) w.varint(v);
   return w.finish();
 }

@@ -10,9 +10,7 @@
  * is known back off (1 s doubling to 32 s) instead of hammering, and any new peer or announced
  * block ends the back-off.
  */
-import { decodeBlock } from '../../../shared/core/block/codec.ts';
 import { decodeHeader } from '../../../shared/core/block/header.ts';
-import type { DecodedBlock } from '../../../shared/core/block/types.ts';
 import { CairnError, DecodeError } from '../../../shared/core/errors.ts';
 import type { Logger } from '../../../shared/log.ts';
 import type { Chain } from '../chain/chain.ts';
@@ -410,21 +408,13 @@ export class Sync {
   }
 
   /**
-   * Decodes `blocks`, sends their signatures to the verify workers, and queues them to be
-   * connected (in arrival order, several batches per commit) once they are checked.
+   * Sends `blocks` to the verify workers to be prepared (decoded, checked, signatures verified) and
+   * queues them to be connected (in arrival order, several batches per commit) once they are.
    */
   #stage(peer: OutboundPeer, r: Round, batch: Batch, blocks: Uint8Array[]): Promise<void> {
-    const chain = this.#m.chain;
-    const items = blocks.map((raw) => {
-      try {
-        return decodeBlock(raw);
-      } catch {
-        return raw; // processBlock rejects it with its reject code
-      }
-    });
-    const ready = chain.preverify(items.filter((b): b is DecodedBlock => !(b instanceof Uint8Array)));
+    const ready = this.#m.chain.prepare(blocks);
     const done = this.#connector
-      .add(items, ready, (res) => {
+      .add(blocks, ready, (res) => {
         if (res.status !== 'invalid') return;
         const e = res.error;
         this.#m.logger.debug({ peer: peer.key, err: e?.message }, 'synced block invalid');

@@ -17,6 +17,7 @@ import {
   PUBKEY_SIZE,
   SIGNATURE_SIZE,
 } from '../limits.ts';
+import type { PreparedHashes } from './prepared.ts';
 import {
   type DecodedTx,
   MINT,
@@ -118,8 +119,11 @@ export function decodeTx(raw: Uint8Array): DecodedTx {
   return d;
 }
 
-/** Reads a transaction from a stream (inside a block): `buf` is the whole buffer the reader is over. */
-export function readTx(r: Reader, buf: Uint8Array): DecodedTx {
+/**
+ * Reads a transaction from a stream (inside a block): `buf` is the whole buffer the reader is over.
+ * `known`: its txid and input owners computed ahead for these very bytes (a prepared block).
+ */
+export function readTx(r: Reader, buf: Uint8Array, known?: PreparedHashes): DecodedTx {
   const start = r.position;
   const version = r.varint('tx.version');
   const kindByte = r.u8('tx.kind');
@@ -182,7 +186,12 @@ export function readTx(r: Reader, buf: Uint8Array): DecodedTx {
     throw new DecodeError('decode-too-large', 'tx', `${end - start} bytes > ${MAX_TX_SIZE}`);
   }
   const bytes = buf.subarray(start, end);
-  return { tx, raw: bytes, txid: sha256d(bytes), unsignedLength: unsignedEnd - start };
+  if (known === undefined)
+    return { tx, raw: bytes, txid: sha256d(bytes), unsignedLength: unsignedEnd - start };
+  const txid = known.nextTxid();
+  const unsignedLength = unsignedEnd - start;
+  if (tx.kind === 'coinbase') return { tx, raw: bytes, txid, unsignedLength };
+  return { tx, raw: bytes, txid, unsignedLength, inputOwners: known.nextOwners(tx.inputs.length) };
 }
 
 interface UnsignedInput {

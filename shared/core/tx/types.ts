@@ -97,4 +97,10 @@ export interface DecodedTx {
   readonly txid: Uint8Array;
   /** Length of the prefix of `raw` that signatures commit to. */
   readonly unsignedLength: number;
+  /**
+   * The owner hash (hash160) of each input's key, 20 bytes each in input order, when they were
+   * computed ahead (a verify worker prepared the block: validation/block-prepare.ts); without
+   * them validation hashes the keys itself.
+   */
+  readonly inputOwners?: Uint8Array;
 }

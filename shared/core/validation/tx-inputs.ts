@@ -7,7 +7,7 @@
 import { ownerOf } from '../address.ts';
 import { equalBytes, hashToHex, toHex } from '../bytes.ts';
 import { ValidationError } from '../errors.ts';
-import { MAX_SHARES } from '../limits.ts';
+import { MAX_SHARES, OWNER_SIZE } from '../limits.ts';
 import { assetIdOf, bitmarkIdOf } from '../tx/ids.ts';
 import type { DecodedTx, SpendingTx } from '../tx/types.ts';
 import { ShareTally } from './share-tally.ts';
@@ -54,7 +54,7 @@ export function checkTxInputs(
         0,
       );
     }
-    if (!equalBytes(ownerOf(input.pubkey), coin.owner)) {
+    if (!ownsCoin(d, i, input.pubkey, coin.owner)) {
       throw new ValidationError(
         'bad-txns-wrong-owner',
         `input ${i} public key does not own the output it spends`,
@@ -210,4 +210,14 @@ export function createdCoins(d: DecodedTx, height: number): Coin[] {
       coinbase,
     };
   });
+}
+
+/** Whether input `i`'s key hashes to `owner` (the hash computed ahead when the block was prepared). */
+function ownsCoin(d: DecodedTx, i: number, pubkey: Uint8Array, owner: Uint8Array): boolean {
+  const known = d.inputOwners;
+  if (known === undefined) return equalBytes(ownerOf(pubkey), owner);
+  const at = i * OWNER_SIZE;
+  if (owner.length !== OWNER_SIZE) return false;
+  for (let k = 0; k < OWNER_SIZE; k++) if (known[at + k] !== owner[k]) return false;
+  return true;
 }

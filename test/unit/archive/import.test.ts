@@ -72,7 +72,7 @@ describe('export-blocks / import-blocks', () => {
         assert.equal(r.txs, chain.txs);
         assert.equal(digestHex(s.chain), sourceDigest);
         assert.deepEqual(s.chain.checkInvariants(true), []);
-        assert.equal(s.chain.preverifiedBlocks, HEIGHT, 'every block went through Chain.preverify');
+        assert.equal(s.chain.preparedBlocks, HEIGHT, 'every block went through Chain.prepare');
       },
       1,
     );

@@ -1,9 +1,13 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, describe, it } from 'node:test';
-import { createBatchVerifier, type SigCheck } from '../../../shared/crypto/batch.ts';
+import { toHex } from '../../../shared/core/bytes.ts';
+import { LOCAL } from '../../../shared/core/params/networks.ts';
+import { prepareBlock } from '../../../shared/core/validation/block-prepare.ts';
+import { createBatchVerifier, type SigCheck, splitRuns } from '../../../shared/crypto/batch.ts';
 import { generatePrivateKey, publicKeyOf, signCompact } from '../../../shared/crypto/keys.ts';
 import { loadVerifier } from '../../../shared/crypto/load.ts';
+import { buildSpendingChain } from '../../helpers/chain.ts';
 
 const { verifier } = loadVerifier('auto');
 const pool = createBatchVerifier(verifier, { backend: 'native', workers: 1 });
@@ -98,5 +102,54 @@ describe('batch verifier (worker threads)', () => {
     assert.deepEqual(await pool.verifyEachAsync([]), new Uint8Array(0));
     const inlineOnly = createBatchVerifier(verifier, { backend: 'native', workers: 0 });
     assert.equal(inlineOnly.verifyEachAsync(items), undefined);
+  });
+});
+
+describe('prepareBlocks (blocks decoded and checked on the workers)', () => {
+  const blocks = buildSpendingChain(20);
+  const raws = blocks.map((b) => b.raw);
+  const two = createBatchVerifier(verifier, { backend: 'native', workers: 2, params: LOCAL });
+  after(() => two.close());
+
+  it('gives each block the pack prepareBlock gives it here, across two workers', async () => {
+    const packs = await two.prepareBlocks(raws)!;
+    assert.equal(packs.length, raws.length);
+    for (let i = 0; i < raws.length; i++)
+      assert.equal(toHex(packs[i]!), toHex(prepareBlock(raws[i]!, LOCAL, verifier)), `block ${i}`);
+  });
+
+  it('a block that fails there gets no pack, and only it', async () => {
+    const bad = buildSpendingChain(20, 17).map((b) => b.raw);
+    const packs = await two.prepareBlocks([...raws.slice(0, 12), bad[16]!, raws[17]!, new Uint8Array(5)])!;
+    assert.deepEqual(
+      packs.map((p) => p !== undefined),
+      [...new Array(12).fill(true), false, true, false],
+    );
+  });
+
+  it('without workers or without the network, prepares nothing (the caller decodes inline)', () => {
+    const noParams = createBatchVerifier(verifier, { backend: 'native', workers: 0 });
+    assert.equal(noParams.prepareBlocks(raws), undefined);
+    assert.equal(pool.prepareBlocks(raws), undefined, 'a pool made without params');
+  });
+
+  it('splits blocks into contiguous runs of about equal bytes', () => {
+    for (const sizes of [[5], [1, 1, 1, 1], [100, 1, 1, 1, 1, 100], [3, 9, 27, 81, 243]]) {
+      const offsets = [0];
+      for (const s of sizes) offsets.push(offsets[offsets.length - 1]! + s);
+      for (const n of [1, 2, 3, 8]) {
+        const runs = splitRuns(offsets, n);
+        assert.ok(runs.length >= 1 && runs.length <= Math.min(n, sizes.length), `${sizes} into ${n}`);
+        assert.deepEqual(
+          runs.flatMap(([a, b]) => Array.from({ length: b - a }, (_, k) => a + k)),
+          sizes.map((_, i) => i),
+          'every block once, in order',
+        );
+      }
+    }
+    assert.deepEqual(splitRuns([0, 10, 20, 30, 40], 2), [
+      [0, 2],
+      [2, 4],
+    ]);
   });
 });
