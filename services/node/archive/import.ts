@@ -1,8 +1,8 @@
 /**
  * `cairnd import-blocks`: connects the blocks of an archive exactly as sync connects a peer's
- * (services/node/p2p/sync.ts): each batch is decoded and its signatures go to the verify workers
- * (Chain.preverify) while the batch before it is connected by Chain.processBlocks, one storage
- * commit per batch and every block atomic on its own. Every rule a peer's block meets applies.
+ * (services/node/p2p/sync.ts): each batch is prepared on the verify workers (Chain.prepare:
+ * decoded, checked, signatures verified) while the batch before it is connected by
+ * Chain.processBlocks, one storage commit per batch. Every rule a peer's block meets applies.
  *
  * Two passes: the whole file is read and checked first (framing, checksums, links, end record),
  * so a damaged file is refused before anything is applied; then the blocks are applied. The

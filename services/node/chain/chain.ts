@@ -442,11 +442,12 @@ export class Chain extends TypedEmitter<ChainEvents> {
   }
 
   /**
-   * Several blocks (sync's batches) in ONE storage commit: each block's writes are a nested
-   * transaction (atomic on its own, as with processBlock) and one fsync covers them all, instead of
-   * two per block. Runs synchronously, so nothing reads the chain between the blocks; a crash
-   * loses at most this batch, never a committed block. A storage failure aborts the whole batch
-   * (the node stops; a restart resumes at the last commit).
+   * Several blocks (sync's batches) in ONE storage commit: each block is validated before any of
+   * its writes, which all go into the one transaction, and one fsync covers them all instead of
+   * two per block. An invalid block writes only its invalid mark and the next blocks go on. Runs
+   * synchronously, so nothing reads the chain between the blocks; a crash loses at most this
+   * batch, never a committed block. A storage failure aborts the whole batch (the node stops; a
+   * restart resumes at the last commit).
    */
   processBlocks(inputs: readonly (Uint8Array | DecodedBlock)[], now = this.#clock()): BlockResult[] {
     if (inputs.length === 1) return [this.processBlock(inputs[0]!, now)];

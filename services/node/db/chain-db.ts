@@ -81,8 +81,10 @@ export class ChainDb {
   #failed: StorageError | undefined;
   /** lmdb itself failed a write (not the space guard): its native side is not to be trusted. */
   #lmdbFailed = false;
-  /** Write transactions open (nested ones are lmdb child transactions). */
+  /** Write calls open: the outer one is the LMDB transaction, nested ones run inside it. */
   #depth = 0;
+  /** What a nested write threw: its writes are half done, so the outer transaction must not commit. */
+  #nestedFailure: { error: unknown } | undefined;
   readonly #space: DiskSpaceGuard;
 
   private constructor(path: string, env: RootDatabase, dbs: Record<DbName, BinaryDb>, space: DiskSpaceGuard) {
@@ -172,26 +174,36 @@ export class ChainDb {
 
   /**
    * Runs `fn` as ONE write transaction: all of it is committed, or (on any throw) none of it.
-   * Called inside another write, it is a nested (child) transaction: atomic on its own, made
-   * durable by the outer commit (lmdb-js nests transactionSync). `writing`: the bytes the commit
-   * is expected to write, kept free on top of the reserve.
+   * `writing`: the bytes the commit is expected to write, kept free on top of the reserve.
+   *
+   * Called inside another write, `fn` runs in the outer transaction, made durable by its commit.
+   * A nested write that throws aborts the whole outer transaction, whatever its caller does with
+   * the error: its own writes may be half done. Nested writes are not LMDB child transactions:
+   * a child copies every page it touches, even one already dirty in its parent, which cost a
+   * syncing node (a commit of up to 64 blocks, two writes per block) about a sixth of its main
+   * thread (issue 12); and nothing recovers from a failed nested write but the node's stopping.
    */
   write<T>(fn: () => T, writing = 0): T {
     // after a failed write (disk full, I/O error) lmdb is not touched again: its native side may
     // not survive more writes (lmdb-js has crashed after ENOSPC), and the node is stopping anyway
     if (this.#failed !== undefined) throw this.#failed;
+    if (this.#depth > 0) return this.#nested(fn);
     // free space is checked once per outer transaction, for all it will write (`writing`, an
     // estimate): LMDB writes the pages at the outer commit, so a check per nested one saw the
     // same free space each time and not what the batch was about to need
-    if (this.#depth === 0)
-      try {
-        this.#space.check(writing);
-      } catch (e) {
-        this.#fail(e as StorageError);
-      }
+    try {
+      this.#space.check(writing);
+    } catch (e) {
+      this.#fail(e as StorageError);
+    }
     this.#depth++;
     try {
-      return this.#env.transactionSync(fn);
+      return this.#env.transactionSync(() => {
+        const result = fn();
+        // a nested write failed and its caller went on: throwing here aborts the transaction
+        if (this.#nestedFailure !== undefined) throw this.#nestedFailure.error;
+        return result;
+      });
     } catch (e) {
       // Our typed errors and programming errors pass through; what lmdb or the OS threw (map full,
       // disk full, I/O error) becomes a StorageError that tells the operator what to do.
@@ -204,6 +216,19 @@ export class ChainDb {
         throw e;
       this.#lmdbFailed = true;
       this.#fail(storageErrorFrom(e, this.path));
+    } finally {
+      this.#depth--;
+      this.#nestedFailure = undefined;
+    }
+  }
+
+  #nested<T>(fn: () => T): T {
+    this.#depth++;
+    try {
+      return fn();
+    } catch (e) {
+      this.#nestedFailure ??= { error: e };
+      throw e;
     } finally {
       this.#depth--;
     }
