@@ -1,20 +1,20 @@
 /**
  * Worker thread of the batch verifier (batch.ts): verifies its share of a shared buffer of
- * signatures, or prepares its run of a batch of blocks (prepare-run.ts).
+ * signatures, or prepares the blocks of a batch it claims (prepare-run.ts).
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import type { NetworkParams } from '../core/params/types.ts';
-import { ITEM_SIZE, type PrepareRequest } from './batch.ts';
+import { ITEM_SIZE } from './batch.ts';
 import { loadVerifier, type VerifierBackend } from './load.ts';
-import { prepareRun } from './prepare-run.ts';
+import type { PrepareRequest } from './prepare-jobs.ts';
+import { prepareClaimed } from './prepare-run.ts';
 
 const init = workerData as { backend: VerifierBackend; params?: NetworkParams };
 const { verifier } = loadVerifier(init.backend);
 
 parentPort?.on('message', (m: { sab: SharedArrayBuffer; from: number; to: number } | PrepareRequest) => {
   if ('prepare' in m) {
-    const reply = prepareRun(m, init.params, verifier);
-    parentPort?.postMessage(reply, [reply.prepared.packs]);
+    prepareClaimed(m, init.params, verifier, (reply, transfer) => parentPort?.postMessage(reply, transfer));
     return;
   }
   const control = new Int32Array(m.sab, 0, 2);

@@ -7,8 +7,10 @@
 import { availableParallelism } from 'node:os';
 import type { NetworkParams } from '../core/params/types.ts';
 import type { SignatureVerifier } from '../core/signature.ts';
+import { prepareBlock } from '../core/validation/block-prepare.ts';
 import { startWorker } from '../worker.ts';
 import type { VerifierBackend } from './load.ts';
+import { PrepareJobs, type PrepareReply } from './prepare-jobs.ts';
 
 export interface SigCheck {
   readonly sig: Uint8Array;
@@ -46,17 +48,12 @@ export interface BatchVerifier {
    * Undefined without (live) workers or without `params`: take the blocks the ordinary way then.
    */
   prepareBlocks(raws: readonly Uint8Array[]): Promise<(Uint8Array | undefined)[]> | undefined;
+  /**
+   * Prepares one block of a `prepareBlocks` batch that no worker has taken yet, here on the calling
+   * thread (for a caller with nothing else to do); false when there is none.
+   */
+  helpPrepare(): boolean;
   close(): Promise<void>;
-}
-
-/** A prepare job's message to a worker: blocks `from`..`to` of those laid out in `sab`. */
-export interface PrepareRequest {
-  readonly prepare: { id: number; sab: SharedArrayBuffer; offsets: number[]; from: number; to: number };
-}
-
-/** A worker's answer: the packs of its blocks back to back in `packs`, each one's length, −1 for a block that failed. */
-export interface PrepareReply {
-  readonly prepared: { id: number; from: number; packs: ArrayBuffer; lengths: number[] };
 }
 
 /** Atomics.waitAsync (Node ≥ 16; typed from ES2024, beyond this project's lib setting). */
@@ -100,7 +97,13 @@ export function createBatchVerifier(verifier: SignatureVerifier, opts: BatchVeri
   const release = () => {
     if (--pendingAsync === 0) for (const w of workers) w.unref();
   };
-  const prepares = new PrepareJobs();
+  const prepares = new PrepareJobs((raw) => {
+    try {
+      return prepareBlock(raw, opts.params!, verifier);
+    } catch {
+      return undefined;
+    }
+  });
   for (const w of workers) {
     w.on('error', () => {
       alive--;
@@ -214,96 +217,17 @@ export function createBatchVerifier(verifier: SignatureVerifier, opts: BatchVeri
     prepareBlocks(raws: readonly Uint8Array[]): Promise<(Uint8Array | undefined)[]> | undefined {
       if (opts.params === undefined || alive < workers.length || workers.length === 0) return undefined;
       if (raws.length === 0) return Promise.resolve([]);
-      // one shared copy of the blocks; each worker takes a run of them of about equal bytes
-      const offsets = new Array<number>(raws.length + 1);
-      offsets[0] = 0;
-      for (let i = 0; i < raws.length; i++) offsets[i + 1] = offsets[i]! + raws[i]!.length;
-      const sab = new SharedArrayBuffer(offsets[raws.length]!);
-      const bytes = new Uint8Array(sab);
-      for (let i = 0; i < raws.length; i++) bytes.set(raws[i]!, offsets[i]!);
-      const runs = splitRuns(offsets, workers.length);
       hold();
-      const job = prepares.start(raws.length, runs.length, WORKER_TIMEOUT_MS);
-      runs.forEach(([from, to], k) => {
-        const req: PrepareRequest = { prepare: { id: job.id, sab, offsets, from, to } };
-        workers[k]!.postMessage(req);
-      });
+      const job = prepares.start(raws, WORKER_TIMEOUT_MS);
+      for (const w of workers) w.postMessage(job.request);
       return job.done.finally(release);
+    },
+    helpPrepare(): boolean {
+      return prepares.help();
     },
     async close(): Promise<void> {
       prepares.failAll();
       await Promise.all(workers.map((w) => w.terminate()));
     },
   };
-}
-
-/** Splits blocks (by their byte offsets) into at most `n` contiguous runs of about equal bytes. */
-export function splitRuns(offsets: readonly number[], n: number): [number, number][] {
-  const count = offsets.length - 1;
-  const total = offsets[count]!;
-  const runs: [number, number][] = [];
-  let from = 0;
-  for (let k = 1; k <= n && from < count; k++) {
-    let to = from + 1;
-    const goal = (total * k) / n;
-    while (to < count && (k === n || offsets[to]! < goal)) to++;
-    runs.push([from, to]);
-    from = to;
-  }
-  return runs;
-}
-
-interface PrepareJob {
-  readonly results: (Uint8Array | undefined)[];
-  answers: number;
-  readonly runs: number;
-  readonly resolve: (r: (Uint8Array | undefined)[]) => void;
-  readonly timer: ReturnType<typeof setTimeout>;
-}
-
-/** The prepare jobs under way, by id: each settles when all its runs answered, a worker failed, or it timed out. */
-class PrepareJobs {
-  readonly #jobs = new Map<number, PrepareJob>();
-  #next = 0;
-
-  start(
-    blocks: number,
-    runs: number,
-    timeoutMs: number,
-  ): { id: number; done: Promise<(Uint8Array | undefined)[]> } {
-    const id = this.#next++;
-    const done = new Promise<(Uint8Array | undefined)[]>((resolve) => {
-      // a worker that does not answer: what it had is taken the ordinary way
-      const timer = setTimeout(() => this.#settle(id), timeoutMs);
-      timer.unref();
-      this.#jobs.set(id, { results: new Array(blocks).fill(undefined), answers: 0, runs, resolve, timer });
-    });
-    return { id, done };
-  }
-
-  answer(m: PrepareReply): void {
-    const { id, from, packs, lengths } = m.prepared;
-    const job = this.#jobs.get(id);
-    if (job === undefined) return;
-    let at = 0;
-    for (let i = 0; i < lengths.length; i++) {
-      const len = lengths[i]!;
-      if (len < 0) continue;
-      job.results[from + i] = new Uint8Array(packs, at, len);
-      at += len;
-    }
-    if (++job.answers === job.runs) this.#settle(id);
-  }
-
-  failAll(): void {
-    for (const id of [...this.#jobs.keys()]) this.#settle(id);
-  }
-
-  #settle(id: number): void {
-    const job = this.#jobs.get(id);
-    if (job === undefined) return;
-    this.#jobs.delete(id);
-    clearTimeout(job.timer);
-    job.resolve(job.results);
-  }
 }

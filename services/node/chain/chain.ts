@@ -535,6 +535,11 @@ export class Chain extends TypedEmitter<ChainEvents> {
     });
   }
 
+  /** Prepares here one block of a `prepare` batch no worker has taken yet; false when there is none. */
+  helpPrepare(): boolean {
+    return this.#batch?.helpPrepare() ?? false;
+  }
+
   /** Hashes of prepared blocks, by their bytes, until processBlock takes them. */
   readonly #prepared = new WeakMap<Uint8Array, Uint8Array>();
   /** Decoded blocks whose stateless rules a worker checked. */

@@ -4,7 +4,7 @@ import { after, describe, it } from 'node:test';
 import { toHex } from '../../../shared/core/bytes.ts';
 import { LOCAL } from '../../../shared/core/params/networks.ts';
 import { prepareBlock } from '../../../shared/core/validation/block-prepare.ts';
-import { createBatchVerifier, type SigCheck, splitRuns } from '../../../shared/crypto/batch.ts';
+import { createBatchVerifier, type SigCheck } from '../../../shared/crypto/batch.ts';
 import { generatePrivateKey, publicKeyOf, signCompact } from '../../../shared/crypto/keys.ts';
 import { loadVerifier } from '../../../shared/crypto/load.ts';
 import { buildSpendingChain } from '../../helpers/chain.ts';
@@ -133,23 +133,19 @@ describe('prepareBlocks (blocks decoded and checked on the workers)', () => {
     assert.equal(pool.prepareBlocks(raws), undefined, 'a pool made without params');
   });
 
-  it('splits blocks into contiguous runs of about equal bytes', () => {
-    for (const sizes of [[5], [1, 1, 1, 1], [100, 1, 1, 1, 1, 100], [3, 9, 27, 81, 243]]) {
-      const offsets = [0];
-      for (const s of sizes) offsets.push(offsets[offsets.length - 1]! + s);
-      for (const n of [1, 2, 3, 8]) {
-        const runs = splitRuns(offsets, n);
-        assert.ok(runs.length >= 1 && runs.length <= Math.min(n, sizes.length), `${sizes} into ${n}`);
-        assert.deepEqual(
-          runs.flatMap(([a, b]) => Array.from({ length: b - a }, (_, k) => a + k)),
-          sizes.map((_, i) => i),
-          'every block once, in order',
-        );
-      }
+  it('the calling thread can take blocks no worker has claimed, with the same packs', async () => {
+    // a worker busy with a long batch leaves the next one's blocks unclaimed
+    const long = two.prepareBlocks([...raws, ...raws, ...raws])!;
+    const next = two.prepareBlocks(raws)!;
+    let helped = 0;
+    while (two.helpPrepare()) helped++;
+    assert.ok(helped > 0, 'the caller prepared some blocks');
+    const [a, b] = await Promise.all([long, next]);
+    for (let i = 0; i < raws.length; i++) {
+      const want = toHex(prepareBlock(raws[i]!, LOCAL, verifier));
+      assert.equal(toHex(b[i]!), want, `block ${i}`);
+      assert.equal(toHex(a[i + raws.length]!), want, `block ${i} of the long batch`);
     }
-    assert.deepEqual(splitRuns([0, 10, 20, 30, 40], 2), [
-      [0, 2],
-      [2, 4],
-    ]);
+    assert.equal(two.helpPrepare(), false, 'nothing left to claim');
   });
 });

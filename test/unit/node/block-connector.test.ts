@@ -9,8 +9,10 @@ import type { BlockResult } from '../../../services/node/chain/chain.ts';
 import { StorageError } from '../../../services/node/db/errors.ts';
 import { BlockConnector } from '../../../services/node/p2p/block-connector.ts';
 import type { DecodedBlock } from '../../../shared/core/block/types.ts';
-import { MemoryLedger, makeKey } from '../../helpers/chain.ts';
-import { openChain, tempDir } from '../../helpers/node.ts';
+import { LOCAL } from '../../../shared/core/params/networks.ts';
+import { createBatchVerifier } from '../../../shared/crypto/batch.ts';
+import { buildSpendingChain, MemoryLedger, makeKey } from '../../helpers/chain.ts';
+import { openChain, tempDir, verifier } from '../../helpers/node.ts';
 
 const dir = tempDir('cairn-connector-');
 after(() => dir.remove());
@@ -60,7 +62,7 @@ it('waits for the head batch to be checked, then connects the ready batches in O
   await Promise.all([first, second]);
   assert.equal(c.chain.tipHeight(), 32);
   assert.equal(commits() - before, 1, 'the 32 ready blocks went in one commit');
-  assert.deepEqual(connector.counters, { commits: 1, blocks: 32 });
+  assert.deepEqual(connector.counters, { commits: 1, blocks: 32, helped: 0 });
   assert.deepEqual(
     results.map((r) => r.status),
     Array(32).fill('connected'),
@@ -78,7 +80,7 @@ it('keeps each commit within maxBlocks and maxBytes (a block larger than maxByte
   const byCount = fresh();
   const c1 = new BlockConnector({ maxBlocks: 5 }, { chain: byCount.chain });
   await c1.add(blocks.slice(0, 12), undefined, () => undefined);
-  assert.deepEqual(c1.counters, { commits: 3, blocks: 12 }, '5 + 5 + 2');
+  assert.deepEqual(c1.counters, { commits: 3, blocks: 12, helped: 0 }, '5 + 5 + 2');
   assert.equal(byCount.chain.tipHeight(), 12);
   byCount.close();
 
@@ -87,10 +89,10 @@ it('keeps each commit within maxBlocks and maxBytes (a block larger than maxByte
   const two = size(blocks[0]!) + size(blocks[1]!);
   const c2 = new BlockConnector({ maxBytes: two }, { chain: bySize.chain });
   await c2.add(blocks.slice(0, 10), undefined, () => undefined);
-  assert.deepEqual(c2.counters, { commits: 5, blocks: 10 });
+  assert.deepEqual(c2.counters, { commits: 5, blocks: 10, helped: 0 });
   const c3 = new BlockConnector({ maxBytes: 1 }, { chain: bySize.chain });
   await c3.add(blocks.slice(10, 13), undefined, () => undefined);
-  assert.deepEqual(c3.counters, { commits: 3, blocks: 3 }, 'each block alone, none refused');
+  assert.deepEqual(c3.counters, { commits: 3, blocks: 3, helped: 0 }, 'each block alone, none refused');
   assert.equal(bySize.chain.tipHeight(), 13);
   bySize.close();
 });
@@ -148,4 +150,26 @@ it('a storage failure rejects every queued batch with the StorageError, and free
   assert.equal(connector.queuedBlocks, 0);
   assert.ok(c.db.failed instanceof StorageError);
   c.close();
+});
+
+it('while the head batch is being prepared, this thread prepares its unclaimed blocks instead of waiting', async () => {
+  const pool = createBatchVerifier(verifier, { backend: 'native', workers: 1, params: LOCAL });
+  const chain = buildSpendingChain(40);
+  const c = openChain(`${dir.path}/c${n++}`, LOCAL, {}, pool);
+  try {
+    const raws = chain.map((b) => b.raw);
+    // the worker is busy with another batch first, so the connector finds the head not ready
+    const busy = c.chain.prepare([...raws, ...raws, ...raws]);
+    const connector = new BlockConnector({}, { chain: c.chain });
+    const statuses: string[] = [];
+    await connector.add(raws, c.chain.prepare(raws), (r) => statuses.push(r.status));
+    await busy;
+    assert.ok(connector.counters.helped > 0, `helped ${connector.counters.helped}`);
+    assert.deepEqual(statuses, new Array(40).fill('connected'));
+    assert.equal(c.chain.tipHeight(), 40);
+    assert.equal(c.chain.preparedBlocks, 40, 'every block connected as prepared, by a worker or here');
+  } finally {
+    c.close();
+    await pool.close();
+  }
 });
