@@ -2,8 +2,12 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { ITEM_SIZE } from './batch.ts';
 import { loadVerifier, type VerifierBackend } from './load.ts';
+import { serveRing } from './verify-ring.ts';
 
-const { verifier } = loadVerifier((workerData as { backend: VerifierBackend }).backend);
+const data = workerData as { backend: VerifierBackend; ring?: SharedArrayBuffer };
+const { verifier } = loadVerifier(data.backend);
+// the mempool's small batches come through a persistent shared ring instead of messages
+if (data.ring !== undefined) serveRing(data.ring, (sig, msg, pub) => verifier.verify(sig, msg, pub));
 
 parentPort?.on('message', (m: { sab: SharedArrayBuffer; from: number; to: number }) => {
   const control = new Int32Array(m.sab, 0, 2);
