@@ -8,16 +8,10 @@ import { availableParallelism } from 'node:os';
 import type { SignatureVerifier } from '../core/signature.ts';
 import { startWorker } from '../worker.ts';
 import type { VerifierBackend } from './load.ts';
-import { RingSender, ringBuffer } from './verify-ring.ts';
+import { ITEM_SIZE, RingSender, ringBuffer, type SigCheck } from './verify-ring.ts';
 
-export interface SigCheck {
-  readonly sig: Uint8Array;
-  readonly msg: Uint8Array;
-  readonly pub: Uint8Array;
-}
+export { ITEM_SIZE, type SigCheck };
 
-/** Bytes of one item in the shared buffer: signature 64 | message 32 | public key 33. */
-export const ITEM_SIZE = 129;
 /** Below this many signatures a batch is verified on the calling thread (posting costs more). */
 const MIN_PARALLEL = 64;
 /** A worker that does not answer within this long is presumed dead; its share is redone here. */

@@ -11,10 +11,16 @@
  * (items verified by the worker), then `capacity` items of ITEM_SIZE bytes, then `capacity` result
  * bytes. Counters wrap at 2^32; distances are taken modulo 2^32 (`| 0`), capacity a power of two.
  */
-import type { SigCheck } from './batch.ts';
 
-/** Bytes of one item: signature 64 | message 32 | public key 33 (as batch.ts's shared buffers). */
-const ITEM_SIZE = 129;
+/** One signature check (re-exported by batch.ts, which imports this module). */
+export interface SigCheck {
+  readonly sig: Uint8Array;
+  readonly msg: Uint8Array;
+  readonly pub: Uint8Array;
+}
+
+/** Bytes of one item: signature 64 | message 32 | public key 33 (batch.ts's shared buffers too). */
+export const ITEM_SIZE = 129;
 const POSTED = 0;
 const DONE = 1;
 const HEADER = 8;
