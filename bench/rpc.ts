@@ -35,6 +35,8 @@ export async function benchRpc(): Promise<BenchResult[]> {
     // CAIRN_PROFILE_DIR: a CPU profile of the node taking the transactions (written at its stop)
     const profileDir = process.env.CAIRN_PROFILE_DIR;
     if (profileDir !== undefined) a.nodeArgs = ['--cpu-prof', '--cpu-prof-dir', profileDir];
+    // CAIRN_NODE_ARGS: more node/V8 flags for it (e.g. bin/cairnd's --max-semi-space-size=2)
+    a.nodeArgs = [...a.nodeArgs, ...(process.env.CAIRN_NODE_ARGS ?? '').split(' ').filter((x) => x !== '')];
     await a.start();
     nodes.push(a);
     // the peer the transactions are relayed to (CAIRN_BENCH_RPC_PEER=0: none, as vs-bcoin's rounds)

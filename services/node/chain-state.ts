@@ -19,6 +19,7 @@ import { type BlockTemplate, buildTemplate, type TemplateRequest } from './minin
 import { loadReservoirCache, saveReservoirCache } from './reservoir/cache.ts';
 import { FeeEstimator } from './reservoir/fee-estimator.ts';
 import { Reservoir, type ReservoirOptions } from './reservoir/reservoir.ts';
+import { TxSubmitter } from './reservoir/submitter.ts';
 
 export interface ChainStateOptions {
   readonly dataDir: string;
@@ -52,6 +53,11 @@ export class ChainState {
   readonly db: ChainDb;
   readonly chain: Chain;
   readonly reservoir: Reservoir;
+  /**
+   * Every submission from outside (RPC clients, peers) goes through this one: concurrent ones are
+   * verified in batches on the verify workers and enter the pool in the order they came.
+   */
+  readonly submitter: TxSubmitter;
   readonly fees: FeeEstimator;
   /** Deletes old blocks in the background when pruning is on. */
   readonly pruner: Pruner | undefined;
@@ -79,6 +85,7 @@ export class ChainState {
     this.db = parts.db;
     this.chain = parts.chain;
     this.reservoir = parts.reservoir;
+    this.submitter = new TxSubmitter(parts.reservoir, parts.batch, params.genesisHash, clock);
     this.fees = parts.fees;
     this.pruner = parts.pruner;
     this.#batch = parts.batch;

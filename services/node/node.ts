@@ -193,6 +193,7 @@ export class CairnNode {
         {
           chain: state.chain,
           reservoir: state.reservoir,
+          submitter: state.submitter,
           identity,
           zap,
           logger: logger.child({ module: 'p2p' }),

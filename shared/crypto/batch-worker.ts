@@ -8,9 +8,12 @@ import { ITEM_SIZE } from './batch.ts';
 import { loadVerifier, type VerifierBackend } from './load.ts';
 import type { PrepareRequest } from './prepare-jobs.ts';
 import { prepareClaimed } from './prepare-run.ts';
+import { serveRing } from './verify-ring.ts';
 
-const init = workerData as { backend: VerifierBackend; params?: NetworkParams };
+const init = workerData as { backend: VerifierBackend; params?: NetworkParams; ring?: SharedArrayBuffer };
 const { verifier } = loadVerifier(init.backend);
+// the mempool's small batches come through a persistent shared ring instead of messages
+if (init.ring !== undefined) serveRing(init.ring, (sig, msg, pub) => verifier.verify(sig, msg, pub));
 
 parentPort?.on('message', (m: { sab: SharedArrayBuffer; from: number; to: number } | PrepareRequest) => {
   if ('prepare' in m) {

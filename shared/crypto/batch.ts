@@ -11,19 +11,18 @@ import { prepareBlock } from '../core/validation/block-prepare.ts';
 import { startWorker } from '../worker.ts';
 import type { VerifierBackend } from './load.ts';
 import { PrepareJobs, type PrepareReply } from './prepare-jobs.ts';
+import { ITEM_SIZE, RingSender, ringBuffer, type SigCheck } from './verify-ring.ts';
 
-export interface SigCheck {
-  readonly sig: Uint8Array;
-  readonly msg: Uint8Array;
-  readonly pub: Uint8Array;
-}
+export { ITEM_SIZE, type SigCheck };
 
-/** Bytes of one item in the shared buffer: signature 64 | message 32 | public key 33. */
-export const ITEM_SIZE = 129;
 /** Below this many signatures a batch is verified on the calling thread (posting costs more). */
 const MIN_PARALLEL = 64;
 /** A worker that does not answer within this long is presumed dead; its share is redone here. */
 const WORKER_TIMEOUT_MS = 30_000;
+/** Items in each worker's ring (verify-ring.ts) for verifyEachAsync: 2,048 × 130 bytes. */
+const RING_ITEMS = 2048;
+/** Up to this many items go whole to one worker's ring; more are split across the rings. */
+const RING_SPLIT_MIN = 32;
 
 export interface BatchVerifier {
   /** Threads that verify a large batch, the calling one included. */
@@ -41,6 +40,8 @@ export interface BatchVerifier {
    * batches: a bad signature refuses its own transaction only). Undefined without workers.
    */
   verifyEachAsync(items: readonly SigCheck[]): Promise<Uint8Array> | undefined;
+  /** verifyEachAsync's batches so far, by the way they went to the workers. */
+  handOvers(): HandOverCounts;
   /**
    * Prepares blocks on the worker threads (shared/core/validation/block-prepare.ts: decoding,
    * every stateless rule with the signatures, the txids and input owner hashes): per block, the
@@ -77,26 +78,55 @@ export interface BatchVerifierOptions {
   readonly backend: VerifierBackend;
   /** The network whose blocks `prepareBlocks` checks (without it, it prepares nothing). */
   readonly params?: NetworkParams;
+  /** Items in each worker's ring for verifyEachAsync (default 2,048; 0 = no rings, postMessage). */
+  readonly ringItems?: number;
+}
+
+/** How the batches of verifyEachAsync reached the workers (tests, benches). */
+export interface HandOverCounts {
+  /** Through the persistent rings. */
+  readonly ring: number;
+  /** Through postMessage and a new shared buffer (the ring was full, or the batch too large). */
+  readonly posted: number;
 }
 
 export function createBatchVerifier(verifier: SignatureVerifier, opts: BatchVerifierOptions): BatchVerifier {
   const count = opts.workers ?? Math.max(0, availableParallelism() - 1);
-  const workers = Array.from({ length: count }, () => {
+  const ringItems = opts.ringItems ?? RING_ITEMS;
+  const ringBuffers = Array.from({ length: ringItems > 0 ? count : 0 }, () => ringBuffer(ringItems));
+  const workers = Array.from({ length: count }, (_, k) => {
     const w = startWorker('batch-worker', import.meta.url, {
-      workerData: { backend: opts.backend, params: opts.params },
+      workerData: { backend: opts.backend, params: opts.params, ring: ringBuffers[k] },
     });
     w.unref();
     return w;
   });
   let alive = workers.length;
   let pendingAsync = 0;
-  /** Async work under way: the (unref'd) workers keep the process alive meanwhile. */
-  const hold = () => {
-    if (pendingAsync++ === 0) for (const w of workers) w.ref();
+  let postedEach = 0;
+
+  const inline = (items: readonly SigCheck[], from: number, to: number): number => {
+    for (let i = from; i < to; i++) {
+      const it = items[i]!;
+      if (!verifier.verify(it.sig, it.msg, it.pub)) return i;
+    }
+    return -1;
   };
-  const release = () => {
-    if (--pendingAsync === 0) for (const w of workers) w.unref();
-  };
+  const inlineEach = (items: readonly SigCheck[]): Uint8Array =>
+    Uint8Array.from(items, (it) => (verifier.verify(it.sig, it.msg, it.pub) ? 1 : 0));
+
+  const rings = ringBuffers.map(
+    (sab) =>
+      new RingSender(sab, {
+        timeoutMs: WORKER_TIMEOUT_MS,
+        inline: inlineEach,
+        // do not trust the pool again: every ring's jobs are redone here, later batches inline
+        onTimeout: () => {
+          alive = 0;
+          for (const r of rings) r.abandon();
+        },
+      }),
+  );
   const prepares = new PrepareJobs((raw) => {
     try {
       return prepareBlock(raw, opts.params!, verifier);
@@ -104,15 +134,54 @@ export function createBatchVerifier(verifier: SignatureVerifier, opts: BatchVeri
       return undefined;
     }
   });
-  for (const w of workers) {
+  workers.forEach((w, k) => {
     w.on('error', () => {
       alive--;
+      rings[k]?.abandon();
       prepares.failAll();
     });
     w.on('message', (m: PrepareReply) => {
       if (m?.prepared !== undefined) prepares.answer(m);
     });
-  }
+  });
+
+  /** Keeps the (unref'd) workers referenced while an answer is awaited: waitAsync does not. */
+  const held = <T>(p: Promise<T>): Promise<T> => {
+    if (pendingAsync++ === 0) for (const w of workers) w.ref();
+    return p.finally(() => {
+      if (--pendingAsync === 0) for (const w of workers) w.unref();
+    });
+  };
+
+  /**
+   * verifyEachAsync through the rings: a small batch whole to the least-loaded worker, a larger
+   * one split across all. Undefined when it cannot go that way (no room, a malformed item, ...).
+   */
+  const onRings = (items: readonly SigCheck[]): Promise<Uint8Array> | undefined => {
+    const n = items.length;
+    if (rings.length === 0 || alive < workers.length || n === 0) return undefined;
+    for (const it of items)
+      if (it.sig.length !== 64 || it.msg.length !== 32 || it.pub.length !== 33) return undefined;
+    if (n <= RING_SPLIT_MIN || rings.length === 1) {
+      let best = rings[0]!;
+      for (const r of rings) if (r.pending < best.pending) best = r;
+      const p = best.send(items);
+      return p === undefined ? undefined : held(p);
+    }
+    const per = Math.ceil(n / rings.length);
+    const parts = rings.map((_, k) => items.slice(k * per, (k + 1) * per)).filter((p) => p.length > 0);
+    if (parts.some((part, k) => part.length > rings[k]!.capacity - rings[k]!.pending)) return undefined;
+    const answers = parts.map((part, k) => rings[k]!.send(part));
+    return held(
+      Promise.all(answers).then((got) => {
+        const out = new Uint8Array(n);
+        got.forEach((a, k) => {
+          out.set(a!, k * per);
+        });
+        return out;
+      }),
+    );
+  };
 
   /** The items in one shared buffer (control word, items, results); a malformed item's index instead. */
   const pack = (
@@ -133,14 +202,6 @@ export function createBatchVerifier(verifier: SignatureVerifier, opts: BatchVeri
     return { sab, control: new Int32Array(sab, 0, 2), results: new Uint8Array(sab, 8 + n * ITEM_SIZE, n) };
   };
 
-  const inline = (items: readonly SigCheck[], from: number, to: number): number => {
-    for (let i = from; i < to; i++) {
-      const it = items[i]!;
-      if (!verifier.verify(it.sig, it.msg, it.pub)) return i;
-    }
-    return -1;
-  };
-
   /**
    * The whole batch on the worker threads: a promise of the per-item answers (1 valid, 0 not);
    * the index of a malformed item (nothing posted); undefined without (live) workers.
@@ -159,20 +220,19 @@ export function createBatchVerifier(verifier: SignatureVerifier, opts: BatchVeri
       w.postMessage({ sab, from: k * per, to: Math.min(n, (k + 1) * per) });
       posted++;
     });
-    // Atomics.waitAsync does not keep the process alive: the (unref'd) workers must, meanwhile
-    hold();
     const deadline = Date.now() + WORKER_TIMEOUT_MS;
     const settle = async (): Promise<Uint8Array> => {
       for (let done = Atomics.load(control, 0); done < posted; done = Atomics.load(control, 0)) {
         const w = waitAsync(control, 0, done, Math.max(1, deadline - Date.now()));
         if ((w.async ? await w.value : w.value) === 'timed-out') {
           alive = 0; // do not trust the pool again; redo everything here
-          return Uint8Array.from(items, (it) => (verifier.verify(it.sig, it.msg, it.pub) ? 1 : 0));
+          for (const r of rings) r.abandon();
+          return inlineEach(items);
         }
       }
       return Uint8Array.from(results);
     };
-    return settle().finally(release);
+    return held(settle());
   };
 
   return {
@@ -193,6 +253,7 @@ export function createBatchVerifier(verifier: SignatureVerifier, opts: BatchVeri
       for (let done = Atomics.load(control, 0); done < workers.length; done = Atomics.load(control, 0)) {
         if (Atomics.wait(control, 0, done, Math.max(1, deadline - Date.now())) === 'timed-out') {
           alive = 0; // do not trust the pool again; redo everything here
+          for (const r of rings) r.abandon();
           return inline(items, 0, n);
         }
       }
@@ -207,20 +268,23 @@ export function createBatchVerifier(verifier: SignatureVerifier, opts: BatchVeri
       return packed.then((results) => results.indexOf(0));
     },
     verifyEachAsync(items: readonly SigCheck[]): Promise<Uint8Array> | undefined {
+      const viaRing = onRings(items);
+      if (viaRing !== undefined) return viaRing;
       const packed = onWorkers(items);
+      if (packed !== undefined && typeof packed !== 'number' && items.length > 0) postedEach++;
       if (typeof packed !== 'number') return packed;
       // a malformed item: verified one by one here (the workers need every item well-sized)
-      return Promise.resolve(
-        Uint8Array.from(items, (it) => (verifier.verify(it.sig, it.msg, it.pub) ? 1 : 0)),
-      );
+      return Promise.resolve(inlineEach(items));
+    },
+    handOvers(): HandOverCounts {
+      return { ring: rings.reduce((sum, r) => sum + r.jobs, 0), posted: postedEach };
     },
     prepareBlocks(raws: readonly Uint8Array[]): Promise<(Uint8Array | undefined)[]> | undefined {
       if (opts.params === undefined || alive < workers.length || workers.length === 0) return undefined;
       if (raws.length === 0) return Promise.resolve([]);
-      hold();
       const job = prepares.start(raws, WORKER_TIMEOUT_MS);
       for (const w of workers) w.postMessage(job.request);
-      return job.done.finally(release);
+      return held(job.done);
     },
     helpPrepare(): boolean {
       return prepares.help();

@@ -17,6 +17,7 @@ import type { CurveKeys } from '../../../shared/zmq/curve.ts';
 import type { Chain } from '../chain/chain.ts';
 import { PolicyError } from '../reservoir/errors.ts';
 import type { Reservoir } from '../reservoir/reservoir.ts';
+import type { TxSubmitter } from '../reservoir/submitter.ts';
 import { AskedTxs } from './asked-txs.ts';
 import {
   type CompactReply,
@@ -97,6 +98,8 @@ export interface CompactCounters {
 export interface HandlerModules {
   readonly chain: Chain;
   readonly reservoir: Reservoir;
+  /** A pushed transaction enters the pool through it: off this thread's signature checks. */
+  readonly submitter: TxSubmitter;
   readonly book: PeerBook;
   readonly identity: CurveKeys;
   readonly logger: Logger;
@@ -232,7 +235,8 @@ export class PeerRequestHandler {
       return err('rate-limited', `more than ${this.#o.rate} requests/s`);
     }
     try {
-      return this.#serve(command, payload, session, now);
+      // awaited here: a transaction push answers once the pool took or refused it
+      return await this.#serve(command, payload, session, now);
     } catch (e) {
       if (e instanceof DecodeError) {
         this.#offend(session, OFFENCE.malformed, `malformed ${command}: ${e.message}`);
@@ -301,7 +305,12 @@ export class PeerRequestHandler {
     return ok(encodeHello({ ...reply, version: this.#o.protocolVersion ?? P2P_VERSION }));
   }
 
-  #serve(command: Exclude<Command, 'hello'>, payload: Buffer, s: InboundSession, now: number): Frames {
+  #serve(
+    command: Exclude<Command, 'hello'>,
+    payload: Buffer,
+    s: InboundSession,
+    now: number,
+  ): Frames | Promise<Frames> {
     const c = this.#m.chain;
     switch (command) {
       case 'getheaders': {
@@ -345,10 +354,11 @@ export class PeerRequestHandler {
       case 'block':
         return ok(encodePushReply(this.#pushBlock(payload, s, now)));
       case 'tx':
-        return ok(encodePushReply(this.#pushTx(payload, s, now)));
+        return this.#acceptTx(decodeTx(payload), s).then((status) => ok(encodePushReply(status)));
       case 'txs': {
         const txs = decodeTxs(payload); // all decoded before any is taken: a bad one is malformed
-        return ok(encodeTxsReply(txs.map((d) => this.#acceptTx(d, s, now))));
+        // submitted together: one batch on the verify workers, accepted in this order
+        return Promise.all(txs.map((d) => this.#acceptTx(d, s))).then((all) => ok(encodeTxsReply(all)));
       }
       case 'cmpctblock':
         return ok(encodeCompactReply(this.#pushCompact(payload, s, now)));
@@ -457,14 +467,14 @@ export class PeerRequestHandler {
     return r.status === 'duplicate' ? 'duplicate' : 'accepted';
   }
 
-  #pushTx(payload: Buffer, s: InboundSession, now: number): PushStatus {
-    return this.#acceptTx(decodeTx(payload), s, now);
-  }
-
-  #acceptTx(d: DecodedTx, s: InboundSession, now: number): PushStatus {
+  /**
+   * A peer's transaction, through the submitter: its signatures checked on the verify workers with
+   * those of other submissions of the moment, then every pool check here, in the order they came.
+   */
+  async #acceptTx(d: DecodedTx, s: InboundSession): Promise<PushStatus> {
     this.#m.onKnown(s.key, [d.txid]);
     try {
-      const r = this.#m.reservoir.accept(d, now);
+      const r = await this.#m.submitter.submit(d);
       return r.status === 'orphan' ? 'orphan' : 'accepted';
     } catch (e) {
       if (e instanceof PolicyError) return e.code === 'txn-already-in-mempool' ? 'duplicate' : 'rejected';

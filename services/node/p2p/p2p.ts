@@ -11,6 +11,7 @@ import { RequestServer } from '../../../shared/zmq/server.ts';
 import type { ZapHandler } from '../../../shared/zmq/zap.ts';
 import type { Chain } from '../chain/chain.ts';
 import type { Reservoir } from '../reservoir/reservoir.ts';
+import type { TxSubmitter } from '../reservoir/submitter.ts';
 import { type InboundSession, PeerRequestHandler } from './handler.ts';
 import { COMPACT_BLOCKS_VERSION, P2P_VERSION } from './messages.ts';
 import { OutboundPeer } from './outbound.ts';
@@ -59,6 +60,8 @@ export interface P2POptions {
 export interface P2PModules {
   readonly chain: Chain;
   readonly reservoir: Reservoir;
+  /** Peers' transactions enter the pool through it (verified in batches on the verify workers). */
+  readonly submitter: TxSubmitter;
   readonly identity: CurveKeys;
   readonly zap: ZapHandler;
   readonly logger: Logger;
@@ -115,6 +118,7 @@ export class P2P {
       {
         chain: modules.chain,
         reservoir: modules.reservoir,
+        submitter: modules.submitter,
         book: this.book,
         identity: modules.identity,
         logger: modules.logger,

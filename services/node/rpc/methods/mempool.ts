@@ -4,7 +4,6 @@ import { DecodeError, ValidationError } from '../../../../shared/core/errors.ts'
 import { decodeTx } from '../../../../shared/core/tx/codec.ts';
 import { PolicyError } from '../../reservoir/errors.ts';
 import type { ReservoirEntry } from '../../reservoir/reservoir.ts';
-import { TxSubmitter } from '../../reservoir/submitter.ts';
 import { type MethodDef, RPC, RpcError } from '../method.ts';
 import type { NodeApi } from './api.ts';
 import { hashArg, rawHexArg } from './util.ts';
@@ -29,13 +28,9 @@ export function entryJson(e: ReservoirEntry): Record<string, unknown> {
 
 export function mempoolMethods(api: NodeApi): MethodDef[] {
   const pool = () => api.state.reservoir;
-  // concurrent sendrawtransaction calls: signatures verified in batches on the verify workers
-  const submitter = new TxSubmitter(
-    api.state.reservoir,
-    api.state.batchVerifier,
-    api.params.genesisHash,
-    api.clock,
-  );
+  // concurrent sendrawtransaction calls (and peers' pushes): signatures verified in batches on
+  // the verify workers
+  const submitter = api.state.submitter;
   /** Accepts one raw tx; maps every refusal to Core's codes with the reject reason. */
   const accept = async (hex: unknown): Promise<string> => {
     let d: ReturnType<typeof decodeTx>;
@@ -118,6 +113,8 @@ export function mempoolMethods(api: NodeApi): MethodDef[] {
           orphans: i.orphans,
           held: i.held,
           heldusage: i.heldUsage,
+          verifybatches: api.state.submitter.batches,
+          verifybatchedtxs: api.state.submitter.batchedTxs,
         };
       },
     },
