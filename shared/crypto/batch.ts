@@ -11,7 +11,7 @@ import { prepareBlock } from '../core/validation/block-prepare.ts';
 import { startWorker } from '../worker.ts';
 import type { VerifierBackend } from './load.ts';
 import { PrepareJobs, type PrepareReply } from './prepare-jobs.ts';
-import { ITEM_SIZE, RingSender, ringBuffer, type SigCheck } from './verify-ring.ts';
+import { ITEM_SIZE, RingSender, ringBuffer, type SigCheck, waitAsync } from './verify-ring.ts';
 
 export { ITEM_SIZE, type SigCheck };
 
@@ -56,20 +56,6 @@ export interface BatchVerifier {
   helpPrepare(): boolean;
   close(): Promise<void>;
 }
-
-/** Atomics.waitAsync (Node ≥ 16; typed from ES2024, beyond this project's lib setting). */
-const waitAsync = (
-  Atomics as unknown as {
-    waitAsync(
-      a: Int32Array,
-      i: number,
-      v: number,
-      ms: number,
-    ):
-      | { async: false; value: 'not-equal' | 'timed-out' }
-      | { async: true; value: Promise<'ok' | 'timed-out'> };
-  }
-).waitAsync;
 
 export interface BatchVerifierOptions {
   /** Worker threads besides the caller. Default: available cores − 1. 0 = verify inline only. */

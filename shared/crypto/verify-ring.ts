@@ -26,7 +26,7 @@ const DONE = 1;
 const HEADER = 8;
 
 /** Atomics.waitAsync (Node ≥ 16; typed from ES2024, beyond this project's lib setting). */
-const waitAsync = (
+export const waitAsync = (
   Atomics as unknown as {
     waitAsync(
       a: Int32Array,

@@ -6,13 +6,12 @@
  */
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
-import { encodeAddress } from '../../shared/core/address.ts';
-import { hashFromHex, hashToHex } from '../../shared/core/bytes.ts';
-import { LOCAL } from '../../shared/core/params/networks.ts';
+import { hashToHex } from '../../shared/core/bytes.ts';
 import { toDecodedTx } from '../../shared/core/tx/codec.ts';
-import type { DecodedTx, TransferTx } from '../../shared/core/tx/types.ts';
-import { makeKey, out, signed, spend } from '../helpers/chain.ts';
+import type { TransferTx } from '../../shared/core/tx/types.ts';
+import { out } from '../helpers/chain.ts';
 import { makeNode, makeProbeIdentity, type NodeProcess, probe } from '../helpers/cluster.ts';
+import { fundKey } from '../helpers/funded.ts';
 import { tempDir } from '../helpers/node.ts';
 import { rpcResult } from '../helpers/rpc.ts';
 
@@ -34,21 +33,7 @@ describe("cairnd takes peers' transactions in batches on its verify worker", { t
     const a = await makeNode({ name: 'a', root: root.path, verifyWorkers: 1 });
     await a.start();
     nodes.push(a);
-    const alice = makeKey();
-    const addr = encodeAddress(LOCAL.addressPrefix, alice.owner);
-    const mined = await rpcResult<string[]>(a, 'generatetoaddress', [LOCAL.coinbaseMaturity + 6, addr]);
-    const coins: { txid: Uint8Array; value: number }[] = [];
-    for (const h of mined.slice(0, 6)) {
-      const b = await rpcResult<{ tx: { txid: string; vout: { value: number }[] }[] }>(a, 'getblock', [h, 2]);
-      coins.push({ txid: hashFromHex(b.tx[0]!.txid)!, value: b.tx[0]!.vout[0]!.value });
-    }
-    const pay = (c: (typeof coins)[number], fee: number): DecodedTx =>
-      signed({
-        version: 1,
-        kind: 'transfer',
-        inputs: [spend(alice, c.txid, 0)],
-        outputs: [out(alice.owner, c.value - fee)],
-      });
+    const { key: alice, coins, pay } = await fundKey(a, 6);
     const valid = coins.slice(0, 4).map((c) => pay(c, 1000));
     // the same coin as valid[0], the same fee: refused (not a replacement), no one's fault
     const double = pay(coins[0]!, 1000 + 1);

@@ -5,13 +5,12 @@
  */
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
-import { encodeAddress } from '../../shared/core/address.ts';
-import { hashFromHex, hashToHex, toHex } from '../../shared/core/bytes.ts';
-import { LOCAL } from '../../shared/core/params/networks.ts';
+import { hashToHex, toHex } from '../../shared/core/bytes.ts';
 import { toDecodedTx } from '../../shared/core/tx/codec.ts';
-import type { DecodedTx, TransferTx } from '../../shared/core/tx/types.ts';
-import { makeKey, out, signed, spend } from '../helpers/chain.ts';
+import type { TransferTx } from '../../shared/core/tx/types.ts';
+import { out } from '../helpers/chain.ts';
 import { makeNode, type NodeProcess } from '../helpers/cluster.ts';
+import { fundKey } from '../helpers/funded.ts';
 import { tempDir } from '../helpers/node.ts';
 import { type RpcReply, rpc, rpcResult } from '../helpers/rpc.ts';
 
@@ -27,21 +26,7 @@ describe('cairnd sendrawtransaction, concurrent, with a verify worker', { timeou
     const a = await makeNode({ name: 'a', root: root.path, verifyWorkers: 1 });
     await a.start();
     nodes.push(a);
-    const alice = makeKey();
-    const addr = encodeAddress(LOCAL.addressPrefix, alice.owner);
-    const mined = await rpcResult<string[]>(a, 'generatetoaddress', [LOCAL.coinbaseMaturity + 8, addr]);
-    const coins: { txid: Uint8Array; value: number }[] = [];
-    for (const h of mined.slice(0, 8)) {
-      const b = await rpcResult<{ tx: { txid: string; vout: { value: number }[] }[] }>(a, 'getblock', [h, 2]);
-      coins.push({ txid: hashFromHex(b.tx[0]!.txid)!, value: b.tx[0]!.vout[0]!.value });
-    }
-    const pay = (c: (typeof coins)[number], fee: number): DecodedTx =>
-      signed({
-        version: 1,
-        kind: 'transfer',
-        inputs: [spend(alice, c.txid, 0)],
-        outputs: [out(alice.owner, c.value - fee)],
-      });
+    const { key: alice, coins, pay } = await fundKey(a, 8);
     const valid = coins.slice(0, 6).map((c) => pay(c, 1000));
     const double = [pay(coins[6]!, 1000), pay(coins[6]!, 1000 + 1)];
     // an output changed after signing: the signature does not verify

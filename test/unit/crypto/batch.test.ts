@@ -5,22 +5,15 @@ import { toHex } from '../../../shared/core/bytes.ts';
 import { LOCAL } from '../../../shared/core/params/networks.ts';
 import { prepareBlock } from '../../../shared/core/validation/block-prepare.ts';
 import { createBatchVerifier, type SigCheck } from '../../../shared/crypto/batch.ts';
-import { generatePrivateKey, publicKeyOf, signCompact } from '../../../shared/crypto/keys.ts';
 import { loadVerifier } from '../../../shared/crypto/load.ts';
 import { buildSpendingChain } from '../../helpers/chain.ts';
+import { validChecks } from '../../helpers/signatures.ts';
 
 const { verifier } = loadVerifier('auto');
 const pool = createBatchVerifier(verifier, { backend: 'native', workers: 1 });
 after(() => pool.close());
 
-function valid(n: number): SigCheck[] {
-  const priv = generatePrivateKey();
-  const pub = publicKeyOf(priv);
-  return Array.from({ length: n }, () => {
-    const msg = new Uint8Array(randomBytes(32));
-    return { sig: signCompact(msg, priv), msg, pub };
-  });
-}
+const valid = validChecks;
 
 describe('batch verifier (worker threads)', () => {
   const items = valid(300);

@@ -5,23 +5,15 @@
  * and the inline verifier taking over from a worker that does not answer.
  */
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
 import { after, describe, it } from 'node:test';
 import { createBatchVerifier, type SigCheck } from '../../../shared/crypto/batch.ts';
-import { generatePrivateKey, publicKeyOf, signCompact } from '../../../shared/crypto/keys.ts';
 import { loadVerifier } from '../../../shared/crypto/load.ts';
 import { RingSender, ringBuffer, serveRing } from '../../../shared/crypto/verify-ring.ts';
+import { validChecks } from '../../helpers/signatures.ts';
 
 const { verifier } = loadVerifier('auto');
 
-function valid(n: number): SigCheck[] {
-  const priv = generatePrivateKey();
-  const pub = publicKeyOf(priv);
-  return Array.from({ length: n }, () => {
-    const msg = new Uint8Array(randomBytes(32));
-    return { sig: signCompact(msg, priv), msg, pub };
-  });
-}
+const valid = validChecks;
 
 /** Every third item's message zeroed: it no longer verifies. */
 function someBad(items: readonly SigCheck[], offset: number): SigCheck[] {
