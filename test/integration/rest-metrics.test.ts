@@ -277,6 +277,7 @@ describe('REST, explorer and /metrics', { timeout: 240_000 }, () => {
       'cairn_block_validation_seconds_count{stage="connect"}',
       'cairn_block_validation_seconds_count{stage="check"}',
       'cairn_blocks_connected_total',
+      'cairn_blocks_prepared_total',
       'cairn_reorgs_total',
       'cairn_bans_total',
       'cairn_rpc_requests_total{method="generatetoaddress",status="ok"}',
@@ -337,6 +338,25 @@ describe('REST, explorer and /metrics', { timeout: 240_000 }, () => {
     const post = await fetch(`http://127.0.0.1:${node.metricsPort}/metrics`, { method: 'POST', body: 'x' });
     assert.equal(post.status, 405);
     await post.text();
+  });
+
+  it('a node syncing with a verify worker counts the blocks it connected as prepared there', async () => {
+    const height = await rpcResult<number>(node, 'getblockcount');
+    const b = await makeNode({
+      name: 'sync-b',
+      root: root.path,
+      verifyWorkers: 1,
+      connect: [{ address: node.address, key: node.key }],
+    });
+    await b.start();
+    procs.push(b);
+    await eventually('b synced', async () => (await rpcResult<number>(b, 'getblockcount')) >= height, 60_000);
+    const res = await fetch(`http://127.0.0.1:${b.metricsPort}/metrics`);
+    const m = parseExposition(await res.text());
+    const prepared = m.get('cairn_blocks_prepared_total') ?? -1;
+    assert.ok(prepared >= 1 && prepared <= m.get('cairn_blocks_connected_total')!, `prepared ${prepared}`);
+    // the mining node checked its own blocks inline
+    assert.equal((await scrape()).get('cairn_blocks_prepared_total'), 0);
   });
 
   it('REST and the explorer are off by default outside local (rpc.rest), JSON-RPC is not', async () => {

@@ -193,6 +193,17 @@ export class NodeMetrics {
         }
       },
     });
+    let preparedSeen = 0;
+    new Counter({
+      name: 'cairn_blocks_prepared_total',
+      help: 'Blocks connected as prepared on the verify workers (sync and import: decoded, checked and signatures verified ahead of connecting); the other connected blocks were checked inline.',
+      registers,
+      collect() {
+        const n = m.chain.preparedBlocks;
+        if (n > preparedSeen) this.inc(n - preparedSeen);
+        preparedSeen = n;
+      },
+    });
     let droppedSeen = 0;
     new Counter({
       name: 'cairn_feed_dropped_total',
