@@ -35,6 +35,7 @@ import {
   type HeartbeatOptions,
   heartbeatSocketOptions,
 } from './options.ts';
+import { type ClientSettings, clientSettings, type QueuedRequest, RequestQueue } from './request-queue.ts';
 
 export interface RequestClientOptions {
   /** e.g. 'tcp://203.0.113.5:2136' or 'tcp://[2001:db8::1]:2136'. */
@@ -69,31 +70,13 @@ export interface ClientCounters {
   refused: number;
 }
 
-/** Urgent requests may go this far beyond `maxQueued` (a block must not wait behind a tx flood). */
-const URGENT_RESERVE = 8;
-
-interface Job {
-  frames: (Buffer | Uint8Array | string)[];
-  timeoutMs: number;
-  urgent: boolean;
-  resolve: (frames: Buffer[]) => void;
-  reject: (err: Error) => void;
-}
-
 export class RequestClient extends TypedEmitter<RequestClientEvents> {
   readonly #endpoint: string;
   readonly #curve: CurveClientOptions;
-  readonly #opts: {
-    maxMessageSize: number;
-    heartbeat: HeartbeatOptions | false | undefined;
-    reconnectIntervalMs: number;
-    reconnectMaxIntervalMs: number;
-    defaultTimeoutMs: number;
-    maxQueued: number;
-  };
+  readonly #opts: ClientSettings;
   readonly #logger: Logger;
   readonly #limiter = new LogLimiter({ intervalMs: 60_000 });
-  readonly #queue: Job[] = [];
+  readonly #queue: RequestQueue;
   readonly #counters: ClientCounters = {
     requests: 0,
     replies: 0,
@@ -111,14 +94,8 @@ export class RequestClient extends TypedEmitter<RequestClientEvents> {
     checkEndpoints([opts.endpoint], 'RequestClient');
     this.#endpoint = opts.endpoint;
     this.#curve = clientOptions(opts.keys, opts.serverKey);
-    this.#opts = {
-      maxMessageSize: opts.maxMessageSize ?? 16 * 1024 * 1024,
-      heartbeat: opts.heartbeat,
-      reconnectIntervalMs: opts.reconnectIntervalMs ?? 100,
-      reconnectMaxIntervalMs: opts.reconnectMaxIntervalMs ?? 5_000,
-      defaultTimeoutMs: opts.defaultTimeoutMs ?? 10_000,
-      maxQueued: opts.maxQueued ?? 64,
-    };
+    this.#opts = clientSettings(opts);
+    this.#queue = new RequestQueue(this.#endpoint, this.#opts);
     heartbeatSocketOptions(opts.heartbeat); // validates
     this.#logger = deps.logger;
     this.#socket = this.#open();
@@ -148,31 +125,7 @@ export class RequestClient extends TypedEmitter<RequestClientEvents> {
     opts: { timeoutMs?: number; urgent?: boolean } = {},
   ): Promise<Buffer[]> {
     return new Promise<Buffer[]>((resolve, reject) => {
-      if (this.#closed) {
-        reject(new TransportError('transport-closed', `client of ${this.#endpoint} is closed`));
-        return;
-      }
-      if (frames.length === 0) {
-        reject(new TransportError('transport-config', 'a request needs at least one frame'));
-        return;
-      }
-      const urgent = opts.urgent === true;
-      if (this.#queue.length >= this.#opts.maxQueued + (urgent ? URGENT_RESERVE : 0)) {
-        reject(
-          new TransportError(
-            'transport-busy',
-            `client of ${this.#endpoint}: ${this.#queue.length} requests queued`,
-          ),
-        );
-        return;
-      }
-      const timeoutMs = opts.timeoutMs ?? this.#opts.defaultTimeoutMs;
-      const job = { frames, timeoutMs: Math.max(1, Math.floor(timeoutMs)), urgent, resolve, reject };
-      if (!urgent) this.#queue.push(job);
-      else {
-        const at = this.#queue.findIndex((j) => !j.urgent);
-        this.#queue.splice(at === -1 ? this.#queue.length : at, 0, job);
-      }
+      if (!this.#queue.admit(frames, opts, this.#closed, resolve, reject)) return;
       if (!this.#busy) void this.#pump();
     });
   }
@@ -182,7 +135,7 @@ export class RequestClient extends TypedEmitter<RequestClientEvents> {
     if (this.#closed) return;
     this.#closed = true;
     const err = new TransportError('transport-closed', `client of ${this.#endpoint} is closed`);
-    for (const job of this.#queue.splice(0)) job.reject(err);
+    this.#queue.rejectAll(err);
     this.#discard();
   }
 
@@ -201,7 +154,7 @@ export class RequestClient extends TypedEmitter<RequestClientEvents> {
     }
   }
 
-  async #exchange(job: Job): Promise<Buffer[]> {
+  async #exchange(job: QueuedRequest): Promise<Buffer[]> {
     if (this.#closed) throw new TransportError('transport-closed', `client of ${this.#endpoint} is closed`);
     const socket = this.#socket ?? this.#rebuild('timeout');
     this.#counters.requests++;

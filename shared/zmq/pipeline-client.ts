@@ -24,13 +24,8 @@ import type { Logger } from '../log.ts';
 import type { RequestClientOptions } from './client.ts';
 import { type CurveClientOptions, clientOptions } from './curve.ts';
 import { TransportError } from './errors.ts';
-import {
-  checkEndpoints,
-  dialSocketOptions,
-  dropSocket,
-  type HeartbeatOptions,
-  heartbeatSocketOptions,
-} from './options.ts';
+import { checkEndpoints, dialSocketOptions, dropSocket, heartbeatSocketOptions } from './options.ts';
+import { type ClientSettings, clientSettings, type QueuedRequest, RequestQueue } from './request-queue.ts';
 
 export interface PipelineClientOptions extends RequestClientOptions {
   /** Requests sent and not yet answered (default 4, at most 5: RequestServer's per-peer queue + 1). */
@@ -47,19 +42,10 @@ export interface PipelineCounters {
   late: number;
 }
 
-const URGENT_RESERVE = 8;
 const EMPTY = Buffer.alloc(0);
 
-interface Job {
-  frames: (Buffer | Uint8Array | string)[];
-  timeoutMs: number;
-  urgent: boolean;
-  resolve: (frames: Buffer[]) => void;
-  reject: (err: Error) => void;
-}
-
 interface Flight {
-  job: Job;
+  job: QueuedRequest;
   socket: Dealer;
   sentAt: number;
   timer: NodeJS.Timeout | undefined;
@@ -70,17 +56,9 @@ interface Flight {
 export class PipelineClient {
   readonly #endpoint: string;
   readonly #curve: CurveClientOptions;
-  readonly #o: {
-    maxMessageSize: number;
-    heartbeat: HeartbeatOptions | false | undefined;
-    reconnectIntervalMs: number;
-    reconnectMaxIntervalMs: number;
-    defaultTimeoutMs: number;
-    maxQueued: number;
-    maxInFlight: number;
-  };
+  readonly #o: ClientSettings & { readonly maxInFlight: number };
   readonly #logger: Logger;
-  readonly #queue: Job[] = [];
+  readonly #queue: RequestQueue;
   readonly #flights = new Map<number, Flight>();
   readonly #counters: PipelineCounters = { requests: 0, replies: 0, timeouts: 0, rebuilds: 0, late: 0 };
   #socket: Dealer | null = null;
@@ -94,15 +72,8 @@ export class PipelineClient {
     checkEndpoints([opts.endpoint], 'PipelineClient');
     this.#endpoint = opts.endpoint;
     this.#curve = clientOptions(opts.keys, opts.serverKey);
-    this.#o = {
-      maxMessageSize: opts.maxMessageSize ?? 16 * 1024 * 1024,
-      heartbeat: opts.heartbeat,
-      reconnectIntervalMs: opts.reconnectIntervalMs ?? 100,
-      reconnectMaxIntervalMs: opts.reconnectMaxIntervalMs ?? 5_000,
-      defaultTimeoutMs: opts.defaultTimeoutMs ?? 10_000,
-      maxQueued: opts.maxQueued ?? 64,
-      maxInFlight: opts.maxInFlight ?? 4,
-    };
+    this.#o = { ...clientSettings(opts), maxInFlight: opts.maxInFlight ?? 4 };
+    this.#queue = new RequestQueue(this.#endpoint, this.#o);
     if (!Number.isInteger(this.#o.maxInFlight) || this.#o.maxInFlight < 1 || this.#o.maxInFlight > 5)
       throw new TransportError('transport-config', 'PipelineClient: maxInFlight must be 1..5');
     heartbeatSocketOptions(opts.heartbeat); // validates
@@ -133,31 +104,7 @@ export class PipelineClient {
     opts: { timeoutMs?: number; urgent?: boolean } = {},
   ): Promise<Buffer[]> {
     return new Promise<Buffer[]>((resolve, reject) => {
-      if (this.#closed) {
-        reject(new TransportError('transport-closed', `client of ${this.#endpoint} is closed`));
-        return;
-      }
-      if (frames.length === 0) {
-        reject(new TransportError('transport-config', 'a request needs at least one frame'));
-        return;
-      }
-      const urgent = opts.urgent === true;
-      if (this.#queue.length >= this.#o.maxQueued + (urgent ? URGENT_RESERVE : 0)) {
-        reject(
-          new TransportError(
-            'transport-busy',
-            `client of ${this.#endpoint}: ${this.#queue.length} requests queued`,
-          ),
-        );
-        return;
-      }
-      const timeoutMs = Math.max(1, Math.floor(opts.timeoutMs ?? this.#o.defaultTimeoutMs));
-      const job: Job = { frames, timeoutMs, urgent, resolve, reject };
-      if (!urgent) this.#queue.push(job);
-      else {
-        const at = this.#queue.findIndex((j) => !j.urgent);
-        this.#queue.splice(at === -1 ? this.#queue.length : at, 0, job);
-      }
+      if (!this.#queue.admit(frames, opts, this.#closed, resolve, reject)) return;
       void this.#pump();
     });
   }
@@ -167,7 +114,7 @@ export class PipelineClient {
     if (this.#closed) return;
     this.#closed = true;
     const err = new TransportError('transport-closed', `client of ${this.#endpoint} is closed`);
-    for (const job of this.#queue.splice(0)) job.reject(err);
+    this.#queue.rejectAll(err);
     this.#failFlights(err);
     this.#discard();
   }
