@@ -299,12 +299,15 @@ async function main(): Promise<void> {
     if (snapshot) nodeArgs.push('--heapsnapshot-signal=SIGUSR2', `--diagnostic-dir=${out}`);
     // CAIRN_NODE_ARGS: more node/V8 flags for the syncing node (e.g. --max-semi-space-size=4)
     nodeArgs.push(...(process.env.CAIRN_NODE_ARGS ?? '').split(' ').filter((a) => a !== ''));
+    // CAIRN_EXTRA_CONFIG: TOML appended to the syncing node's config (e.g. $'[storage]\nmap_cache_mb = 0')
+    const extra = process.env.CAIRN_EXTRA_CONFIG;
     const { run, fresh } = await syncFreshNode({
       root: root.path,
       source: nodes[0]!,
       height: chain.raw.length,
       verifyWorkers,
       nodeArgs,
+      ...(extra === undefined ? {} : { extra }),
     });
     nodes.push(fresh);
     const { peak, seconds } = run;
@@ -317,6 +320,13 @@ async function main(): Promise<void> {
     const m = (b: number) => (b / 2 ** 20).toFixed(0);
     console.log(
       `at the end: heap used ${m(metric('nodejs_heap_size_used_bytes'))} MB of ${m(metric('nodejs_heap_size_total_bytes'))} MB, external ${m(metric('nodejs_external_memory_bytes'))} MB`,
+    );
+    const released = metric('cairn_memory_map_released_bytes_total');
+    const memoryLog = fresh.logs
+      .filter((l) => (l as { module?: string }).module === 'memory')
+      .map((l) => l.msg);
+    console.log(
+      `LMDB map pages released from RSS: ${Number.isNaN(released) ? 'off' : `${m(released)} MB`}${memoryLog.length > 0 ? `; ${memoryLog.join('; ')}` : ''}`,
     );
     if (snapshot) {
       const id = makeProbeIdentity(root.path);

@@ -28,6 +28,9 @@ import { EXIT } from './exit-codes.ts';
 import { Explorer } from './explorer/explorer.ts';
 import { Feed } from './feed/feed.ts';
 import { ChainHealth } from './health/chain-health.ts';
+import { rssFileBytes } from './memory/file-mappings.ts';
+import { MapTrim } from './memory/map-trim.ts';
+import { loadNativeMemory } from './memory/native.ts';
 import { loadGc, MemoryRelease } from './memory/release.ts';
 import { NodeMetrics } from './metrics/metrics.ts';
 import { MetricsServer } from './metrics/server.ts';
@@ -109,6 +112,7 @@ export class CairnNode {
   readonly #log: Logger;
   #discovery: DiscoveryClient | undefined;
   #memory: MemoryRelease | undefined;
+  #mapTrim: MapTrim | undefined;
   #stopped = false;
 
   private constructor(
@@ -174,6 +178,9 @@ export class CairnNode {
         logger.fatal({ code: e.code }, `storage failed, stopping: ${e.message}`);
         requestStop('storage failure', EXIT.storage);
       };
+      const gc = loadGc();
+      const mapTrim = startMapTrim(config, state, gc, logger.child({ module: 'memory' }));
+      if (mapTrim !== undefined) started.push(async () => mapTrim.stop());
       const listen = [...config.peering.listen];
       const p2p = new P2P(
         {
@@ -292,6 +299,7 @@ export class CairnNode {
         proof,
         feed,
         health,
+        memory: mapTrim,
         clock,
       });
       let rpc: RpcServer | undefined;
@@ -371,8 +379,8 @@ export class CairnNode {
       );
       node.#discovery = discovery;
       node.explorer = explorer;
+      node.#mapTrim = mapTrim;
       // a full collection once the reservoir has drained after a burst (services/node/memory)
-      const gc = loadGc();
       if (gc === undefined)
         logger.warn({ module: 'memory' }, 'no gc function: memory is not released after bursts');
       else {
@@ -417,6 +425,7 @@ export class CairnNode {
     this.#stopped = true;
     this.#log.info('stopping');
     this.#memory?.stop();
+    this.#mapTrim?.stop();
     await this.metrics?.stop().catch((e) => this.#log.error({ err: e }, 'metrics stop failed'));
     // its event streams end first: the HTTP server would wait for them
     this.explorer?.stop();
@@ -430,4 +439,31 @@ export class CairnNode {
     await this.#zap.stop().catch((e) => this.#log.error({ err: e }, 'zap stop failed'));
     this.#log.info('stopped');
   }
+}
+
+/** LMDB's map kept to storage.map_cache_mb of RSS, and memory trimmed after a sync (services/node/memory/map-trim.ts); undefined without the native addon or /proc. */
+function startMapTrim(
+  config: NodeConfig,
+  state: ChainState,
+  gc: (() => void) | undefined,
+  logger: Logger,
+): MapTrim | undefined {
+  const native = loadNativeMemory();
+  if (typeof native === 'string') {
+    logger.warn(`${native}: storage.map_cache_mb is not enforced, LMDB's map pages stay in RSS`);
+    return undefined;
+  }
+  if (rssFileBytes() === undefined) {
+    logger.warn('no /proc/self/status: storage.map_cache_mb is not enforced');
+    return undefined;
+  }
+  const chain = state.chain;
+  const trim = new MapTrim(
+    { dbPath: state.db.path, mapCacheBytes: config.storage.map_cache_mb * 1024 * 1024 },
+    { native, logger, activity: () => chain.tipHeight(), ...(gc === undefined ? {} : { gc }) },
+  );
+  trim.start();
+  // a group commit of a syncing node can map most of the database: look after each one too
+  state.db.onCommit = () => trim.check();
+  return trim;
 }

@@ -332,6 +332,11 @@ export const NODE_SCHEMA = {
       0,
       `Prune old blocks: keep raw blocks and undo data under this many MB (10^6 bytes), never fewer than the last 288 blocks; the UTXO set, every index and all headers stay. 0: keep every block. Otherwise at least ${MIN_PRUNE_MB} (288 blocks of the largest size with their undo data; docs/operations.md §Pruning).`,
     ),
+    map_cache_mb: field(
+      integerType({ min: 0, max: 1_000_000 }),
+      16,
+      'MB of LMDB’s map pages (data.mdb read in place) cairnd keeps in its resident memory; beyond it they are released to the kernel’s page cache, read back on a minor fault. 0: released ten times a second. Needs the native addon built by npm run build (a C compiler).',
+    ),
     min_free_mb: field(
       nullableType(integerType({ min: 0, max: 1_000_000 })),
       null,

@@ -12,6 +12,7 @@ import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom
 import type { Chain } from '../chain/chain.ts';
 import type { Feed, FeedTopic } from '../feed/feed.ts';
 import type { ChainHealth } from '../health/chain-health.ts';
+import type { MapTrim } from '../memory/map-trim.ts';
 import type { P2P } from '../p2p/p2p.ts';
 import type { ProofService } from '../proof/proof-service.ts';
 import type { Reservoir } from '../reservoir/reservoir.ts';
@@ -23,6 +24,8 @@ export interface MetricsModules {
   readonly proof: ProofService | undefined;
   readonly feed: Feed | undefined;
   readonly health: ChainHealth;
+  /** LMDB map trimming; undefined where the native addon is not built. */
+  readonly memory?: MapTrim | undefined;
   /** Seconds since the epoch (bans are compared with it). */
   readonly clock: () => number;
 }
@@ -202,6 +205,17 @@ export class NodeMetrics {
         const n = m.chain.preparedBlocks;
         if (n > preparedSeen) this.inc(n - preparedSeen);
         preparedSeen = n;
+      },
+    });
+    let releasedSeen = 0;
+    new Counter({
+      name: 'cairn_memory_map_released_bytes_total',
+      help: 'Bytes of LMDB map pages dropped from RSS to keep it under storage.map_cache_mb (they stay in the page cache). Absent without the native addon.',
+      registers: m.memory === undefined ? [] : registers,
+      collect() {
+        const n = m.memory?.releasedBytes ?? 0;
+        if (n > releasedSeen) this.inc(n - releasedSeen);
+        releasedSeen = n;
       },
     });
     let droppedSeen = 0;
