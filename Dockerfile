@@ -2,7 +2,8 @@
 # docker-compose.yml runs one container per process from it; see docs/operations.md.
 FROM node:20-bookworm-slim AS build
 WORKDIR /opt/cairn
-# native addons (lmdb, secp256k1) build against these when no prebuilt binary fits
+# native addons (lmdb, secp256k1) build against these when no prebuilt binary fits; g++ also
+# compiles native/memory.c (npm run build)
 RUN apt-get update -qq && apt-get install -y -qq --no-install-recommends python3 make g++ && rm -rf /var/lib/apt/lists/*
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
@@ -10,6 +11,7 @@ COPY tsconfig.json tsconfig.build.json ./
 COPY shared ./shared
 COPY services ./services
 COPY scripts ./scripts
+COPY native ./native
 RUN npm run build && npm prune --omit=dev
 
 FROM node:20-bookworm-slim

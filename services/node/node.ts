@@ -312,6 +312,7 @@ export class CairnNode {
           health,
           proof,
           banSeconds: config.peering.ban_seconds,
+          memory: mapTrim,
           feed: feed === undefined ? [] : feedAt,
           startedAt: clock(),
           clock,

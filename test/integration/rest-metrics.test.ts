@@ -340,13 +340,14 @@ describe('REST, explorer and /metrics', { timeout: 240_000 }, () => {
     await post.text();
   });
 
-  it('a node syncing with a verify worker counts the blocks it connected as prepared there', async () => {
+  it('a node syncing with a verify worker counts the blocks it connected as prepared there, and with map_cache_mb 0 releases its LMDB map', async () => {
     const height = await rpcResult<number>(node, 'getblockcount');
     const b = await makeNode({
       name: 'sync-b',
       root: root.path,
       verifyWorkers: 1,
       connect: [{ address: node.address, key: node.key }],
+      extra: '[storage]\nmap_cache_mb = 0',
     });
     await b.start();
     procs.push(b);
@@ -357,6 +358,27 @@ describe('REST, explorer and /metrics', { timeout: 240_000 }, () => {
     assert.ok(prepared >= 1 && prepared <= m.get('cairn_blocks_connected_total')!, `prepared ${prepared}`);
     // the mining node checked its own blocks inline
     assert.equal((await scrape()).get('cairn_blocks_prepared_total'), 0);
+    // every commit looked at RSS; the map pages the sync read were released (npm run build built the addon)
+    assert.ok((m.get('cairn_memory_map_released_bytes_total') ?? 0) > 0, 'map pages released');
+    const info = await rpcResult<{
+      locked: { used: number };
+      process: { rss: number; anon: number; file: number; heapused: number };
+      lmdbmap: { budget: number; releases: number; released: number } | null;
+    }>(b, 'getmemoryinfo');
+    assert.equal(info.locked.used, 0);
+    assert.ok(
+      info.process.anon > 0 &&
+        info.process.file > 0 &&
+        info.process.rss >= info.process.anon + info.process.file,
+    );
+    assert.ok(info.process.heapused > 0);
+    assert.equal(info.lmdbmap?.budget, 0);
+    assert.ok(
+      info.lmdbmap.releases >= 1 && info.lmdbmap.released >= m.get('cairn_memory_map_released_bytes_total')!,
+    );
+    const mining = await rpcResult<{ lmdbmap: { budget: number } | null }>(node, 'getmemoryinfo', ['stats']);
+    assert.equal(mining.lmdbmap?.budget, 64 * 1024 * 1024, 'the default storage.map_cache_mb');
+    await assert.rejects(rpcResult(node, 'getmemoryinfo', ['mallocinfo']), /only "stats"/);
   });
 
   it('REST and the explorer are off by default outside local (rpc.rest), JSON-RPC is not', async () => {

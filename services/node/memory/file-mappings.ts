@@ -1,7 +1,7 @@
 /**
- * Where a file is mapped in this process (/proc/self/maps), and how much of the process's RSS is
- * file pages (/proc/self/status RssFile): what the map trimmer needs to find LMDB's map and to
- * know when it has grown past its budget. Linux only; elsewhere both answer nothing.
+ * Where a file is mapped in this process (/proc/self/maps), and what the process's RSS is made of
+ * (/proc/self/status): what the map trimmer needs to find LMDB's map and to know when it has grown
+ * past its budget, and what getmemoryinfo reports. Linux only; elsewhere both answer nothing.
  */
 import { readFileSync } from 'node:fs';
 
@@ -33,12 +33,30 @@ export function ownMappingsOf(path: string): Mapping[] {
   }
 }
 
-/** RssFile of this process in bytes (file pages mapped: the node binary, libraries, LMDB's map); undefined without /proc. */
-export function rssFileBytes(): number | undefined {
+/** This process's resident memory in bytes, from /proc/self/status; undefined without /proc. */
+export interface StatusMemory {
+  /** VmRSS: all of it. */
+  readonly rss: number;
+  /** RssAnon: heap, buffers, stacks: memory only this process holds. */
+  readonly anon: number;
+  /** RssFile: file pages mapped (the node binary, libraries, LMDB's map); the kernel may reclaim them. */
+  readonly file: number;
+}
+
+export function statusMemory(): StatusMemory | undefined {
+  let text: string;
   try {
-    const m = /\nRssFile:\s+(\d+) kB/.exec(readFileSync('/proc/self/status', 'utf8'));
-    return m === null ? undefined : Number(m[1]) * 1024;
+    text = readFileSync('/proc/self/status', 'utf8');
   } catch {
     return undefined;
   }
+  const kb = (key: string) =>
+    Number(new RegExp(`\\n${key}:\\s+(\\d+) kB`).exec(text)?.[1] ?? Number.NaN) * 1024;
+  const out = { rss: kb('VmRSS'), anon: kb('RssAnon'), file: kb('RssFile') };
+  return Number.isNaN(out.rss + out.anon + out.file) ? undefined : out;
+}
+
+/** RssFile of this process in bytes; undefined without /proc. */
+export function rssFileBytes(): number | undefined {
+  return statusMemory()?.file;
 }

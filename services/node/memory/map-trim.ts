@@ -89,6 +89,11 @@ export class MapTrim {
     this.#movedAt = this.#clock();
   }
 
+  /** The budget: file pages that may be mapped beyond the baseline. */
+  get budgetBytes(): number {
+    return this.#budget;
+  }
+
   /** Map releases so far (budget and idle). */
   get releases(): number {
     return this.#releases;

@@ -1,5 +1,6 @@
-/** Control RPCs: help, uptime, stop. */
-import type { MethodDef, MethodRegistry } from '../method.ts';
+/** Control RPCs: help, uptime, getmemoryinfo, stop. */
+import { statusMemory } from '../../memory/file-mappings.ts';
+import { type MethodDef, type MethodRegistry, RPC, RpcError } from '../method.ts';
 import type { NodeApi } from './api.ts';
 
 export function controlMethods(api: NodeApi, registry: MethodRegistry): MethodDef[] {
@@ -32,6 +33,42 @@ export function controlMethods(api: NodeApi, registry: MethodRegistry): MethodDe
       help: 'Seconds since the node started.',
       params: [],
       run: () => api.clock() - api.startedAt,
+    },
+    {
+      name: 'getmemoryinfo',
+      help: 'Memory of the node process in bytes. Mode "stats" (the only one): Bitcoin Core\'s `locked` (Cairn locks no memory: zeros), and `process`: resident memory (rss = anon + file + shmem; anon is what only this process holds, file the pages mapped from files: the binary and LMDB\'s map, which the kernel may reclaim), the JS heap and buffers, and `lmdbmap`: the storage.map_cache_mb budget and what was released (null when the native addon is not built).',
+      params: [{ name: 'mode', type: 'string', optional: true }],
+      run: ({ mode }) => {
+        if (mode !== undefined && mode !== 'stats')
+          throw new RpcError(
+            RPC.INVALID_PARAMETER,
+            `unknown mode ${String(mode)}: only "stats" (Cairn has no mallocinfo)`,
+          );
+        const proc = statusMemory();
+        const js = process.memoryUsage();
+        const trim = api.memory;
+        return {
+          locked: { used: 0, free: 0, total: 0, locked: 0, chunks_used: 0, chunks_free: 0 },
+          process: {
+            rss: proc?.rss ?? js.rss,
+            anon: proc?.anon ?? null,
+            file: proc?.file ?? null,
+            heapused: js.heapUsed,
+            heaptotal: js.heapTotal,
+            external: js.external,
+            arraybuffers: js.arrayBuffers,
+          },
+          lmdbmap:
+            trim === undefined
+              ? null
+              : {
+                  budget: trim.budgetBytes,
+                  releases: trim.releases,
+                  released: trim.releasedBytes,
+                  idletrims: trim.idleTrims,
+                },
+        };
+      },
     },
     {
       name: 'stop',
