@@ -96,6 +96,7 @@ function cpuTicks(pid: number, tid?: number): number | undefined {
  * its last sample).
  */
 export class ProcessWatch {
+  /** peak RSS, peak RssAnon and peak RssFile (each its own maximum, not taken at one moment) */
   peak: Mem = { rss: 0, anon: 0, file: 0 };
   /** peak of the summed RSS of the process and its descendants, MB */
   peakTree = 0;
@@ -113,7 +114,13 @@ export class ProcessWatch {
   sample(): void {
     const m = memOf(this.pid);
     if (m === undefined) return;
-    if (m.rss > this.peak.rss) this.peak = m;
+    // each its own peak: the anonymous peak comes earlier than the RSS peak when LMDB's map is trimmed
+    const p = this.peak;
+    this.peak = {
+      rss: Math.max(p.rss, m.rss),
+      anon: Math.max(p.anon, m.anon),
+      file: Math.max(p.file, m.file),
+    };
     let tree = m.rss;
     for (const pid of [this.pid, ...descendants(this.pid)]) {
       const t = cpuTicks(pid);

@@ -145,6 +145,14 @@ export class MapTrim {
   /** Drops every page of the map from RSS; returns the bytes RssFile fell by. */
   releaseMap(before = this.#rssFile()): number {
     const maps: Mapping[] = ownMappingsOf(this.#dataFile);
+    if (maps.length === 0) {
+      this.#failed = true;
+      this.#m.logger.warn(
+        { file: this.#dataFile },
+        `${this.#dataFile} is not in /proc/self/maps: storage.map_cache_mb is not enforced`,
+      );
+      return 0;
+    }
     for (const { start, length } of maps) {
       const errno = this.#m.native.releaseRange(start, length);
       if (errno !== 0) {

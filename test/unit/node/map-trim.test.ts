@@ -12,12 +12,24 @@ import { open, type RootDatabase } from 'lmdb';
 import { mappingsOf, ownMappingsOf, rssFileBytes } from '../../../services/node/memory/file-mappings.ts';
 import { MapTrim } from '../../../services/node/memory/map-trim.ts';
 import { loadNativeMemory, type NativeMemory } from '../../../services/node/memory/native.ts';
-import { createLogger, silentLogger } from '../../../shared/log.ts';
+import { createLogger, type Logger, silentLogger } from '../../../shared/log.ts';
 import { tempDir } from '../../helpers/node.ts';
 
 const MB = 1024 * 1024;
 const VALUES = 2048;
 const VALUE_BYTES = 16 * 1024; // 32 MB in all, on overflow pages
+
+/** A logger whose lines are kept. */
+function capture(level: 'info' | 'warn'): { lines: string[]; logger: Logger } {
+  const lines: string[] = [];
+  const sink = new Writable({
+    write(chunk, _enc, done) {
+      lines.push(String(chunk));
+      done();
+    },
+  });
+  return { lines, logger: createLogger({ level }, sink) };
+}
 
 function native(): NativeMemory {
   const n = loadNativeMemory();
@@ -93,16 +105,7 @@ describe('map trim', () => {
     let height = 0;
     let now = 0;
     let collections = 0;
-    const lines: string[] = [];
-    const logger = createLogger(
-      { level: 'info' },
-      new Writable({
-        write(chunk, _enc, done) {
-          lines.push(String(chunk));
-          done();
-        },
-      }),
-    );
+    const { lines, logger } = capture('info');
     const trim = new MapTrim(
       { dbPath: dir.path, mapCacheBytes: 1024 * MB, idleMs: 2000, idleBlocks: 100 },
       { native: native(), logger, activity: () => height, gc: () => collections++, clock: () => now },
@@ -131,16 +134,7 @@ describe('map trim', () => {
   });
 
   it('stops with a warning when madvise fails', () => {
-    const lines: string[] = [];
-    const logger = createLogger(
-      { level: 'warn' },
-      new Writable({
-        write(chunk, _enc, done) {
-          lines.push(String(chunk));
-          done();
-        },
-      }),
-    );
+    const { lines, logger } = capture('warn');
     let calls = 0;
     const failing: NativeMemory = {
       releaseRange: () => {
@@ -161,6 +155,24 @@ describe('map trim', () => {
     trim.check();
     assert.equal(calls, 1, 'after a failure the looks do nothing');
     assert.match(lines.join(''), /releasing LMDB's map pages failed \(errno 22\)/);
+  });
+});
+
+describe('map trim without the map', () => {
+  it('says so and stops when data.mdb is not mapped', () => {
+    const dir = tempDir('cairn-map-trim-none-');
+    const { lines, logger } = capture('warn');
+    const trim = new MapTrim(
+      { dbPath: dir.path, mapCacheBytes: 0 },
+      { native: native(), logger, activity: () => 0 },
+    );
+    assert.equal(trim.releaseMap(), 0);
+    assert.equal(trim.releases, 0);
+    assert.match(
+      lines.join(''),
+      /data\.mdb is not in \/proc\/self\/maps: storage\.map_cache_mb is not enforced/,
+    );
+    dir.remove();
   });
 });
 
