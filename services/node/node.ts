@@ -29,6 +29,7 @@ import { Explorer } from './explorer/explorer.ts';
 import { Feed } from './feed/feed.ts';
 import { ChainHealth } from './health/chain-health.ts';
 import { rssFileBytes } from './memory/file-mappings.ts';
+import { limitHeapGrowth } from './memory/heap-growth.ts';
 import { MapTrim } from './memory/map-trim.ts';
 import { loadNativeMemory } from './memory/native.ts';
 import { loadGc, MemoryRelease } from './memory/release.ts';
@@ -148,6 +149,8 @@ export class CairnNode {
     requestStop: (reason: string, exitCode?: number) => void = () => undefined,
   ): Promise<CairnNode> {
     const params = NETWORKS[config.network];
+    // the old generation kept near what is live (services/node/memory/heap-growth.ts)
+    limitHeapGrowth();
     const identity = loadIdentity(peerIdentityPaths(config).secretPath);
     // one ZAP handler per process, before any server socket (without it libzmq admits every key)
     const zap = new ZapHandler({ logger: logger.child({ module: 'zap' }) });
