@@ -29,7 +29,7 @@ import { Explorer } from './explorer/explorer.ts';
 import { Feed } from './feed/feed.ts';
 import { ChainHealth } from './health/chain-health.ts';
 import { rssFileBytes } from './memory/file-mappings.ts';
-import { limitHeapGrowth } from './memory/heap-growth.ts';
+import { HeapGrowth } from './memory/heap-growth.ts';
 import { MapTrim } from './memory/map-trim.ts';
 import { loadNativeMemory } from './memory/native.ts';
 import { loadGc, MemoryRelease } from './memory/release.ts';
@@ -114,6 +114,7 @@ export class CairnNode {
   #discovery: DiscoveryClient | undefined;
   #memory: MemoryRelease | undefined;
   #mapTrim: MapTrim | undefined;
+  #heapGrowth: HeapGrowth | undefined;
   #stopped = false;
 
   private constructor(
@@ -149,8 +150,6 @@ export class CairnNode {
     requestStop: (reason: string, exitCode?: number) => void = () => undefined,
   ): Promise<CairnNode> {
     const params = NETWORKS[config.network];
-    // the old generation kept near what is live (services/node/memory/heap-growth.ts)
-    limitHeapGrowth();
     const identity = loadIdentity(peerIdentityPaths(config).secretPath);
     // one ZAP handler per process, before any server socket (without it libzmq admits every key)
     const zap = new ZapHandler({ logger: logger.child({ module: 'zap' }) });
@@ -384,6 +383,9 @@ export class CairnNode {
       node.#discovery = discovery;
       node.explorer = explorer;
       node.#mapTrim = mapTrim;
+      // while syncing, the old generation kept near what is live (services/node/memory/heap-growth.ts)
+      node.#heapGrowth = new HeapGrowth({}, { syncing: () => p2p.syncing });
+      node.#heapGrowth.start();
       // a full collection once the reservoir has drained after a burst (services/node/memory)
       if (gc === undefined)
         logger.warn({ module: 'memory' }, 'no gc function: memory is not released after bursts');
@@ -430,6 +432,7 @@ export class CairnNode {
     this.#log.info('stopping');
     this.#memory?.stop();
     this.#mapTrim?.stop();
+    this.#heapGrowth?.stop();
     await this.metrics?.stop().catch((e) => this.#log.error({ err: e }, 'metrics stop failed'));
     // its event streams end first: the HTTP server would wait for them
     this.explorer?.stop();
@@ -467,7 +470,9 @@ function startMapTrim(
     { native, logger, activity: () => chain.tipHeight(), ...(gc === undefined ? {} : { gc }) },
   );
   trim.start();
-  // a group commit of a syncing node can map most of the database: look after each one too
-  state.db.onCommit = () => trim.check();
+  // a syncing node's group commit (up to 64 blocks in one transaction) can map most of the
+  // database: look after each block too. Releasing pages under an open write transaction is safe:
+  // LMDB writes through malloc'd pages, never through the map, whose pages read back unchanged.
+  chain.on('block:connected', () => trim.check());
   return trim;
 }

@@ -198,14 +198,12 @@ export class ChainDb {
     }
     this.#depth++;
     try {
-      const result = this.#env.transactionSync(() => {
+      return this.#env.transactionSync(() => {
         const result = fn();
         // a nested write failed and its caller went on: throwing here aborts the transaction
         if (this.#nestedFailure !== undefined) throw this.#nestedFailure.error;
         return result;
       });
-      this.onCommit();
-      return result;
     } catch (e) {
       // Our typed errors and programming errors pass through; what lmdb or the OS threw (map full,
       // disk full, I/O error) becomes a StorageError that tells the operator what to do.
@@ -251,9 +249,6 @@ export class ChainDb {
   get failed(): StorageError | undefined {
     return this.#failed;
   }
-
-  /** Told after each committed outer write (the map trimmer looks at RSS then: services/node/memory/map-trim.ts). Must not throw. */
-  onCommit: () => void = () => undefined;
 
   /** Told once, at the first failed write (the node stops on it). */
   onFailure: (e: StorageError) => void = () => undefined;
