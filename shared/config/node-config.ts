@@ -335,7 +335,7 @@ export const NODE_SCHEMA = {
     map_cache_mb: field(
       integerType({ min: 0, max: 1_000_000 }),
       64,
-      'MB of LMDB’s map pages (data.mdb read in place) cairnd keeps in its resident memory; past it they are released to the kernel’s page cache (looked at after each commit and four times a second), read back on a minor fault. 0: release at every look. Needs the native addon built by npm run build (a C compiler).',
+      'MB of LMDB’s map pages (data.mdb read in place) cairnd keeps in its resident memory; past it they are released to the kernel’s page cache (looked at after each block connected and four times a second), read back on a minor fault. 0: release at every look. Needs the native addon built by npm run build (a C compiler).',
     ),
     min_free_mb: field(
       nullableType(integerType({ min: 0, max: 1_000_000 })),
