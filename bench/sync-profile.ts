@@ -315,11 +315,18 @@ async function main(): Promise<void> {
       verifyWorkers,
       nodeArgs,
       ...(extra === undefined ? {} : { extra }),
+      // CAIRN_IDLE_MS: also the node's memory this long after the sync
+      ...(process.env.CAIRN_IDLE_MS === undefined ? {} : { idleMs: Number(process.env.CAIRN_IDLE_MS) }),
     });
     nodes.push(fresh);
     const { peak, seconds } = run;
     const mb = (x: number) => x.toFixed(0);
     console.log(`fresh node peak RSS ${mb(peak.rss)} MB (anonymous ${mb(peak.anon)}, file ${mb(peak.file)})`);
+    const idle = run.idle;
+    if (idle !== undefined)
+      console.log(
+        `${process.env.CAIRN_IDLE_MS} ms after the sync: RSS ${mb(idle.rss)} MB (anonymous ${mb(idle.anon)}, file ${mb(idle.file)})`,
+      );
     // the JS side at the end of the sync: live heap vs what V8 holds, and Buffers outside the heap
     const text = await (await fetch(`http://127.0.0.1:${fresh.metricsPort}/metrics`)).text();
     const metric = (name: string) =>
