@@ -124,7 +124,10 @@ describe('prepareBlocks (blocks decoded and checked on the workers)', () => {
     two.collectGarbage();
     two.collectGarbage();
     const packs = await two.prepareBlocks(raws)!;
-    assert.ok(packs.every((p) => p !== undefined), 'both workers alive, every block prepared');
+    assert.ok(
+      packs.every((p) => p !== undefined),
+      'both workers alive, every block prepared',
+    );
     const checks = validChecks(64);
     assert.equal(await two.verifyAsync(checks)!, -1);
   });
