@@ -240,11 +240,6 @@ export class ChainState {
   }
 
   /** Saves the pool, stops the verifier threads and closes LMDB, in that order. Idempotent. */
-  /** A full garbage collection on each verify worker (asked once a sync is over). */
-  collectWorkerGarbage(): void {
-    this.#batch?.collectGarbage();
-  }
-
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;

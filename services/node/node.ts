@@ -18,7 +18,6 @@ import {
 } from '../../shared/config/node-config.ts';
 import { CairnError } from '../../shared/core/errors.ts';
 import { NETWORKS } from '../../shared/core/params/networks.ts';
-import { loadGc } from '../../shared/gc.ts';
 import { loadIdentity } from '../../shared/identity/certificate.ts';
 import type { Logger } from '../../shared/log.ts';
 import { VERSION } from '../../shared/version.ts';
@@ -33,7 +32,7 @@ import { rssFileBytes } from './memory/file-mappings.ts';
 import { HeapGrowth } from './memory/heap-growth.ts';
 import { MapTrim } from './memory/map-trim.ts';
 import { loadNativeMemory } from './memory/native.ts';
-import { MemoryRelease } from './memory/release.ts';
+import { loadGc, MemoryRelease } from './memory/release.ts';
 import { NodeMetrics } from './metrics/metrics.ts';
 import { MetricsServer } from './metrics/server.ts';
 import { advertised, P2P } from './p2p/p2p.ts';
@@ -468,16 +467,7 @@ function startMapTrim(
   const chain = state.chain;
   const trim = new MapTrim(
     { dbPath: state.db.path, mapCacheBytes: config.storage.map_cache_mb * 1024 * 1024 },
-    {
-      native,
-      logger,
-      activity: () => chain.tipHeight(),
-      // the workers' heaps too: a worker that prepared blocks keeps their garbage otherwise
-      gc: () => {
-        gc?.();
-        state.collectWorkerGarbage();
-      },
-    },
+    { native, logger, activity: () => chain.tipHeight(), ...(gc === undefined ? {} : { gc }) },
   );
   trim.start();
   // a syncing node's group commit (up to 64 blocks in one transaction) can map most of the

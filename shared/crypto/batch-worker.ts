@@ -4,7 +4,6 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import type { NetworkParams } from '../core/params/types.ts';
-import { loadGc } from '../gc.ts';
 import { ITEM_SIZE } from './batch.ts';
 import { loadVerifier, type VerifierBackend } from './load.ts';
 import type { PrepareRequest } from './prepare-jobs.ts';
@@ -16,17 +15,7 @@ const { verifier } = loadVerifier(init.backend);
 // the mempool's small batches come through a persistent shared ring instead of messages
 if (init.ring !== undefined) serveRing(init.ring, (sig, msg, pub) => verifier.verify(sig, msg, pub));
 
-// the node asks for a full collection once a sync is over (services/node/memory/map-trim.ts): a
-// worker that prepared blocks holds their garbage in an old generation nothing else would collect
-const gc = loadGc();
-
-type Message = { sab: SharedArrayBuffer; from: number; to: number } | PrepareRequest | { gc: true };
-
-parentPort?.on('message', (m: Message) => {
-  if ('gc' in m) {
-    gc?.();
-    return;
-  }
+parentPort?.on('message', (m: { sab: SharedArrayBuffer; from: number; to: number } | PrepareRequest) => {
   if ('prepare' in m) {
     prepareClaimed(m, init.params, verifier, (reply, transfer) => parentPort?.postMessage(reply, transfer));
     return;

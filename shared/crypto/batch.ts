@@ -54,8 +54,6 @@ export interface BatchVerifier {
    * thread (for a caller with nothing else to do); false when there is none.
    */
   helpPrepare(): boolean;
-  /** Asks each worker for a full garbage collection (when the node goes idle after a sync). */
-  collectGarbage(): void;
   close(): Promise<void>;
 }
 
@@ -276,9 +274,6 @@ export function createBatchVerifier(verifier: SignatureVerifier, opts: BatchVeri
     },
     helpPrepare(): boolean {
       return prepares.help();
-    },
-    collectGarbage(): void {
-      for (const w of workers) w.postMessage({ gc: true });
     },
     async close(): Promise<void> {
       prepares.failAll();

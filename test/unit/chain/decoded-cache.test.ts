@@ -8,8 +8,8 @@ import assert from 'node:assert/strict';
 import { afterEach, describe, it } from 'node:test';
 import type { IndexEntry } from '../../../services/node/chain/block-index.ts';
 import type { Chain, ChainOptions } from '../../../services/node/chain/chain.ts';
+import { loadGc } from '../../../services/node/memory/release.ts';
 import type { DecodedBlock } from '../../../shared/core/block/types.ts';
-import { loadGc } from '../../../shared/gc.ts';
 import { makeKey, out, signed, spend } from '../../helpers/chain.ts';
 import { blockOn, openChain, tempDir } from '../../helpers/node.ts';
 

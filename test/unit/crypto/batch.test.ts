@@ -120,18 +120,6 @@ describe('prepareBlocks (blocks decoded and checked on the workers)', () => {
     );
   });
 
-  it('a garbage collection asked of the workers leaves them preparing and verifying', async () => {
-    two.collectGarbage();
-    two.collectGarbage();
-    const packs = await two.prepareBlocks(raws)!;
-    assert.ok(
-      packs.every((p) => p !== undefined),
-      'both workers alive, every block prepared',
-    );
-    const checks = validChecks(64);
-    assert.equal(await two.verifyAsync(checks)!, -1);
-  });
-
   it('without workers or without the network, prepares nothing (the caller decodes inline)', () => {
     const noParams = createBatchVerifier(verifier, { backend: 'native', workers: 0 });
     assert.equal(noParams.prepareBlocks(raws), undefined);

@@ -6,9 +6,8 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { MemoryRelease } from '../../../services/node/memory/release.ts';
+import { loadGc, MemoryRelease } from '../../../services/node/memory/release.ts';
 import type { DecodedTx } from '../../../shared/core/tx/types.ts';
-import { loadGc } from '../../../shared/gc.ts';
 import { silentLogger } from '../../../shared/log.ts';
 import { type Env, makeEnv, mine, NOW, payFee, SUBSIDY } from '../../helpers/reservoir.ts';
 

@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { loadGc } from '../../../shared/gc.ts';
+import { loadGc } from '../../../services/node/memory/release.ts';
 import { makeEnv, mine, NOW, payFee, SUBSIDY } from '../../helpers/reservoir.ts';
 
 const COINBASES = 4;
