@@ -467,12 +467,8 @@ function startMapTrim(
   const chain = state.chain;
   const trim = new MapTrim(
     { dbPath: state.db.path, mapCacheBytes: config.storage.map_cache_mb * 1024 * 1024 },
-    { native, logger, activity: () => chain.tipHeight(), ...(gc === undefined ? {} : { gc }) },
+    { native, logger, activity: () => chain.tipHeight(), blocks: chain, ...(gc === undefined ? {} : { gc }) },
   );
   trim.start();
-  // a syncing node's group commit (up to 64 blocks in one transaction) can map most of the
-  // database: look after each block too. Releasing pages under an open write transaction is safe:
-  // LMDB writes through malloc'd pages, never through the map, whose pages read back unchanged.
-  chain.on('block:connected', () => trim.check());
   return trim;
 }

@@ -10,8 +10,8 @@
  * page read again is a minor fault from the page cache, not disk I/O.
  *
  * Once the chain has moved `idleBlocks` or more and then stood still for `idleMs` (a sync is over),
- * it also collects the JS heap and runs malloc_trim: LMDB's dirty pages of a group commit and ZeroMQ's buffers are malloc'd and stay in
- * glibc's arenas after they are freed.
+ * it also collects the JS heap and runs malloc_trim: LMDB's dirty pages of a group commit and
+ * ZeroMQ's buffers are malloc'd and stay in glibc's arenas after they are freed.
  */
 import { realpathSync } from 'node:fs';
 import { join } from 'node:path';
@@ -39,13 +39,26 @@ export interface MapTrimModules {
   readonly activity: () => number;
   /** A full garbage collection, if there is one (`loadGc()`). */
   readonly gc?: () => void;
-  /** RssFile in bytes (default /proc/self/status); injectable for tests. */
-  readonly rssFile?: () => number | undefined;
+  /**
+   * The chain's 'block:connected' events: a look after each block too (at most one per
+   * LOOK_GAP_MS), since a syncing node's group commit of up to 64 blocks can map most of the
+   * database between two timer looks. Releasing pages under an open write transaction is safe:
+   * LMDB writes through malloc'd pages, never through the map, whose pages read back unchanged.
+   */
+  readonly blocks?: BlockEvents;
   /** Milliseconds, monotonic. */
   readonly clock?: () => number;
 }
 
+/** What MapTrim needs of the chain's events. */
+export interface BlockEvents {
+  on(event: 'block:connected', fn: () => void): unknown;
+  off(event: 'block:connected', fn: () => void): unknown;
+}
+
 const MB = 1024 * 1024;
+/** Least time between two looks prompted by blocks (a look reads /proc/self/status: ~20 µs). */
+const LOOK_GAP_MS = 10;
 
 export class MapTrim {
   readonly #dataFile: string;
@@ -54,7 +67,6 @@ export class MapTrim {
   readonly #idleMs: number;
   readonly #idleBlocks: number;
   readonly #m: MapTrimModules;
-  readonly #rssFile: () => number | undefined;
   readonly #clock: () => number;
   /** RssFile just after the last release: the binary, libraries and what was left mapped. */
   #baseline: number | undefined;
@@ -66,7 +78,12 @@ export class MapTrim {
   #releases = 0;
   #releasedBytes = 0;
   #idleTrims = 0;
+  /** The map could not be released (no mapping, madvise failed): the budget is not enforced. */
   #failed = false;
+  #lookedAt = Number.NEGATIVE_INFINITY;
+  readonly #onBlock = () => {
+    if (this.#clock() - this.#lookedAt >= LOOK_GAP_MS) this.check();
+  };
 
   constructor(opts: MapTrimOptions, modules: MapTrimModules) {
     const file = join(opts.dbPath, 'data.mdb');
@@ -82,7 +99,6 @@ export class MapTrim {
     this.#idleMs = opts.idleMs ?? 2000;
     this.#idleBlocks = opts.idleBlocks ?? 100;
     this.#m = modules;
-    this.#rssFile = modules.rssFile ?? rssFileBytes;
     this.#clock = modules.clock ?? (() => performance.now());
     this.#lastActivity = modules.activity();
     this.#trimmedAt = this.#lastActivity;
@@ -110,20 +126,22 @@ export class MapTrim {
   }
 
   start(): void {
-    this.#baseline = this.#rssFile();
+    this.#baseline = rssFileBytes();
     this.#timer = setInterval(() => this.check(), this.#checkMs);
     this.#timer.unref();
+    this.#m.blocks?.on('block:connected', this.#onBlock);
   }
 
   stop(): void {
+    this.#m.blocks?.off('block:connected', this.#onBlock);
     clearInterval(this.#timer);
     this.#timer = undefined;
   }
 
   /** One look (the timer's): releases the map when over budget, trims when the chain went idle. */
   check(): void {
-    if (this.#failed) return;
     const now = this.#clock();
+    this.#lookedAt = now;
     const activity = this.#m.activity();
     if (activity !== this.#lastActivity) {
       this.#lastActivity = activity;
@@ -136,14 +154,16 @@ export class MapTrim {
       this.#idleTrim();
       return;
     }
-    const rss = this.#rssFile();
+    if (this.#failed) return;
+    const rss = rssFileBytes();
     if (rss === undefined) return;
     if (this.#baseline === undefined || rss < this.#baseline) this.#baseline = rss;
     if (rss - this.#baseline > this.#budget) this.releaseMap(rss);
   }
 
   /** Drops every page of the map from RSS; returns the bytes RssFile fell by. */
-  releaseMap(before = this.#rssFile()): number {
+  releaseMap(before = rssFileBytes()): number {
+    if (this.#failed) return 0;
     const maps: Mapping[] = ownMappingsOf(this.#dataFile);
     if (maps.length === 0) {
       this.#failed = true;
@@ -165,7 +185,7 @@ export class MapTrim {
         return 0;
       }
     }
-    const after = this.#rssFile();
+    const after = rssFileBytes();
     this.#baseline = after;
     this.#releases++;
     const fell = before !== undefined && after !== undefined ? Math.max(0, before - after) : 0;

@@ -196,39 +196,36 @@ export class NodeMetrics {
         }
       },
     });
-    let preparedSeen = 0;
-    new Counter({
-      name: 'cairn_blocks_prepared_total',
-      help: 'Blocks connected as prepared on the verify workers (sync and import: decoded, checked and signatures verified ahead of connecting); the other connected blocks were checked inline.',
-      registers,
-      collect() {
-        const n = m.chain.preparedBlocks;
-        if (n > preparedSeen) this.inc(n - preparedSeen);
-        preparedSeen = n;
-      },
-    });
-    let releasedSeen = 0;
-    new Counter({
-      name: 'cairn_memory_map_released_bytes_total',
-      help: 'Bytes of LMDB map pages dropped from RSS to keep it under storage.map_cache_mb (they stay in the page cache). Absent without the native addon.',
-      registers: m.memory === undefined ? [] : registers,
-      collect() {
-        const n = m.memory?.releasedBytes ?? 0;
-        if (n > releasedSeen) this.inc(n - releasedSeen);
-        releasedSeen = n;
-      },
-    });
-    let droppedSeen = 0;
-    new Counter({
-      name: 'cairn_feed_dropped_total',
-      help: 'Feed messages dropped because the send queue was full (subscribers see sequence gaps).',
-      registers,
-      collect() {
-        const n = m.feed?.dropped ?? 0;
-        if (n > droppedSeen) this.inc(n - droppedSeen);
-        droppedSeen = n;
-      },
-    });
+    // a counter a subsystem keeps itself, advanced by the difference at each scrape
+    const runningTotal = (name: string, help: string, read: () => number, on = registers) => {
+      let seenTotal = 0;
+      new Counter({
+        name,
+        help,
+        registers: on,
+        collect() {
+          const n = read();
+          if (n > seenTotal) this.inc(n - seenTotal);
+          seenTotal = n;
+        },
+      });
+    };
+    runningTotal(
+      'cairn_blocks_prepared_total',
+      'Blocks connected as prepared on the verify workers (sync and import: decoded, checked and signatures verified ahead of connecting); the other connected blocks were checked inline.',
+      () => m.chain.preparedBlocks,
+    );
+    runningTotal(
+      'cairn_memory_map_released_bytes_total',
+      'Bytes of LMDB map pages dropped from RSS to keep it under storage.map_cache_mb (they stay in the page cache). Absent without the native addon.',
+      () => m.memory?.releasedBytes ?? 0,
+      m.memory === undefined ? [] : registers,
+    );
+    runningTotal(
+      'cairn_feed_dropped_total',
+      'Feed messages dropped because the send queue was full (subscribers see sequence gaps).',
+      () => m.feed?.dropped ?? 0,
+    );
     const recorderGauge = (name: string, help: string, pick: (r: RecorderRow) => number) =>
       new Gauge({
         name,

@@ -6,6 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
+import { EventEmitter } from 'node:events';
 import { Writable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import { open, type RootDatabase } from 'lmdb';
@@ -99,6 +100,46 @@ describe('map trim', () => {
     strict.check();
     assert.equal(strict.releases, 2, 'past 8 MB: released');
     assert.ok(strict.releasedBytes >= 24 * MB);
+  });
+
+  it('looks after each block connected while started, not after stop', () => {
+    const blocks = new EventEmitter();
+    const trim = new MapTrim(
+      { dbPath: dir.path, mapCacheBytes: 8 * MB, checkMs: 3_600_000 },
+      { native: native(), logger: silentLogger(), activity: () => 0, blocks },
+    );
+    trim.start();
+    trim.releaseMap();
+    assert.equal(readAll(), digest);
+    blocks.emit('block:connected');
+    assert.equal(trim.releases, 2, 'the block prompted a look past the budget');
+    trim.stop();
+    assert.equal(blocks.listenerCount('block:connected'), 0);
+    assert.equal(readAll(), digest);
+    blocks.emit('block:connected');
+    assert.equal(trim.releases, 2, 'stopped: no more looks');
+  });
+
+  it('releases under an open write transaction, which commits every byte', () => {
+    const trim = new MapTrim(
+      { dbPath: dir.path, mapCacheBytes: 0 },
+      { native: native(), logger: silentLogger(), activity: () => 0 },
+    );
+    const extra = (i: number) => Buffer.from(`extra-${i}`);
+    env.transactionSync(() => {
+      for (let i = 0; i < 500; i++) env.put(extra(i), Buffer.alloc(3000, i & 0xff));
+      assert.ok(trim.releaseMap() > 0, 'pages released mid-transaction');
+      assert.equal(readAll(), digest, 'committed data reads back inside the transaction');
+      for (let i = 0; i < 500; i++) assert.equal((env.getBinary(extra(i)) as Buffer)[2999], i & 0xff);
+      trim.releaseMap();
+      for (let i = 500; i < 1000; i++) env.put(extra(i), Buffer.alloc(3000, i & 0xff));
+    });
+    trim.releaseMap();
+    assert.equal(readAll(), digest);
+    for (let i = 0; i < 1000; i++) {
+      const v = env.getBinary(extra(i)) as Buffer;
+      assert.ok(v.length === 3000 && v.every((b) => b === (i & 0xff)), `extra ${i}`);
+    }
   });
 
   it('trims once the chain moved far and then stood still, not after a short move', () => {
