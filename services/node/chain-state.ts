@@ -118,6 +118,11 @@ export class ChainState {
             backend: verifier.name as VerifierBackend,
             params: opts.params,
             ...(workers === undefined ? {} : { workers }),
+            onLost: (loss) =>
+              log.warn(
+                { module: 'crypto', ...loss },
+                `verify workers no longer used (${loss.cause}: ${loss.detail}): signatures are verified on the main thread, slower; restart the node to get them back`,
+              ),
           });
 
     const db = ChainDb.open({

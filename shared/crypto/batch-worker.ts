@@ -4,18 +4,24 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import type { NetworkParams } from '../core/params/types.ts';
-import { ITEM_SIZE } from './batch.ts';
+import { ITEM_SIZE, type WorkerFault } from './batch.ts';
 import { loadVerifier, type VerifierBackend } from './load.ts';
 import type { PrepareRequest } from './prepare-jobs.ts';
 import { prepareClaimed } from './prepare-run.ts';
 import { serveRing } from './verify-ring.ts';
 
-const init = workerData as { backend: VerifierBackend; params?: NetworkParams; ring?: SharedArrayBuffer };
+const init = workerData as {
+  backend: VerifierBackend;
+  params?: NetworkParams;
+  ring?: SharedArrayBuffer;
+  fault?: WorkerFault;
+};
 const { verifier } = loadVerifier(init.backend);
 // the mempool's small batches come through a persistent shared ring instead of messages
 if (init.ring !== undefined) serveRing(init.ring, (sig, msg, pub) => verifier.verify(sig, msg, pub));
 
 parentPort?.on('message', (m: { sab: SharedArrayBuffer; from: number; to: number } | PrepareRequest) => {
+  if (init.fault === ('prepare' in m ? 'exit-on-prepare' : 'exit-on-share')) process.exit(0);
   if ('prepare' in m) {
     prepareClaimed(m, init.params, verifier, (reply, transfer) => parentPort?.postMessage(reply, transfer));
     return;

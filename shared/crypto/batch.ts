@@ -19,6 +19,10 @@ export { ITEM_SIZE, type SigCheck };
 const MIN_PARALLEL = 64;
 /** A worker that does not answer within this long is presumed dead; its share is redone here. */
 const WORKER_TIMEOUT_MS = 30_000;
+const TIMED_OUT: PoolLoss = {
+  cause: 'timeout',
+  detail: `a worker did not answer within ${WORKER_TIMEOUT_MS} ms`,
+};
 /** Items in each worker's ring (verify-ring.ts) for verifyEachAsync: 2,048 × 130 bytes. */
 const RING_ITEMS = 2048;
 /** Up to this many items go whole to one worker's ring; more are split across the rings. */
@@ -66,6 +70,23 @@ export interface BatchVerifierOptions {
   readonly params?: NetworkParams;
   /** Items in each worker's ring for verifyEachAsync (default 2,048; 0 = no rings, postMessage). */
   readonly ringItems?: number;
+  /**
+   * Told once when the pool stops being trusted: a worker failed, exited, or did not answer in
+   * time. From then on everything is verified on the calling thread (correct, slower).
+   */
+  readonly onLost?: (info: PoolLoss) => void;
+  /** Fault injection (tests): a worker exits silently on its first job of this kind. */
+  readonly fault?: WorkerFault;
+}
+
+export type WorkerFault = 'exit-on-prepare' | 'exit-on-share';
+
+/** Why the pool stopped being trusted. */
+export interface PoolLoss {
+  /** The worker, when one was lost (not for a timeout, which distrusts them all). */
+  readonly worker?: number;
+  readonly cause: 'error' | 'exit' | 'timeout';
+  readonly detail: string;
 }
 
 /** How the batches of verifyEachAsync reached the workers (tests, benches). */
@@ -82,7 +103,7 @@ export function createBatchVerifier(verifier: SignatureVerifier, opts: BatchVeri
   const ringBuffers = Array.from({ length: ringItems > 0 ? count : 0 }, () => ringBuffer(ringItems));
   const workers = Array.from({ length: count }, (_, k) => {
     const w = startWorker('batch-worker', import.meta.url, {
-      workerData: { backend: opts.backend, params: opts.params, ring: ringBuffers[k] },
+      workerData: { backend: opts.backend, params: opts.params, ring: ringBuffers[k], fault: opts.fault },
     });
     w.unref();
     return w;
@@ -90,6 +111,10 @@ export function createBatchVerifier(verifier: SignatureVerifier, opts: BatchVeri
   let alive = workers.length;
   let pendingAsync = 0;
   let postedEach = 0;
+  let closing = false;
+  let told = false;
+  /** Control words of posted batches still awaited: woken when a worker is lost. */
+  const awaited = new Set<Int32Array>();
 
   const inline = (items: readonly SigCheck[], from: number, to: number): number => {
     for (let i = from; i < to; i++) {
@@ -107,10 +132,7 @@ export function createBatchVerifier(verifier: SignatureVerifier, opts: BatchVeri
         timeoutMs: WORKER_TIMEOUT_MS,
         inline: inlineEach,
         // do not trust the pool again: every ring's jobs are redone here, later batches inline
-        onTimeout: () => {
-          alive = 0;
-          for (const r of rings) r.abandon();
-        },
+        onTimeout: () => distrust(TIMED_OUT),
       }),
   );
   const prepares = new PrepareJobs((raw) => {
@@ -120,12 +142,30 @@ export function createBatchVerifier(verifier: SignatureVerifier, opts: BatchVeri
       return undefined;
     }
   });
+  /**
+   * Stops trusting the pool: later calls verify here, jobs in the rings are redone here, prepare
+   * jobs fail (their blocks are taken the ordinary way), posted batches still awaited are redone.
+   */
+  function distrust(loss: PoolLoss): void {
+    alive = 0;
+    for (const r of rings) r.abandon();
+    prepares.failAll();
+    for (const control of awaited) Atomics.notify(control, 0);
+    if (!told && !closing) {
+      told = true;
+      opts.onLost?.(loss);
+    }
+  }
+  const lost = new Set<number>();
+  const lose = (k: number, cause: 'error' | 'exit', detail: string): void => {
+    if (lost.has(k)) return;
+    lost.add(k);
+    distrust({ worker: k, cause, detail });
+  };
   workers.forEach((w, k) => {
-    w.on('error', () => {
-      alive--;
-      rings[k]?.abandon();
-      prepares.failAll();
-    });
+    // an uncaught error is 'error' then 'exit'; process.exit() in a worker is 'exit' alone
+    w.on('error', (err: Error) => lose(k, 'error', err.message));
+    w.on('exit', (code: number) => lose(k, 'exit', `exit code ${code}`));
     w.on('message', (m: PrepareReply) => {
       if (m?.prepared !== undefined) prepares.answer(m);
     });
@@ -208,15 +248,21 @@ export function createBatchVerifier(verifier: SignatureVerifier, opts: BatchVeri
     });
     const deadline = Date.now() + WORKER_TIMEOUT_MS;
     const settle = async (): Promise<Uint8Array> => {
-      for (let done = Atomics.load(control, 0); done < posted; done = Atomics.load(control, 0)) {
-        const w = waitAsync(control, 0, done, Math.max(1, deadline - Date.now()));
-        if ((w.async ? await w.value : w.value) === 'timed-out') {
-          alive = 0; // do not trust the pool again; redo everything here
-          for (const r of rings) r.abandon();
-          return inlineEach(items);
+      awaited.add(control);
+      try {
+        for (let done = Atomics.load(control, 0); done < posted; done = Atomics.load(control, 0)) {
+          // a worker lost meanwhile (distrust() woke us) will never add its share: redo it all here
+          if (alive < workers.length) return inlineEach(items);
+          const w = waitAsync(control, 0, done, Math.max(1, deadline - Date.now()));
+          if ((w.async ? await w.value : w.value) === 'timed-out') {
+            distrust(TIMED_OUT);
+            return inlineEach(items);
+          }
         }
+        return Uint8Array.from(results);
+      } finally {
+        awaited.delete(control);
       }
-      return Uint8Array.from(results);
     };
     return held(settle());
   };
@@ -238,8 +284,7 @@ export function createBatchVerifier(verifier: SignatureVerifier, opts: BatchVeri
       const deadline = Date.now() + WORKER_TIMEOUT_MS;
       for (let done = Atomics.load(control, 0); done < workers.length; done = Atomics.load(control, 0)) {
         if (Atomics.wait(control, 0, done, Math.max(1, deadline - Date.now())) === 'timed-out') {
-          alive = 0; // do not trust the pool again; redo everything here
-          for (const r of rings) r.abandon();
+          distrust(TIMED_OUT);
           return inline(items, 0, n);
         }
       }
@@ -276,6 +321,7 @@ export function createBatchVerifier(verifier: SignatureVerifier, opts: BatchVeri
       return prepares.help();
     },
     async close(): Promise<void> {
+      closing = true;
       prepares.failAll();
       await Promise.all(workers.map((w) => w.terminate()));
     },

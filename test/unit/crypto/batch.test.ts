@@ -4,7 +4,7 @@ import { after, describe, it } from 'node:test';
 import { toHex } from '../../../shared/core/bytes.ts';
 import { LOCAL } from '../../../shared/core/params/networks.ts';
 import { prepareBlock } from '../../../shared/core/validation/block-prepare.ts';
-import { createBatchVerifier, type SigCheck } from '../../../shared/crypto/batch.ts';
+import { createBatchVerifier, type PoolLoss, type SigCheck } from '../../../shared/crypto/batch.ts';
 import { loadVerifier } from '../../../shared/crypto/load.ts';
 import { buildSpendingChain } from '../../helpers/chain.ts';
 import { validChecks } from '../../helpers/signatures.ts';
@@ -140,5 +140,75 @@ describe('prepareBlocks (blocks decoded and checked on the workers)', () => {
       assert.equal(toHex(a[i + raws.length]!), want, `block ${i} of the long batch`);
     }
     assert.equal(two.helpPrepare(), false, 'nothing left to claim');
+  });
+});
+
+describe('a worker that exits without an error (issue 12: a prepare job waited on an unref’d timer)', () => {
+  const blocks = buildSpendingChain(8);
+  const raws = blocks.map((b) => b.raw);
+  const items = validChecks(300);
+
+  it('fails the prepare job at once, says so once, and verifies everything here from then on', async () => {
+    const losses: PoolLoss[] = [];
+    const p = createBatchVerifier(verifier, {
+      backend: 'native',
+      workers: 1,
+      params: LOCAL,
+      fault: 'exit-on-prepare',
+      onLost: (l) => losses.push(l),
+    });
+    try {
+      // without the exit handler this awaits a 30 s unref'd timer and the test process quits pending
+      const packs = await p.prepareBlocks(raws)!;
+      assert.equal(packs.length, raws.length);
+      assert.ok(
+        packs.every((x) => x === undefined),
+        'no pack from a worker that died: the caller takes the blocks the ordinary way',
+      );
+      assert.deepEqual(
+        losses.map((l) => [l.worker, l.cause]),
+        [[0, 'exit']],
+      );
+      assert.equal(p.prepareBlocks(raws), undefined, 'no more jobs for the pool');
+      assert.equal(p.verifyAsync(items), undefined);
+      const bad = items.map((x) => ({ ...x }));
+      bad[200] = { ...bad[200]!, msg: new Uint8Array(32) };
+      assert.equal(p.verifyAll(bad), 200, 'verified inline, same answer');
+    } finally {
+      await p.close();
+    }
+    assert.equal(losses.length, 1, 'closing is not a loss');
+  });
+
+  it('redoes a posted batch here when its worker exits before answering', async () => {
+    const losses: PoolLoss[] = [];
+    const p = createBatchVerifier(verifier, {
+      backend: 'native',
+      workers: 1,
+      fault: 'exit-on-share',
+      ringItems: 0,
+      onLost: (l) => losses.push(l),
+    });
+    try {
+      const bad = items.map((x) => ({ ...x }));
+      bad[77] = { ...bad[77]!, sig: new Uint8Array(64) };
+      const [whole, each] = await Promise.all([p.verifyAsync(bad)!, p.verifyEachAsync(items.slice(0, 50))!]);
+      assert.equal(whole, 77);
+      assert.deepEqual(each, new Uint8Array(50).fill(1));
+      assert.deepEqual(
+        losses.map((l) => l.cause),
+        ['exit'],
+      );
+    } finally {
+      await p.close();
+    }
+  });
+
+  it('a closed pool does not report its workers as lost', async () => {
+    const losses: PoolLoss[] = [];
+    const p = createBatchVerifier(verifier, { backend: 'native', workers: 2, onLost: (l) => losses.push(l) });
+    assert.equal(await p.verifyAsync(items), -1);
+    await p.close();
+    assert.deepEqual(losses, []);
   });
 });
