@@ -36,6 +36,7 @@ import {
   heartbeatSocketOptions,
 } from './options.ts';
 import { type ClientSettings, clientSettings, type QueuedRequest, RequestQueue } from './request-queue.ts';
+import { beforeDeadline } from './socket-deadline.ts';
 
 export interface RequestClientOptions {
   /** e.g. 'tcp://203.0.113.5:2136' or 'tcp://[2001:db8::1]:2136'. */
@@ -160,10 +161,14 @@ export class RequestClient extends TypedEmitter<RequestClientEvents> {
     this.#counters.requests++;
     const deadline = Date.now() + job.timeoutMs;
     try {
-      socket.sendTimeout = job.timeoutMs;
-      await socket.send(job.frames);
-      socket.receiveTimeout = Math.max(1, deadline - Date.now());
-      const reply = await socket.receive();
+      await beforeDeadline(deadline, (ms) => {
+        socket.sendTimeout = ms;
+        return socket.send(job.frames);
+      });
+      const reply = await beforeDeadline(deadline, (ms) => {
+        socket.receiveTimeout = ms;
+        return socket.receive();
+      });
       this.#counters.replies++;
       return reply;
     } catch (err) {

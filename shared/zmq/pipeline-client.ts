@@ -26,6 +26,7 @@ import { type CurveClientOptions, clientOptions } from './curve.ts';
 import { TransportError } from './errors.ts';
 import { checkEndpoints, dialSocketOptions, dropSocket, heartbeatSocketOptions } from './options.ts';
 import { type ClientSettings, clientSettings, type QueuedRequest, RequestQueue } from './request-queue.ts';
+import { beforeDeadline } from './socket-deadline.ts';
 
 export interface PipelineClientOptions extends RequestClientOptions {
   /** Requests sent and not yet answered (default 4, at most 5: RequestServer's per-peer queue + 1). */
@@ -136,8 +137,11 @@ export class PipelineClient {
         const idFrame = Buffer.alloc(4);
         idFrame.writeUInt32BE(id);
         try {
-          socket.sendTimeout = job.timeoutMs;
-          await socket.send([idFrame, EMPTY, ...job.frames]);
+          const deadline = Date.now() + job.timeoutMs;
+          await beforeDeadline(deadline, (ms) => {
+            socket.sendTimeout = ms;
+            return socket.send([idFrame, EMPTY, ...job.frames]);
+          });
         } catch (err) {
           if (this.#closed || this.#flights.get(id) !== flight) continue;
           this.#logger.warn({ err, endpoint: this.#endpoint }, 'send failed; rebuilding the socket');

@@ -68,7 +68,16 @@ function makeBlocks(): DecodedBlock[] {
   return blocks;
 }
 
-function runAndKill(dir: string, file: string, delayMs: number): Promise<string> {
+/**
+ * Runs the child on `dir` and kills it with SIGKILL once it has reported `kill.afterLines` lines
+ * after "ready" (one per block it processed), `kill.delayMs` later: the kill points follow the
+ * child's progress, so a loaded machine that runs it slower still sees kills spread over the run.
+ */
+function runAndKill(
+  dir: string,
+  file: string,
+  kill?: { afterLines: number; delayMs: number },
+): Promise<string> {
   return new Promise((resolve) => {
     const child = spawn(process.execPath, ['--import', 'tsx', worker, dir, file], {
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -77,8 +86,12 @@ function runAndKill(dir: string, file: string, delayMs: number): Promise<string>
     let timer: NodeJS.Timeout | undefined;
     child.stdout.on('data', (d: Buffer) => {
       outText += d.toString();
-      if (timer === undefined && outText.includes('ready'))
-        timer = setTimeout(() => child.kill('SIGKILL'), delayMs);
+      if (kill === undefined || timer !== undefined) return;
+      const lines = outText.split('\n');
+      const ready = lines.indexOf('ready');
+      // complete lines after "ready" (the last piece may be a line still being written)
+      if (ready >= 0 && lines.length - 1 - (ready + 1) >= kill.afterLines)
+        timer = setTimeout(() => child.kill('SIGKILL'), kill.delayMs);
     });
     child.on('exit', () => {
       clearTimeout(timer);
@@ -106,17 +119,20 @@ describe('crash safety', () => {
     }
     ref.close();
 
-    // how long a full uninterrupted run takes after "ready", to spread the kills over it
+    // how long a block takes in an uninterrupted run, to land kills inside blocks too
     const t0 = Date.now();
-    const full = await runAndKill(join(work.path, 'timing'), file, 60_000);
+    const full = await runAndKill(join(work.path, 'timing'), file);
     assert.match(full, /done/);
-    const span = Math.max(50, Date.now() - t0 - 300);
+    const perBlockMs = Math.max(1, (Date.now() - t0 - 300) / BLOCKS);
 
     const heights: number[] = [];
     const dir = join(work.path, 'victim');
     for (let t = 0; t < TRIALS; t++) {
       // every trial continues on the same database: it is killed again and again mid-run
-      await runAndKill(dir, file, Math.floor(Math.random() * span));
+      await runAndKill(dir, file, {
+        afterLines: Math.floor(Math.random() * BLOCKS),
+        delayMs: Math.floor(Math.random() * perBlockMs),
+      });
       const c = openChain(dir);
       const h = c.chain.tipHeight();
       const digest = digestHex(c.chain);

@@ -183,7 +183,8 @@ describe('NodeLink', () => {
     );
     const job = l.current()!.job;
     const { nonce } = solve(job.header, job.target);
-    assert.equal((await l.submit(job.jobId, nonce)).status, 'ok');
+    const out = await l.submit(job.jobId, nonce);
+    assert.equal(out.status, 'ok', 'error' in out ? String(out.error) : JSON.stringify(out));
   });
 
   it('says hello again when the node answers handshake-required, then resubmits once', async () => {

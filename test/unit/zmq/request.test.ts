@@ -258,6 +258,19 @@ describe('RequestServer + RequestClient', () => {
     assert.equal(c.counters.timeouts, 1);
   });
 
+  it('a request made right after the event loop was blocked longer than its timeout still gets its reply', async () => {
+    const port = await freePort();
+    await server(port);
+    const c = client(port);
+    assert.deepEqual(str(await c.request([b('warm')], { timeoutMs: 2_000 })), ['re', 'warm']);
+    // a synchronous stretch longer than the request's timeout (a long block connect, say):
+    // libuv's cached loop time is now that much behind the wall clock
+    const end = Date.now() + 700;
+    while (Date.now() < end) {}
+    assert.deepEqual(str(await c.request([b('after')], { timeoutMs: 400 })), ['re', 'after']);
+    assert.equal(c.counters.timeouts, 0, 'no spurious timeout, no socket rebuilt');
+  });
+
   it('requests are serialised; later calls queue', async () => {
     const port = await freePort();
     await server(port);
