@@ -42,6 +42,19 @@ export function memOf(pid: number): Mem | undefined {
   }
 }
 
+/** Resident MB of the process's brk heap (`[heap]` in smaps): the main thread's malloc arena (LMDB's page copies, C++ buffers). */
+export function brkHeapOf(pid: number): number | undefined {
+  try {
+    const smaps = readFileSync(`/proc/${pid}/smaps`, 'utf8');
+    const at = smaps.indexOf(' [heap]\n');
+    if (at < 0) return 0;
+    const rss = /\nRss:\s+(\d+) kB/.exec(smaps.slice(at))?.[1];
+    return rss === undefined ? undefined : Number(rss) / 1024;
+  } catch {
+    return undefined;
+  }
+}
+
 let clockTicks: number | undefined;
 export const ticksPerSecond = (): number => {
   clockTicks ??= Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout.trim()) || 100;
@@ -205,7 +218,7 @@ export interface SyncRun {
   /** peak memory of the fresh node while syncing, MB */
   peak: Mem;
   /** memory `idleMs` after the sync, when asked */
-  idle?: Mem;
+  idle?: Mem & { brk?: number };
 }
 
 /**
@@ -252,7 +265,7 @@ export async function syncFreshNode(o: {
     if (o.idleMs !== undefined) {
       await new Promise((r) => setTimeout(r, o.idleMs));
       const idle = memOf(fresh.proc!.pid!);
-      if (idle !== undefined) run.idle = idle;
+      if (idle !== undefined) run.idle = { ...idle, brk: brkHeapOf(fresh.proc!.pid!) ?? 0 };
     }
     return { run, fresh };
   } catch (err) {
@@ -325,7 +338,7 @@ async function main(): Promise<void> {
     const idle = run.idle;
     if (idle !== undefined)
       console.log(
-        `${process.env.CAIRN_IDLE_MS} ms after the sync: RSS ${mb(idle.rss)} MB (anonymous ${mb(idle.anon)}, file ${mb(idle.file)})`,
+        `${process.env.CAIRN_IDLE_MS} ms after the sync: RSS ${mb(idle.rss)} MB (anonymous ${mb(idle.anon)}, of which malloc's brk heap ${idle.brk === undefined ? '?' : mb(idle.brk)}; file ${mb(idle.file)})`,
       );
     // the JS side at the end of the sync: live heap vs what V8 holds, and Buffers outside the heap
     const text = await (await fetch(`http://127.0.0.1:${fresh.metricsPort}/metrics`)).text();

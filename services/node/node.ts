@@ -467,7 +467,14 @@ function startMapTrim(
   const chain = state.chain;
   const trim = new MapTrim(
     { dbPath: state.db.path, mapCacheBytes: config.storage.map_cache_mb * 1024 * 1024 },
-    { native, logger, activity: () => chain.tipHeight(), blocks: chain, ...(gc === undefined ? {} : { gc }) },
+    {
+      native,
+      logger,
+      activity: () => chain.tipHeight(),
+      blocks: chain,
+      releaseStorage: () => state.db.releaseWriteMemory(),
+      ...(gc === undefined ? {} : { gc }),
+    },
   );
   trim.start();
   return trim;

@@ -134,7 +134,7 @@ export class Pruner {
       let freed = 0;
       for (let h = from; h <= last && freed < bytes; h++) {
         const key = Buffer.from(chain.entryAt(h)!.hash);
-        freed += (blocks.getBinaryFast(key)?.length ?? 0) + (undo.getBinaryFast(key)?.length ?? 0);
+        freed += blocks.valueBytes(key) + undo.valueBytes(key);
         blocks.removeSync(key);
         undo.removeSync(key);
         height = h;

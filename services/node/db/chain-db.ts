@@ -5,13 +5,14 @@
  */
 import { Buffer } from 'node:buffer';
 import { mkdirSync } from 'node:fs';
-import { type Database, open, type RootDatabase } from 'lmdb';
+import { open, type RootDatabase, type RootDatabaseOptionsWithPath } from 'lmdb';
 import { equalBytes, hashToHex } from '../../../shared/core/bytes.ts';
 import { CairnError } from '../../../shared/core/errors.ts';
 import type { NetworkParams } from '../../../shared/core/params/types.ts';
 import { DiskSpaceGuard } from './disk-space.ts';
 import { StorageError, storageErrorFrom } from './errors.ts';
 import { u32be } from './keys.ts';
+import { Table } from './table.ts';
 
 /**
  * Bump when an encoding or a database changes meaning; older code refuses newer databases.
@@ -49,7 +50,7 @@ export const INDEX_DBS: readonly DbName[] = DB_NAMES.filter(
   (n) => n !== 'meta' && n !== 'blocks' && n !== 'headers',
 );
 
-export type BinaryDb = Database<Buffer, Buffer>;
+export type BinaryDb = Table;
 
 export interface ChainDbOptions {
   readonly path: string;
@@ -69,14 +70,20 @@ export interface ChainDbOptions {
   readonly minFreeBytes?: number | 'auto';
 }
 
+function openTable(env: RootDatabase, name: DbName) {
+  return env.openDB<Buffer, Buffer>({ name, encoding: 'binary', keyEncoding: 'binary' });
+}
+
 const META_SCHEMA = Buffer.from('schema');
 const META_NETWORK = Buffer.from('network');
 export const META_TIP = Buffer.from('tip');
 
 export class ChainDb {
   readonly path: string;
-  readonly #env: RootDatabase;
-  readonly #dbs: Record<DbName, BinaryDb>;
+  #env: RootDatabase;
+  readonly #envOptions: RootDatabaseOptionsWithPath;
+  readonly #dbs: Record<DbName, Table>;
+  #reopens = 0;
   #closed = false;
   #failed: StorageError | undefined;
   /** lmdb itself failed a write (not the space guard): its native side is not to be trusted. */
@@ -87,38 +94,42 @@ export class ChainDb {
   #nestedFailure: { error: unknown } | undefined;
   readonly #space: DiskSpaceGuard;
 
-  private constructor(path: string, env: RootDatabase, dbs: Record<DbName, BinaryDb>, space: DiskSpaceGuard) {
+  private constructor(
+    path: string,
+    env: RootDatabase,
+    envOptions: RootDatabaseOptionsWithPath,
+    space: DiskSpaceGuard,
+  ) {
     this.path = path;
     this.#env = env;
-    this.#dbs = dbs;
+    this.#envOptions = envOptions;
+    this.#dbs = {} as Record<DbName, Table>;
+    for (const name of DB_NAMES) this.#dbs[name] = new Table(name, openTable(env, name));
     this.#space = space;
   }
 
   static open(opts: ChainDbOptions): ChainDb {
     let env: RootDatabase;
     let space: DiskSpaceGuard;
+    const envOptions: RootDatabaseOptionsWithPath = {
+      path: opts.path,
+      maxDbs: DB_NAMES.length + 2,
+      mapSize: opts.mapSize ?? 64 * 1024 ** 3,
+      overlappingSync: false,
+      noSync: opts.durable === false,
+      compression: false,
+      encoding: 'binary',
+      keyEncoding: 'binary',
+    };
     try {
       mkdirSync(opts.path, { recursive: true });
       space = new DiskSpaceGuard(opts.path, opts.minFreeBytes ?? 0);
       space.check();
-      env = open({
-        path: opts.path,
-        maxDbs: DB_NAMES.length + 2,
-        mapSize: opts.mapSize ?? 64 * 1024 ** 3,
-        overlappingSync: false,
-        noSync: opts.durable === false,
-        compression: false,
-        encoding: 'binary',
-        keyEncoding: 'binary',
-      });
+      env = open(envOptions);
     } catch (e) {
       throw storageErrorFrom(e, opts.path);
     }
-    const dbs = {} as Record<DbName, BinaryDb>;
-    for (const name of DB_NAMES) {
-      dbs[name] = env.openDB({ name, encoding: 'binary', keyEncoding: 'binary' }) as unknown as BinaryDb;
-    }
-    const db = new ChainDb(opts.path, env, dbs, space);
+    const db = new ChainDb(opts.path, env, envOptions, space);
     try {
       db.#checkIdentity(opts.params);
     } catch (e) {
@@ -170,6 +181,37 @@ export class ChainDb {
 
   db(name: DbName): BinaryDb {
     return this.#dbs[name];
+  }
+
+  /**
+   * Closes the environment and opens it again, between transactions. LMDB keeps every page a write
+   * transaction made dirty on a free list for reuse until the environment closes (mdb.c's
+   * me_dpages), so the largest transaction so far stays allocated: after a sync's group commits
+   * that is most of the index databases, 50 MB at 4× the bench chain, growing with the chain
+   * (issue 12). The node calls this when the chain has stood still after moving far. Synchronous:
+   * nothing else runs between the close and the open. False when it cannot run now (inside a
+   * write, closed, or after a failed write).
+   */
+  releaseWriteMemory(): boolean {
+    if (this.#closed || this.#failed !== undefined || this.#depth > 0) return false;
+    void this.#env.close();
+    let env: RootDatabase;
+    try {
+      env = open(this.#envOptions);
+    } catch (e) {
+      // the old environment is closed: nothing can be read or written, so stop as a failed write does
+      this.#closed = true;
+      this.#fail(storageErrorFrom(e, this.path));
+    }
+    this.#env = env;
+    for (const name of DB_NAMES) this.#dbs[name].rebind(openTable(env, name));
+    this.#reopens++;
+    return true;
+  }
+
+  /** Times releaseWriteMemory reopened the environment. */
+  get reopens(): number {
+    return this.#reopens;
   }
 
   /**

@@ -40,6 +40,11 @@ export interface MapTrimModules {
   /** A full garbage collection, if there is one (`loadGc()`). */
   readonly gc?: () => void;
   /**
+   * Frees what storage keeps from its largest write transaction (ChainDb.releaseWriteMemory:
+   * LMDB's dirty-page free list), at the idle trim; false when it could not run.
+   */
+  readonly releaseStorage?: () => boolean;
+  /**
    * The chain's 'block:connected' events: a look after each block too (at most one per
    * LOOK_GAP_MS), since a syncing node's group commit of up to 64 blocks can map most of the
    * database between two timer looks. Releasing pages under an open write transaction is safe:
@@ -197,6 +202,8 @@ export class MapTrim {
     const started = performance.now();
     const before = process.memoryUsage().rss;
     this.#m.gc?.();
+    // before malloc_trim, so the pages LMDB kept go back to the system with the rest
+    const storageReleased = this.#m.releaseStorage?.() ?? false;
     const trimmed = this.#m.native.trimHeap();
     const mapFell = this.releaseMap();
     const after = process.memoryUsage().rss;
@@ -207,6 +214,7 @@ export class MapTrim {
         rssMB: [Math.round(before / MB), Math.round(after / MB)],
         mapMB: Math.round(mapFell / MB),
         mallocTrim: trimmed,
+        storageReleased,
       },
       `chain idle: memory trimmed, RSS ${Math.round(before / MB)} → ${Math.round(after / MB)} MB`,
     );

@@ -146,10 +146,21 @@ describe('map trim', () => {
     let height = 0;
     let now = 0;
     let collections = 0;
+    const storage: number[] = [];
     const { lines, logger } = capture('info');
     const trim = new MapTrim(
       { dbPath: dir.path, mapCacheBytes: 1024 * MB, idleMs: 2000, idleBlocks: 100 },
-      { native: native(), logger, activity: () => height, gc: () => collections++, clock: () => now },
+      {
+        native: native(),
+        logger,
+        activity: () => height,
+        gc: () => collections++,
+        releaseStorage: () => {
+          storage.push(collections);
+          return true;
+        },
+        clock: () => now,
+      },
     );
     height = 50;
     trim.check();
@@ -167,6 +178,7 @@ describe('map trim', () => {
     trim.check();
     assert.equal(trim.idleTrims, 1);
     assert.equal(collections, 1);
+    assert.deepEqual(storage, [1], 'storage released once, after the collection');
     assert.equal(trim.releases, 1, 'the map is released with the trim');
     assert.match(lines.join(''), /chain idle: memory trimmed, RSS \d+ → \d+ MB/);
     now += 60_000;
