@@ -7,7 +7,7 @@
  * Usage: npx tsx bench/sync-profile.ts [BLOCKS] [TXS_PER_BLOCK] [OUT_DIR]
  */
 import { spawnSync } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ChainState } from '../services/node/chain-state.ts';
@@ -22,6 +22,7 @@ import {
   type NodeSpec,
 } from '../test/helpers/cluster.ts';
 import { tempDir } from '../test/helpers/node.ts';
+import { rpcResult } from '../test/helpers/rpc.ts';
 import { buildChain } from './p2p.ts';
 
 /** Memory of a process in MB: resident, of which anonymous (heap, buffers) and file pages (LMDB's map, read in place). */
@@ -340,6 +341,12 @@ async function main(): Promise<void> {
       console.log(
         `${process.env.CAIRN_IDLE_MS} ms after the sync: RSS ${mb(idle.rss)} MB (anonymous ${mb(idle.anon)}, of which malloc's brk heap ${idle.brk === undefined ? '?' : mb(idle.brk)}; file ${mb(idle.file)})`,
       );
+    // CAIRN_MALLOCINFO=FILE: the idle node's malloc arenas (getmemoryinfo "mallocinfo") into FILE
+    const mallocFile = process.env.CAIRN_MALLOCINFO;
+    if (mallocFile !== undefined) {
+      writeFileSync(mallocFile, await rpcResult<string>(fresh, 'getmemoryinfo', ['mallocinfo']));
+      console.log(`malloc_info of the idle node: ${mallocFile}`);
+    }
     // the JS side at the end of the sync: live heap vs what V8 holds, and Buffers outside the heap
     const text = await (await fetch(`http://127.0.0.1:${fresh.metricsPort}/metrics`)).text();
     const metric = (name: string) =>

@@ -10,12 +10,17 @@
  * trimHeap(): glibc's malloc_trim(0): gives the free memory at the top of and inside the malloc
  * arenas back to the kernel (LMDB's dirty pages and ZeroMQ's buffers are malloc'd). Returns true
  * when something was released; false also where it does not exist (not glibc).
+ *
+ * mallocInfo(): glibc's malloc_info(0) XML (per arena: in use, free, mmapped), the text Bitcoin
+ * Core's `getmemoryinfo "mallocinfo"` returns; null where it does not exist.
  */
 #define NAPI_VERSION 8
 #include <errno.h>
 #include <node_api.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <sys/mman.h>
 #ifdef __GLIBC__
 #include <malloc.h>
@@ -57,11 +62,30 @@ static napi_value trim_heap(napi_env env, napi_callback_info info) {
   return out;
 }
 
+static napi_value malloc_info_xml(napi_env env, napi_callback_info info) {
+  (void)info;
+  napi_value out;
+  napi_get_null(env, &out);
+#ifdef __GLIBC__
+  char *text = NULL;
+  size_t length = 0;
+  FILE *f = open_memstream(&text, &length);
+  if (f == NULL) return out;
+  int rc = malloc_info(0, f);
+  fclose(f);
+  if (rc == 0 && text != NULL) napi_create_string_utf8(env, text, length, &out);
+  free(text);
+#endif
+  return out;
+}
+
 NAPI_MODULE_INIT() {
   napi_value fn;
   napi_create_function(env, "releaseRange", NAPI_AUTO_LENGTH, release_range, NULL, &fn);
   napi_set_named_property(env, exports, "releaseRange", fn);
   napi_create_function(env, "trimHeap", NAPI_AUTO_LENGTH, trim_heap, NULL, &fn);
   napi_set_named_property(env, exports, "trimHeap", fn);
+  napi_create_function(env, "mallocInfo", NAPI_AUTO_LENGTH, malloc_info_xml, NULL, &fn);
+  napi_set_named_property(env, exports, "mallocInfo", fn);
   return exports;
 }

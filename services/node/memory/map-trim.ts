@@ -83,6 +83,7 @@ export class MapTrim {
   #releases = 0;
   #releasedBytes = 0;
   #idleTrims = 0;
+  #storageReleases = 0;
   /** The map could not be released (no mapping, madvise failed): the budget is not enforced. */
   #failed = false;
   #lookedAt = Number.NEGATIVE_INFINITY;
@@ -128,6 +129,11 @@ export class MapTrim {
   /** Idle trims so far (heap collected, malloc_trim, map released). */
   get idleTrims(): number {
     return this.#idleTrims;
+  }
+
+  /** Idle trims in which storage gave back its write memory (releaseStorage returned true). */
+  get storageReleases(): number {
+    return this.#storageReleases;
   }
 
   start(): void {
@@ -204,6 +210,7 @@ export class MapTrim {
     this.#m.gc?.();
     // before malloc_trim, so the pages LMDB kept go back to the system with the rest
     const storageReleased = this.#m.releaseStorage?.() ?? false;
+    if (storageReleased) this.#storageReleases++;
     const trimmed = this.#m.native.trimHeap();
     const mapFell = this.releaseMap();
     const after = process.memoryUsage().rss;

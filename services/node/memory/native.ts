@@ -12,6 +12,8 @@ export interface NativeMemory {
   releaseRange(start: bigint, length: bigint): number;
   /** malloc_trim(0): true when memory went back to the kernel. */
   trimHeap(): boolean;
+  /** glibc's malloc_info XML (Core's getmemoryinfo "mallocinfo"); null without glibc. */
+  mallocInfo(): string | null;
 }
 
 const FILE = 'cairn_memory.node';
@@ -32,8 +34,12 @@ export function loadNativeMemory(): NativeMemory | string {
   }
   try {
     const mod = createRequire(import.meta.url)(path) as Partial<NativeMemory>;
-    if (typeof mod.releaseRange !== 'function' || typeof mod.trimHeap !== 'function')
-      throw new Error('releaseRange or trimHeap missing');
+    if (
+      typeof mod.releaseRange !== 'function' ||
+      typeof mod.trimHeap !== 'function' ||
+      typeof mod.mallocInfo !== 'function'
+    )
+      throw new Error('releaseRange, trimHeap or mallocInfo missing: rebuild it with `npm run build`');
     loaded = mod as NativeMemory;
   } catch (e) {
     loaded = `the native memory addon ${path} did not load: ${(e as Error).message}`;

@@ -195,6 +195,7 @@ describe('map trim', () => {
         return 22;
       },
       trimHeap: () => false,
+      mallocInfo: () => null,
     };
     const trim = new MapTrim(
       { dbPath: dir.path, mapCacheBytes: 0 },
@@ -237,6 +238,7 @@ describe('native memory addon', () => {
     assert.equal(n.releaseRange(1n, 4096n), 22, 'an unaligned start is EINVAL, returned not thrown');
     assert.equal(n.releaseRange(0n, 0n), 0);
     assert.equal(typeof n.trimHeap(), 'boolean');
+    assert.match(n.mallocInfo() ?? '', /^<malloc version="\d+">[\s\S]*<\/malloc>/, 'glibc here');
   });
 });
 

@@ -1,5 +1,6 @@
 /** Control RPCs: help, uptime, getmemoryinfo, stop. */
 import { statusMemory } from '../../memory/file-mappings.ts';
+import { loadNativeMemory } from '../../memory/native.ts';
 import { type MethodDef, type MethodRegistry, RPC, RpcError } from '../method.ts';
 import type { NodeApi } from './api.ts';
 
@@ -36,14 +37,21 @@ export function controlMethods(api: NodeApi, registry: MethodRegistry): MethodDe
     },
     {
       name: 'getmemoryinfo',
-      help: 'Memory of the node process in bytes. Mode "stats" (the only one): Bitcoin Core\'s `locked` (Cairn locks no memory: zeros), and `process`: resident memory (rss = anon + file + shmem; anon is what only this process holds, file the pages mapped from files: the binary and LMDB\'s map, which the kernel may reclaim), the JS heap and buffers, and `lmdbmap`: the storage.map_cache_mb budget and what was released (null when the native addon is not built).',
+      help: 'Memory of the node process in bytes. Mode "mallocinfo": glibc\'s malloc_info XML, as Bitcoin Core. Mode "stats" (the default): Bitcoin Core\'s `locked` (Cairn locks no memory: zeros), and `process`: resident memory (rss = anon + file + shmem; anon is what only this process holds, file the pages mapped from files: the binary and LMDB\'s map, which the kernel may reclaim), the JS heap and buffers, and `lmdbmap`: the storage.map_cache_mb budget and what was released, and the idle trims (storagereleases: those that also reopened LMDB to free its write pages) (null when the native addon is not built).',
       params: [{ name: 'mode', type: 'string', optional: true }],
       run: ({ mode }) => {
+        if (mode === 'mallocinfo') {
+          const native = loadNativeMemory();
+          const xml = typeof native === 'string' ? null : native.mallocInfo();
+          if (xml === null)
+            throw new RpcError(
+              RPC.INVALID_PARAMETER,
+              `mallocinfo mode not available: ${typeof native === 'string' ? native : 'this C library has no malloc_info'}`,
+            );
+          return xml;
+        }
         if (mode !== undefined && mode !== 'stats')
-          throw new RpcError(
-            RPC.INVALID_PARAMETER,
-            `unknown mode ${String(mode)}: only "stats" (Cairn has no mallocinfo)`,
-          );
+          throw new RpcError(RPC.INVALID_PARAMETER, `unknown mode ${String(mode)}: "stats" or "mallocinfo"`);
         const proc = statusMemory();
         const js = process.memoryUsage();
         const trim = api.memory;
@@ -66,6 +74,7 @@ export function controlMethods(api: NodeApi, registry: MethodRegistry): MethodDe
                   releases: trim.releases,
                   released: trim.releasedBytes,
                   idletrims: trim.idleTrims,
+                  storagereleases: trim.storageReleases,
                 },
         };
       },
