@@ -18,8 +18,12 @@ export interface PrepareReply {
 
 type Packs = (Uint8Array | undefined)[];
 
+/** Buffers kept for later jobs (a sync has one or two jobs out at a time). */
+const SPARE_BUFFERS = 4;
+
 interface Job {
   readonly raws: readonly Uint8Array[];
+  readonly sab: SharedArrayBuffer;
   readonly claim: Int32Array;
   readonly results: Packs;
   left: number;
@@ -30,6 +34,12 @@ interface Job {
 export class PrepareJobs {
   readonly #jobs = new Map<number, Job>();
   readonly #inline: (raw: Uint8Array) => Uint8Array | undefined;
+  /**
+   * Blocks buffers of settled jobs, for the next ones. A new SharedArrayBuffer per job was freed
+   * only when each worker's heap let go of it too: a worker's full collection is rare, so tens of
+   * MB of old batches stayed allocated in the main thread's malloc heap (issue 12).
+   */
+  readonly #spare: SharedArrayBuffer[] = [];
   #next = 0;
 
   /** `inline`: prepares one block on the calling thread (undefined when it fails). */
@@ -43,7 +53,7 @@ export class PrepareJobs {
     const offsets = new Array<number>(raws.length + 1);
     offsets[0] = 0;
     for (let i = 0; i < raws.length; i++) offsets[i + 1] = offsets[i]! + raws[i]!.length;
-    const sab = new SharedArrayBuffer(offsets[raws.length]!);
+    const sab = this.#buffer(offsets[raws.length]!);
     const bytes = new Uint8Array(sab);
     for (let i = 0; i < raws.length; i++) bytes.set(raws[i]!, offsets[i]!);
     const claim = new SharedArrayBuffer(4);
@@ -52,7 +62,15 @@ export class PrepareJobs {
       const timer = setTimeout(() => this.#settle(id), timeoutMs);
       timer.unref();
       const results: Packs = new Array(raws.length).fill(undefined);
-      this.#jobs.set(id, { raws, claim: new Int32Array(claim), results, left: raws.length, resolve, timer });
+      this.#jobs.set(id, {
+        raws,
+        sab,
+        claim: new Int32Array(claim),
+        results,
+        left: raws.length,
+        resolve,
+        timer,
+      });
     });
     return { request: { prepare: { id, sab, offsets, claim } }, done };
   }
@@ -87,7 +105,34 @@ export class PrepareJobs {
     const job = this.#jobs.get(id);
     if (job === undefined) return;
     job.results[index] = pack;
-    if (--job.left === 0) this.#settle(id);
+    if (--job.left === 0) {
+      // every block answered: no worker reads this buffer any more, it can carry the next job
+      if (this.#spare.length < SPARE_BUFFERS) this.#spare.push(job.sab);
+      this.#settle(id);
+    }
+  }
+
+  /** A buffer of at least `bytes`: the smallest spare one that fits, or a new one. */
+  #buffer(bytes: number): SharedArrayBuffer {
+    let best = -1;
+    for (let i = 0; i < this.#spare.length; i++) {
+      const b = this.#spare[i]!.byteLength;
+      if (b >= bytes && (best < 0 || b < this.#spare[best]!.byteLength)) best = i;
+    }
+    if (best >= 0) return this.#spare.splice(best, 1)[0]!;
+    // none fits: the smallest spare goes, and the new one has room to grow into
+    if (this.#spare.length >= SPARE_BUFFERS) {
+      let smallest = 0;
+      for (let i = 1; i < this.#spare.length; i++)
+        if (this.#spare[i]!.byteLength < this.#spare[smallest]!.byteLength) smallest = i;
+      this.#spare.splice(smallest, 1);
+    }
+    return new SharedArrayBuffer(Math.max(bytes, Math.ceil(bytes * 1.25)));
+  }
+
+  /** Bytes of the buffers kept for later jobs (tests). */
+  get spareBytes(): number {
+    return this.#spare.reduce((sum, b) => sum + b.byteLength, 0);
   }
 
   #settle(id: number): void {

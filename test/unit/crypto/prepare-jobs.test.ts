@@ -54,3 +54,29 @@ it('the calling thread alone finishes a job; late or unknown answers change noth
   assert.equal(got[0], undefined);
   assert.equal(toHex(got[1]!), toHex(inline(raws[1]!)));
 });
+
+it('a job answered in full gives its buffer to the next job; a failed one does not', async () => {
+  const jobs = new PrepareJobs(inline);
+  const first = jobs.start(raws.slice(0, 8), 60_000);
+  const bytes = first.request.prepare.sab.byteLength;
+  while (jobs.help());
+  await first.done;
+  assert.equal(jobs.spareBytes, bytes, 'kept for the next job');
+  // a smaller batch fits in it: the same shared memory, so workers hold no new buffer alive
+  const second = jobs.start(raws.slice(0, 4), 60_000);
+  assert.equal(second.request.prepare.sab, first.request.prepare.sab);
+  assert.equal(jobs.spareBytes, 0);
+  // left behind by its workers: one of them may still read it, so it is not used again
+  jobs.failAll();
+  await second.done;
+  assert.equal(jobs.spareBytes, 0);
+  const third = jobs.start(raws.slice(0, 4), 60_000);
+  assert.notEqual(third.request.prepare.sab, first.request.prepare.sab);
+  while (jobs.help());
+  const packs = await third.done;
+  for (let i = 0; i < 4; i++) assert.equal(toHex(packs[i]!), toHex(inline(raws[i]!)));
+  const big = jobs.start(raws, 60_000);
+  assert.ok(big.request.prepare.sab.byteLength >= raws.reduce((n, r) => n + r.length, 0));
+  jobs.failAll();
+  await big.done;
+});
