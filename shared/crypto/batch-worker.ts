@@ -4,7 +4,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import type { NetworkParams } from '../core/params/types.ts';
-import { ITEM_SIZE, type WorkerFault } from './batch.ts';
+import { ITEM_SIZE, sharedLayout, type VerifyShare, type WorkerFault } from './batch.ts';
 import { loadVerifier, type VerifierBackend } from './load.ts';
 import type { PrepareRequest } from './prepare-jobs.ts';
 import { prepareClaimed } from './prepare-run.ts';
@@ -20,16 +20,13 @@ const { verifier } = loadVerifier(init.backend);
 // the mempool's small batches come through a persistent shared ring instead of messages
 if (init.ring !== undefined) serveRing(init.ring, (sig, msg, pub) => verifier.verify(sig, msg, pub));
 
-parentPort?.on('message', (m: { sab: SharedArrayBuffer; from: number; to: number } | PrepareRequest) => {
+parentPort?.on('message', (m: VerifyShare | PrepareRequest) => {
   if (init.fault === ('prepare' in m ? 'exit-on-prepare' : 'exit-on-share')) process.exit(0);
   if ('prepare' in m) {
     prepareClaimed(m, init.params, verifier, (reply, transfer) => parentPort?.postMessage(reply, transfer));
     return;
   }
-  const control = new Int32Array(m.sab, 0, 2);
-  const total = (m.sab.byteLength - 8) / (ITEM_SIZE + 1);
-  const data = new Uint8Array(m.sab, 8, total * ITEM_SIZE);
-  const results = new Uint8Array(m.sab, 8 + total * ITEM_SIZE, total);
+  const { control, data, results } = sharedLayout(m.sab, m.total);
   for (let i = m.from; i < m.to; i++) {
     const o = i * ITEM_SIZE;
     const ok = verifier.verify(

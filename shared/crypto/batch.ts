@@ -9,6 +9,7 @@ import type { NetworkParams } from '../core/params/types.ts';
 import type { SignatureVerifier } from '../core/signature.ts';
 import { prepareBlock } from '../core/validation/block-prepare.ts';
 import { startWorker } from '../worker.ts';
+import { SharedBufferPool } from './buffer-pool.ts';
 import type { VerifierBackend } from './load.ts';
 import { PrepareJobs, type PrepareReply } from './prepare-jobs.ts';
 import { ITEM_SIZE, RingSender, ringBuffer, type SigCheck, waitAsync } from './verify-ring.ts';
@@ -25,8 +26,37 @@ const TIMED_OUT: PoolLoss = {
 };
 /** Items in each worker's ring (verify-ring.ts) for verifyEachAsync: 2,048 × 130 bytes. */
 const RING_ITEMS = 2048;
+/** Shared buffers of verify batches kept for the next ones (several may be out at once). */
+const SPARE_BUFFERS = 4;
 /** Up to this many items go whole to one worker's ring; more are split across the rings. */
 const RING_SPLIT_MIN = 32;
+
+/** A batch posted to the workers: `total` items in `sab` (sharedLayout), this worker's share [from, to). */
+export interface VerifyShare {
+  readonly sab: SharedArrayBuffer;
+  readonly total: number;
+  readonly from: number;
+  readonly to: number;
+}
+
+/** Where a batch of `n` sits in its shared buffer: a done counter, the items, an answer byte per item. */
+export function sharedLayout(
+  sab: SharedArrayBuffer,
+  n: number,
+): { control: Int32Array; data: Uint8Array; results: Uint8Array } {
+  return {
+    control: new Int32Array(sab, 0, 2),
+    data: new Uint8Array(sab, 8, n * ITEM_SIZE),
+    results: new Uint8Array(sab, 8 + n * ITEM_SIZE, n),
+  };
+}
+
+interface Packed {
+  readonly sab: SharedArrayBuffer;
+  readonly n: number;
+  readonly control: Int32Array;
+  readonly results: Uint8Array;
+}
 
 export interface BatchVerifier {
   /** Threads that verify a large batch, the calling one included. */
@@ -112,6 +142,7 @@ export function createBatchVerifier(verifier: SignatureVerifier, opts: BatchVeri
   let pendingAsync = 0;
   let postedEach = 0;
   let closing = false;
+  const buffers = new SharedBufferPool(SPARE_BUFFERS);
   let told = false;
   /** Control words of posted batches still awaited: woken when a worker is lost. */
   const awaited = new Set<Int32Array>();
@@ -209,23 +240,28 @@ export function createBatchVerifier(verifier: SignatureVerifier, opts: BatchVeri
     );
   };
 
-  /** The items in one shared buffer (control word, items, results); a malformed item's index instead. */
-  const pack = (
-    items: readonly SigCheck[],
-  ): { sab: SharedArrayBuffer; control: Int32Array; results: Uint8Array } | number => {
+  /**
+   * The items in one shared buffer (control word, items, results: sharedLayout); a malformed
+   * item's index instead. The buffer comes from `buffers`, and goes back once every share is done.
+   */
+  const pack = (items: readonly SigCheck[]): Packed | number => {
     const n = items.length;
-    const sab = new SharedArrayBuffer(8 + n * ITEM_SIZE + n);
-    const data = new Uint8Array(sab, 8, n * ITEM_SIZE);
+    // shapes are checked by the verifier; here a wrong-sized field simply fails verification
+    for (let i = 0; i < n; i++) {
+      const it = items[i]!;
+      if (it.sig.length !== 64 || it.msg.length !== 32 || it.pub.length !== 33) return i;
+    }
+    const sab = buffers.take(8 + n * ITEM_SIZE + n);
+    const { control, data, results } = sharedLayout(sab, n);
+    Atomics.store(control, 0, 0); // a reused buffer: no share done yet
     for (let i = 0; i < n; i++) {
       const it = items[i]!;
       const o = i * ITEM_SIZE;
-      // shapes are checked by the verifier; here a wrong-sized field simply fails verification
-      if (it.sig.length !== 64 || it.msg.length !== 32 || it.pub.length !== 33) return i;
       data.set(it.sig, o);
       data.set(it.msg, o + 64);
       data.set(it.pub, o + 96);
     }
-    return { sab, control: new Int32Array(sab, 0, 2), results: new Uint8Array(sab, 8 + n * ITEM_SIZE, n) };
+    return { sab, n, control, results };
   };
 
   /**
@@ -243,7 +279,7 @@ export function createBatchVerifier(verifier: SignatureVerifier, opts: BatchVeri
     let posted = 0;
     workers.forEach((w, k) => {
       if (k * per >= n) return;
-      w.postMessage({ sab, from: k * per, to: Math.min(n, (k + 1) * per) });
+      w.postMessage({ sab, total: n, from: k * per, to: Math.min(n, (k + 1) * per) } satisfies VerifyShare);
       posted++;
     });
     const deadline = Date.now() + WORKER_TIMEOUT_MS;
@@ -259,7 +295,9 @@ export function createBatchVerifier(verifier: SignatureVerifier, opts: BatchVeri
             return inlineEach(items);
           }
         }
-        return Uint8Array.from(results);
+        const answers = Uint8Array.from(results);
+        buffers.give(sab); // every share is done: no worker touches it again
+        return answers;
       } finally {
         awaited.delete(control);
       }
@@ -278,7 +316,12 @@ export function createBatchVerifier(verifier: SignatureVerifier, opts: BatchVeri
       const shares = workers.length + 1;
       const per = Math.ceil(n / shares);
       workers.forEach((w, k) => {
-        w.postMessage({ sab, from: (k + 1) * per, to: Math.min(n, (k + 2) * per) });
+        w.postMessage({
+          sab,
+          total: n,
+          from: (k + 1) * per,
+          to: Math.min(n, (k + 2) * per),
+        } satisfies VerifyShare);
       });
       const mine = inline(items, 0, Math.min(n, per));
       const deadline = Date.now() + WORKER_TIMEOUT_MS;
@@ -288,9 +331,10 @@ export function createBatchVerifier(verifier: SignatureVerifier, opts: BatchVeri
           return inline(items, 0, n);
         }
       }
-      if (mine !== -1) return mine;
-      for (let i = per; i < n; i++) if (results[i] !== 1) return i;
-      return -1;
+      let bad = mine;
+      for (let i = per; i < n && bad === -1; i++) if (results[i] !== 1) bad = i;
+      buffers.give(sab); // every share is done: no worker touches it again
+      return bad;
     },
     verifyAsync(items: readonly SigCheck[]): Promise<number> | undefined {
       const packed = onWorkers(items);

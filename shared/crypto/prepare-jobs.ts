@@ -5,6 +5,7 @@
  * it waits for the next batch). Neither waits on a share fixed in advance for the other, so on two
  * cores the connecting thread's idle time verifies signatures instead of sleeping (issue 12).
  */
+import { SharedBufferPool } from './buffer-pool.ts';
 
 /** A job as posted to each worker: the blocks at `offsets` in `sab`, claimed through `claim`. */
 export interface PrepareRequest {
@@ -34,12 +35,8 @@ interface Job {
 export class PrepareJobs {
   readonly #jobs = new Map<number, Job>();
   readonly #inline: (raw: Uint8Array) => Uint8Array | undefined;
-  /**
-   * Blocks buffers of settled jobs, for the next ones. A new SharedArrayBuffer per job was freed
-   * only when each worker's heap let go of it too: a worker's full collection is rare, so tens of
-   * MB of old batches stayed allocated in the main thread's malloc heap (issue 12).
-   */
-  readonly #spare: SharedArrayBuffer[] = [];
+  /** Blocks buffers of jobs answered in full, for the next ones (buffer-pool.ts says why). */
+  readonly #buffers = new SharedBufferPool(SPARE_BUFFERS);
   #next = 0;
 
   /** `inline`: prepares one block on the calling thread (undefined when it fails). */
@@ -53,7 +50,7 @@ export class PrepareJobs {
     const offsets = new Array<number>(raws.length + 1);
     offsets[0] = 0;
     for (let i = 0; i < raws.length; i++) offsets[i + 1] = offsets[i]! + raws[i]!.length;
-    const sab = this.#buffer(offsets[raws.length]!);
+    const sab = this.#buffers.take(offsets[raws.length]!);
     const bytes = new Uint8Array(sab);
     for (let i = 0; i < raws.length; i++) bytes.set(raws[i]!, offsets[i]!);
     const claim = new SharedArrayBuffer(4);
@@ -107,32 +104,14 @@ export class PrepareJobs {
     job.results[index] = pack;
     if (--job.left === 0) {
       // every block answered: no worker reads this buffer any more, it can carry the next job
-      if (this.#spare.length < SPARE_BUFFERS) this.#spare.push(job.sab);
+      this.#buffers.give(job.sab);
       this.#settle(id);
     }
   }
 
-  /** A buffer of at least `bytes`: the smallest spare one that fits, or a new one. */
-  #buffer(bytes: number): SharedArrayBuffer {
-    let best = -1;
-    for (let i = 0; i < this.#spare.length; i++) {
-      const b = this.#spare[i]!.byteLength;
-      if (b >= bytes && (best < 0 || b < this.#spare[best]!.byteLength)) best = i;
-    }
-    if (best >= 0) return this.#spare.splice(best, 1)[0]!;
-    // none fits: the smallest spare goes, and the new one has room to grow into
-    if (this.#spare.length >= SPARE_BUFFERS) {
-      let smallest = 0;
-      for (let i = 1; i < this.#spare.length; i++)
-        if (this.#spare[i]!.byteLength < this.#spare[smallest]!.byteLength) smallest = i;
-      this.#spare.splice(smallest, 1);
-    }
-    return new SharedArrayBuffer(Math.max(bytes, Math.ceil(bytes * 1.25)));
-  }
-
   /** Bytes of the buffers kept for later jobs (tests). */
   get spareBytes(): number {
-    return this.#spare.reduce((sum, b) => sum + b.byteLength, 0);
+    return this.#buffers.spareBytes;
   }
 
   #settle(id: number): void {

@@ -37,6 +37,21 @@ describe('batch verifier (worker threads)', () => {
     assert.equal(pool.verifyAll(twoBad), 200);
   });
 
+  it('reuses its shared buffers without answers of an earlier batch leaking into a later one', async () => {
+    const bad = items.map((x) => ({ ...x }));
+    for (const i of [120, 180, 299]) bad[i] = { ...bad[i]!, msg: new Uint8Array(32) };
+    assert.equal(pool.verifyAll(bad), 120);
+    // smaller and larger batches in the same buffers: every answer byte is this batch's own
+    assert.equal(pool.verifyAll(items.slice(0, 250)), -1);
+    assert.equal(pool.verifyAll(items), -1);
+    assert.equal(await pool.verifyAsync(bad), 120);
+    assert.deepEqual(
+      await Promise.all([pool.verifyAsync(items.slice(0, 200))!, pool.verifyAsync(bad.slice(150))!]),
+      [-1, 30],
+    );
+    assert.equal(await pool.verifyAsync(items), -1);
+  });
+
   it('agrees with the inline verifier item by item, also on malformed items', () => {
     const mixed: SigCheck[] = items.slice(0, 100).map((x, i) => {
       if (i % 3 === 0) return { ...x, sig: new Uint8Array(randomBytes(64)) };
