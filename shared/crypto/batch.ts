@@ -53,7 +53,6 @@ export function sharedLayout(
 
 interface Packed {
   readonly sab: SharedArrayBuffer;
-  readonly n: number;
   readonly control: Int32Array;
   readonly results: Uint8Array;
 }
@@ -261,7 +260,7 @@ export function createBatchVerifier(verifier: SignatureVerifier, opts: BatchVeri
       data.set(it.msg, o + 64);
       data.set(it.pub, o + 96);
     }
-    return { sab, n, control, results };
+    return { sab, control, results };
   };
 
   /**
