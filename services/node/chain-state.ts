@@ -8,7 +8,12 @@ import { join } from 'node:path';
 import { hashToHex } from '../../shared/core/bytes.ts';
 import { UsageError } from '../../shared/core/errors.ts';
 import type { NetworkParams } from '../../shared/core/params/types.ts';
-import { type BatchVerifier, createBatchVerifier } from '../../shared/crypto/batch.ts';
+import {
+  type BatchVerifier,
+  createBatchVerifier,
+  type PoolLoss,
+  poolLossMessage,
+} from '../../shared/crypto/batch.ts';
 import { loadVerifier, type VerifierBackend, type VerifierPreference } from '../../shared/crypto/load.ts';
 import type { Logger } from '../../shared/log.ts';
 import { Chain, type ChainOptions } from './chain/chain.ts';
@@ -63,6 +68,12 @@ export class ChainState {
   readonly pruner: Pruner | undefined;
   readonly #batch: BatchVerifier | undefined;
   readonly #log: Logger;
+
+  /** Why the verify workers are no longer used (the node verifies on its main thread), if so. */
+  get verifyPoolLoss(): PoolLoss | undefined {
+    return this.#batch?.lost;
+  }
+
   readonly #clock: () => number;
   readonly #cachePath: string;
   #closed = false;
@@ -118,11 +129,7 @@ export class ChainState {
             backend: verifier.name as VerifierBackend,
             params: opts.params,
             ...(workers === undefined ? {} : { workers }),
-            onLost: (loss) =>
-              log.warn(
-                { module: 'crypto', ...loss },
-                `verify workers no longer used (${loss.cause}: ${loss.detail}): signatures are verified on the main thread, slower; restart the node to get them back`,
-              ),
+            onLost: (loss) => log.warn({ module: 'crypto', ...loss }, poolLossMessage(loss)),
           });
 
     const db = ChainDb.open({

@@ -218,6 +218,7 @@ export class CairnNode {
           logger: logger.child({ module: 'health' }),
           storageFailure: () => state!.db.failed,
           peers: () => p2p.peers().length,
+          verifyPoolLoss: () => state!.verifyPoolLoss,
         },
       );
       health.start();

@@ -73,6 +73,8 @@ export interface BatchVerifier {
    * batches: a bad signature refuses its own transaction only). Undefined without workers.
    */
   verifyEachAsync(items: readonly SigCheck[]): Promise<Uint8Array> | undefined;
+  /** Why the workers are no longer used, once they are not (undefined while they are; closing is not a loss). */
+  readonly lost: PoolLoss | undefined;
   /** verifyEachAsync's batches so far, by the way they went to the workers. */
   handOvers(): HandOverCounts;
   /**
@@ -118,6 +120,11 @@ export interface PoolLoss {
   readonly detail: string;
 }
 
+/** The operator's sentence for a loss (log line and warning). */
+export function poolLossMessage(loss: PoolLoss): string {
+  return `verify workers lost (${loss.cause}: ${loss.detail}): signatures are verified on the main thread, slower; restart the process to get them back`;
+}
+
 /** How the batches of verifyEachAsync reached the workers (tests, benches). */
 export interface HandOverCounts {
   /** Through the persistent rings. */
@@ -142,7 +149,7 @@ export function createBatchVerifier(verifier: SignatureVerifier, opts: BatchVeri
   let postedEach = 0;
   let closing = false;
   const buffers = new SharedBufferPool(SPARE_BUFFERS);
-  let told = false;
+  let loss: PoolLoss | undefined;
   /** Control words of posted batches still awaited: woken when a worker is lost. */
   const awaited = new Set<Int32Array>();
 
@@ -176,14 +183,14 @@ export function createBatchVerifier(verifier: SignatureVerifier, opts: BatchVeri
    * Stops trusting the pool: later calls verify here, jobs in the rings are redone here, prepare
    * jobs fail (their blocks are taken the ordinary way), posted batches still awaited are redone.
    */
-  function distrust(loss: PoolLoss): void {
+  function distrust(why: PoolLoss): void {
     alive = 0;
     for (const r of rings) r.abandon();
     prepares.failAll();
     for (const control of awaited) Atomics.notify(control, 0);
-    if (!told && !closing) {
-      told = true;
-      opts.onLost?.(loss);
+    if (loss === undefined && !closing) {
+      loss = why;
+      opts.onLost?.(why);
     }
   }
   const lost = new Set<number>();
@@ -349,6 +356,9 @@ export function createBatchVerifier(verifier: SignatureVerifier, opts: BatchVeri
       if (typeof packed !== 'number') return packed;
       // a malformed item: verified one by one here (the workers need every item well-sized)
       return Promise.resolve(inlineEach(items));
+    },
+    get lost(): PoolLoss | undefined {
+      return loss;
     },
     handOvers(): HandOverCounts {
       return { ring: rings.reduce((sum, r) => sum + r.jobs, 0), posted: postedEach };

@@ -5,6 +5,7 @@
  * again every period while it lasts, an info line when it ends) and read by RPC
  * (`getblockchaininfo.warnings`, `initialblockdownload`) and metrics.
  */
+import { type PoolLoss, poolLossMessage } from '../../../shared/crypto/batch.ts';
 import type { Logger } from '../../../shared/log.ts';
 import type { Chain } from '../chain/chain.ts';
 import type { StorageError } from '../db/errors.ts';
@@ -23,6 +24,8 @@ export interface ChainHealthModules {
   readonly storageFailure: () => StorageError | undefined;
   /** Connected outbound peers, for the warning's text. */
   readonly peers: () => number;
+  /** Why the verify workers are no longer used, if so (signatures then take the main thread). */
+  readonly verifyPoolLoss?: () => PoolLoss | undefined;
   /** Milliseconds (monotonic enough); injectable for tests. */
   readonly now?: () => number;
 }
@@ -92,6 +95,8 @@ export class ChainHealth {
     // pruning: a heavier chain this node cannot reorg to (chain.ts refuses it)
     const refused = this.#m.chain.refusedReorg;
     if (refused !== undefined) out.push(`reorg refused: ${refused.error.message}`);
+    const lost = this.#m.verifyPoolLoss?.();
+    if (lost !== undefined) out.push(poolLossMessage(lost));
     return out;
   }
 

@@ -4,7 +4,12 @@ import { after, describe, it } from 'node:test';
 import { toHex } from '../../../shared/core/bytes.ts';
 import { LOCAL } from '../../../shared/core/params/networks.ts';
 import { prepareBlock } from '../../../shared/core/validation/block-prepare.ts';
-import { createBatchVerifier, type PoolLoss, type SigCheck } from '../../../shared/crypto/batch.ts';
+import {
+  createBatchVerifier,
+  type PoolLoss,
+  poolLossMessage,
+  type SigCheck,
+} from '../../../shared/crypto/batch.ts';
 import { loadVerifier } from '../../../shared/crypto/load.ts';
 import { buildSpendingChain } from '../../helpers/chain.ts';
 import { validChecks } from '../../helpers/signatures.ts';
@@ -184,6 +189,11 @@ describe('a worker that exits without an error (issue 12: a prepare job waited o
         losses.map((l) => [l.worker, l.cause]),
         [[0, 'exit']],
       );
+      assert.equal(p.lost, losses[0], 'the pool says why it is no longer used');
+      assert.match(
+        poolLossMessage(p.lost!),
+        /^verify workers lost \(exit: exit code 0\): signatures are verified on the main thread/,
+      );
       assert.equal(p.prepareBlocks(raws), undefined, 'no more jobs for the pool');
       assert.equal(p.verifyAsync(items), undefined);
       const bad = items.map((x) => ({ ...x }));
@@ -223,7 +233,9 @@ describe('a worker that exits without an error (issue 12: a prepare job waited o
     const losses: PoolLoss[] = [];
     const p = createBatchVerifier(verifier, { backend: 'native', workers: 2, onLost: (l) => losses.push(l) });
     assert.equal(await p.verifyAsync(items), -1);
+    assert.equal(p.lost, undefined);
     await p.close();
     assert.deepEqual(losses, []);
+    assert.equal(p.lost, undefined);
   });
 });

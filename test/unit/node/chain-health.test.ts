@@ -83,6 +83,21 @@ it('a tip that does not move while more work is known is a stall, reported until
 
     failure = new StorageError('storage-io', 'writing to /x failed (ENOSPC)');
     assert.match(h.warnings()[0]!, /storage failed, node stopping: writing to \/x failed/);
+    failure = undefined;
+    const degraded = new ChainHealth(
+      { stallSeconds: 30 },
+      {
+        chain: c.chain,
+        logger,
+        storageFailure: () => undefined,
+        peers: () => 2,
+        now: () => now,
+        verifyPoolLoss: () => ({ worker: 0, cause: 'exit', detail: 'exit code 1' }),
+      },
+    );
+    assert.deepEqual(degraded.warnings(), [
+      'verify workers lost (exit: exit code 1): signatures are verified on the main thread, slower; restart the process to get them back',
+    ]);
   } finally {
     c.close();
   }
