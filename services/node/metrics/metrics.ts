@@ -216,6 +216,16 @@ export class NodeMetrics {
       () => m.chain.preparedBlocks,
     );
     runningTotal(
+      'cairn_sync_commits_total',
+      'Storage commits made while syncing (each holds one or more blocks: grouped during initial sync).',
+      () => m.p2p.syncCommits().commits,
+    );
+    runningTotal(
+      'cairn_sync_blocks_helped_total',
+      'Blocks of a sync batch the connecting thread prepared itself while it waited for the verify workers.',
+      () => m.p2p.syncCommits().helped,
+    );
+    runningTotal(
       'cairn_memory_map_released_bytes_total',
       'Bytes of LMDB map pages dropped from RSS to keep it under storage.map_cache_mb (they stay in the page cache). Absent without the native addon.',
       () => m.memory?.releasedBytes ?? 0,

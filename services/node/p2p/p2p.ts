@@ -166,6 +166,11 @@ export class P2P {
     };
   }
 
+  /** Sync's group commits so far (metrics). */
+  syncCommits(): Sync['commits'] {
+    return this.#sync.commits;
+  }
+
   /** Connected outbound peers (handshake done). */
   peers(): OutboundPeer[] {
     return [...this.#outbound.values()].filter((p) => p.remote !== undefined);
