@@ -449,21 +449,21 @@ export class CairnNode {
   }
 }
 
-/** LMDB's map kept to storage.map_cache_mb of RSS, and memory trimmed after a sync (services/node/memory/map-trim.ts); undefined without the native addon or /proc. */
+/** LMDB's map kept to storage.map_cache_mb of RSS (with the native addon and /proc), and memory trimmed after a sync (services/node/memory/map-trim.ts). */
 function startMapTrim(
   config: NodeConfig,
   state: ChainState,
   gc: (() => void) | undefined,
   logger: Logger,
-): MapTrim | undefined {
-  const native = loadNativeMemory();
-  if (typeof native === 'string') {
-    logger.warn(`${native}: storage.map_cache_mb is not enforced, LMDB's map pages stay in RSS`);
-    return undefined;
-  }
-  if (rssFileBytes() === undefined) {
+): MapTrim {
+  const loaded = loadNativeMemory();
+  // without the addon or /proc the idle trim still collects and releases storage's write memory
+  let native = typeof loaded === 'string' ? undefined : loaded;
+  if (typeof loaded === 'string')
+    logger.warn(`${loaded}: storage.map_cache_mb is not enforced, LMDB's map pages stay in RSS`);
+  else if (rssFileBytes() === undefined) {
     logger.warn('no /proc/self/status: storage.map_cache_mb is not enforced');
-    return undefined;
+    native = undefined;
   }
   const chain = state.chain;
   const trim = new MapTrim(

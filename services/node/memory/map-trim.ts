@@ -33,7 +33,11 @@ export interface MapTrimOptions {
 }
 
 export interface MapTrimModules {
-  readonly native: NativeMemory;
+  /**
+   * The addon (madvise, malloc_trim). Without it (no C compiler at build) only the idle trim's
+   * collection and storage release run: the map budget is not enforced.
+   */
+  readonly native: NativeMemory | undefined;
   readonly logger: Logger;
   /** Where the chain is (the tip height). */
   readonly activity: () => number;
@@ -105,6 +109,7 @@ export class MapTrim {
     this.#idleMs = opts.idleMs ?? 2000;
     this.#idleBlocks = opts.idleBlocks ?? 100;
     this.#m = modules;
+    this.#failed = modules.native === undefined;
     this.#clock = modules.clock ?? (() => performance.now());
     this.#lastActivity = modules.activity();
     this.#trimmedAt = this.#lastActivity;
@@ -129,6 +134,11 @@ export class MapTrim {
   /** Idle trims so far (heap collected, malloc_trim, map released). */
   get idleTrims(): number {
     return this.#idleTrims;
+  }
+
+  /** Whether the map budget is enforced (the addon loaded, /proc readable, no release failed). */
+  get enforcing(): boolean {
+    return !this.#failed;
   }
 
   /** Idle trims in which storage gave back its write memory (releaseStorage returned true). */
@@ -185,7 +195,7 @@ export class MapTrim {
       return 0;
     }
     for (const { start, length } of maps) {
-      const errno = this.#m.native.releaseRange(start, length);
+      const errno = this.#m.native!.releaseRange(start, length);
       if (errno !== 0) {
         // EINVAL would mean a locked or huge-page mapping: nothing to gain from trying again
         this.#failed = true;
@@ -211,7 +221,7 @@ export class MapTrim {
     // before malloc_trim, so the pages LMDB kept go back to the system with the rest
     const storageReleased = this.#m.releaseStorage?.() ?? false;
     if (storageReleased) this.#storageReleases++;
-    const trimmed = this.#m.native.trimHeap();
+    const trimmed = this.#m.native?.trimHeap() ?? false;
     const mapFell = this.releaseMap();
     const after = process.memoryUsage().rss;
     this.#idleTrims++;

@@ -229,7 +229,7 @@ export class NodeMetrics {
       'cairn_memory_map_released_bytes_total',
       'Bytes of LMDB map pages dropped from RSS to keep it under storage.map_cache_mb (they stay in the page cache). Absent without the native addon.',
       () => m.memory?.releasedBytes ?? 0,
-      m.memory === undefined ? [] : registers,
+      m.memory?.enforcing === true ? registers : [],
     );
     runningTotal(
       'cairn_feed_dropped_total',

@@ -226,6 +226,40 @@ describe('map trim without the map', () => {
       lines.join(''),
       /data\.mdb is not in \/proc\/self\/maps: storage\.map_cache_mb is not enforced/,
     );
+    assert.equal(trim.enforcing, false);
+    dir.remove();
+  });
+
+  it('without the addon, enforces no budget but still trims after a sync: collection and storage release', () => {
+    const dir = tempDir('cairn-map-trim-noaddon-');
+    let height = 0;
+    let now = 0;
+    const done: string[] = [];
+    const { lines, logger } = capture('info');
+    const trim = new MapTrim(
+      { dbPath: dir.path, mapCacheBytes: 0, idleMs: 2000, idleBlocks: 100 },
+      {
+        native: undefined,
+        logger,
+        activity: () => height,
+        gc: () => done.push('gc'),
+        releaseStorage: () => {
+          done.push('storage');
+          return true;
+        },
+        clock: () => now,
+      },
+    );
+    assert.equal(trim.enforcing, false);
+    height = 150;
+    trim.check();
+    now += 2500;
+    trim.check();
+    assert.deepEqual(done, ['gc', 'storage']);
+    assert.equal(trim.idleTrims, 1);
+    assert.equal(trim.storageReleases, 1);
+    assert.equal(trim.releases, 0, 'no map release without the addon');
+    assert.match(lines.join(''), /chain idle: memory trimmed/);
     dir.remove();
   });
 });

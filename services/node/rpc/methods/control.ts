@@ -37,7 +37,7 @@ export function controlMethods(api: NodeApi, registry: MethodRegistry): MethodDe
     },
     {
       name: 'getmemoryinfo',
-      help: 'Memory of the node process in bytes. Mode "mallocinfo": glibc\'s malloc_info XML, as Bitcoin Core. Mode "stats" (the default): Bitcoin Core\'s `locked` (Cairn locks no memory: zeros), and `process`: resident memory (rss = anon + file + shmem; anon is what only this process holds, file the pages mapped from files: the binary and LMDB\'s map, which the kernel may reclaim), the JS heap and buffers, and `lmdbmap`: the storage.map_cache_mb budget and what was released, and the idle trims (storagereleases: those that also reopened LMDB to free its write pages) (null when the native addon is not built).',
+      help: 'Memory of the node process in bytes. Mode "mallocinfo": glibc\'s malloc_info XML, as Bitcoin Core. Mode "stats" (the default): Bitcoin Core\'s `locked` (Cairn locks no memory: zeros), and `process`: resident memory (rss = anon + file + shmem; anon is what only this process holds, file the pages mapped from files: the binary and LMDB\'s map, which the kernel may reclaim), the JS heap and buffers, and `lmdbmap`: the storage.map_cache_mb budget and what was released, and the idle trims (storagereleases: those that also reopened LMDB to free its write pages); enforced is false when the budget cannot be kept (the native addon is not built, or a release failed).',
       params: [{ name: 'mode', type: 'string', optional: true }],
       run: ({ mode }) => {
         if (mode === 'mallocinfo') {
@@ -71,6 +71,7 @@ export function controlMethods(api: NodeApi, registry: MethodRegistry): MethodDe
               ? null
               : {
                   budget: trim.budgetBytes,
+                  enforced: trim.enforcing,
                   releases: trim.releases,
                   released: trim.releasedBytes,
                   idletrims: trim.idleTrims,
