@@ -68,12 +68,6 @@ export class ChainState {
   readonly pruner: Pruner | undefined;
   readonly #batch: BatchVerifier | undefined;
   readonly #log: Logger;
-
-  /** Why the verify workers are no longer used (the node verifies on its main thread), if so. */
-  get verifyPoolLoss(): PoolLoss | undefined {
-    return this.#batch?.lost;
-  }
-
   readonly #clock: () => number;
   readonly #cachePath: string;
   #closed = false;
@@ -106,6 +100,11 @@ export class ChainState {
   }
 
   /** Opens storage, loads the chain (finishing any interrupted switch) and reloads the pool cache. */
+  /** Why the verify workers are no longer used (the node verifies on its main thread), if so. */
+  get verifyPoolLoss(): PoolLoss | undefined {
+    return this.#batch?.lost;
+  }
+
   static async open(opts: ChainStateOptions, modules: ChainStateModules): Promise<ChainState> {
     const log = modules.logger;
     const clock = modules.clock ?? (() => Math.floor(Date.now() / 1000));

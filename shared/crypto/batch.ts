@@ -144,7 +144,8 @@ export function createBatchVerifier(verifier: SignatureVerifier, opts: BatchVeri
     w.unref();
     return w;
   });
-  let alive = workers.length;
+  /** False without workers, and for good once one failed, exited or did not answer: then all runs here. */
+  let trusted = workers.length > 0;
   let pendingAsync = 0;
   let postedEach = 0;
   let closing = false;
@@ -184,7 +185,7 @@ export function createBatchVerifier(verifier: SignatureVerifier, opts: BatchVeri
    * jobs fail (their blocks are taken the ordinary way), posted batches still awaited are redone.
    */
   function distrust(why: PoolLoss): void {
-    alive = 0;
+    trusted = false;
     for (const r of rings) r.abandon();
     prepares.failAll();
     for (const control of awaited) Atomics.notify(control, 0);
@@ -193,16 +194,10 @@ export function createBatchVerifier(verifier: SignatureVerifier, opts: BatchVeri
       opts.onLost?.(why);
     }
   }
-  const lost = new Set<number>();
-  const lose = (k: number, cause: 'error' | 'exit', detail: string): void => {
-    if (lost.has(k)) return;
-    lost.add(k);
-    distrust({ worker: k, cause, detail });
-  };
   workers.forEach((w, k) => {
-    // an uncaught error is 'error' then 'exit'; process.exit() in a worker is 'exit' alone
-    w.on('error', (err: Error) => lose(k, 'error', err.message));
-    w.on('exit', (code: number) => lose(k, 'exit', `exit code ${code}`));
+    // an uncaught error is 'error' then 'exit' (the first one says why); process.exit() is 'exit' alone
+    w.on('error', (err: Error) => distrust({ worker: k, cause: 'error', detail: err.message }));
+    w.on('exit', (code: number) => distrust({ worker: k, cause: 'exit', detail: `exit code ${code}` }));
     w.on('message', (m: PrepareReply) => {
       if (m?.prepared !== undefined) prepares.answer(m);
     });
@@ -222,7 +217,7 @@ export function createBatchVerifier(verifier: SignatureVerifier, opts: BatchVeri
    */
   const onRings = (items: readonly SigCheck[]): Promise<Uint8Array> | undefined => {
     const n = items.length;
-    if (rings.length === 0 || alive < workers.length || n === 0) return undefined;
+    if (rings.length === 0 || !trusted || n === 0) return undefined;
     for (const it of items)
       if (it.sig.length !== 64 || it.msg.length !== 32 || it.pub.length !== 33) return undefined;
     if (n <= RING_SPLIT_MIN || rings.length === 1) {
@@ -275,7 +270,7 @@ export function createBatchVerifier(verifier: SignatureVerifier, opts: BatchVeri
    * the index of a malformed item (nothing posted); undefined without (live) workers.
    */
   const onWorkers = (items: readonly SigCheck[]): Promise<Uint8Array> | number | undefined => {
-    if (alive < workers.length || workers.length === 0) return undefined;
+    if (!trusted) return undefined;
     const n = items.length;
     if (n === 0) return Promise.resolve(new Uint8Array(0));
     const packed = pack(items);
@@ -294,7 +289,7 @@ export function createBatchVerifier(verifier: SignatureVerifier, opts: BatchVeri
       try {
         for (let done = Atomics.load(control, 0); done < posted; done = Atomics.load(control, 0)) {
           // a worker lost meanwhile (distrust() woke us) will never add its share: redo it all here
-          if (alive < workers.length) return inlineEach(items);
+          if (!trusted) return inlineEach(items);
           const w = waitAsync(control, 0, done, Math.max(1, deadline - Date.now()));
           if ((w.async ? await w.value : w.value) === 'timed-out') {
             distrust(TIMED_OUT);
@@ -315,7 +310,7 @@ export function createBatchVerifier(verifier: SignatureVerifier, opts: BatchVeri
     threads: count + 1,
     verifyAll(items: readonly SigCheck[]): number {
       const n = items.length;
-      if (n < MIN_PARALLEL || alive < workers.length || workers.length === 0) return inline(items, 0, n);
+      if (n < MIN_PARALLEL || !trusted) return inline(items, 0, n);
       const packed = pack(items);
       if (typeof packed === 'number') return packed;
       const { sab, control, results } = packed;
@@ -364,7 +359,7 @@ export function createBatchVerifier(verifier: SignatureVerifier, opts: BatchVeri
       return { ring: rings.reduce((sum, r) => sum + r.jobs, 0), posted: postedEach };
     },
     prepareBlocks(raws: readonly Uint8Array[]): Promise<(Uint8Array | undefined)[]> | undefined {
-      if (opts.params === undefined || alive < workers.length || workers.length === 0) return undefined;
+      if (opts.params === undefined || !trusted) return undefined;
       if (raws.length === 0) return Promise.resolve([]);
       const job = prepares.start(raws, WORKER_TIMEOUT_MS);
       for (const w of workers) w.postMessage(job.request);

@@ -159,7 +159,7 @@ export class RequestClient extends TypedEmitter<RequestClientEvents> {
     if (this.#closed) throw new TransportError('transport-closed', `client of ${this.#endpoint} is closed`);
     const socket = this.#socket ?? this.#rebuild('timeout');
     this.#counters.requests++;
-    const deadline = Date.now() + job.timeoutMs;
+    const deadline = performance.now() + job.timeoutMs;
     try {
       await beforeDeadline(deadline, (ms) => {
         socket.sendTimeout = ms;

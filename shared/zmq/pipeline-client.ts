@@ -137,7 +137,7 @@ export class PipelineClient {
         const idFrame = Buffer.alloc(4);
         idFrame.writeUInt32BE(id);
         try {
-          const deadline = Date.now() + job.timeoutMs;
+          const deadline = performance.now() + job.timeoutMs;
           await beforeDeadline(deadline, (ms) => {
             socket.sendTimeout = ms;
             return socket.send([idFrame, EMPTY, ...job.frames]);

@@ -10,8 +10,9 @@
  * page read again is a minor fault from the page cache, not disk I/O.
  *
  * Once the chain has moved `idleBlocks` or more and then stood still for `idleMs` (a sync is over),
- * it also collects the JS heap and runs malloc_trim: LMDB's dirty pages of a group commit and
- * ZeroMQ's buffers are malloc'd and stay in glibc's arenas after they are freed.
+ * it also collects the JS heap, has storage reopen LMDB (which frees its dirty-page list only at
+ * close) and runs malloc_trim: what was freed goes back to the kernel instead of staying in glibc's
+ * arenas. Without the native addon only the collection and the reopen run.
  */
 import { realpathSync } from 'node:fs';
 import { join } from 'node:path';
