@@ -123,10 +123,13 @@ export async function benchRpc(): Promise<BenchResult[]> {
         .join(', ')}`,
     );
     if (profileDir !== undefined) {
+      const roundEnd = performance.now();
       await a.stop();
+      // the round and the stop after it: the setup's mining left out
+      const lastSeconds = round.seconds + (performance.now() - roundEnd) / 1000;
       for (const f of readdirSync(profileDir).filter((x) => x.endsWith('.cpuprofile'))) {
-        console.error(`\n${f}`);
-        for (const r of topSelf(join(profileDir, f), 25))
+        console.error(`\n${f}, its last ${lastSeconds.toFixed(1)} s`);
+        for (const r of topSelf(join(profileDir, f), 40, lastSeconds))
           console.error(`${(r.share * 100).toFixed(1).padStart(5)}%  ${r.where}`);
       }
     }

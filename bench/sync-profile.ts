@@ -282,11 +282,30 @@ interface ProfileNode {
   hitCount?: number;
 }
 
-/** Self time per function (name + file:line), as a share of all samples. */
-export function topSelf(profilePath: string, n = 25): { share: number; where: string }[] {
-  const prof = JSON.parse(readFileSync(profilePath, 'utf8')) as { nodes: ProfileNode[]; samples: number[] };
+/**
+ * Self time per function (name + file:line), as a share of all samples; `lastSeconds`: only the
+ * samples of the profile's last that many seconds (a timed round just before the process stopped).
+ */
+export function topSelf(profilePath: string, n = 25, lastSeconds?: number): { share: number; where: string }[] {
+  const prof = JSON.parse(readFileSync(profilePath, 'utf8')) as {
+    nodes: ProfileNode[];
+    samples: number[];
+    timeDeltas: number[];
+    endTime: number;
+    startTime: number;
+  };
+  let from = prof.startTime;
+  if (lastSeconds !== undefined) from = prof.endTime - lastSeconds * 1e6;
   const hits = new Map<number, number>();
-  for (const s of prof.samples) hits.set(s, (hits.get(s) ?? 0) + 1);
+  let total = 0;
+  let t = prof.startTime;
+  for (let i = 0; i < prof.samples.length; i++) {
+    t += prof.timeDeltas[i] ?? 0;
+    if (t < from) continue;
+    const s = prof.samples[i]!;
+    hits.set(s, (hits.get(s) ?? 0) + 1);
+    total++;
+  }
   const byFn = new Map<string, number>();
   for (const node of prof.nodes) {
     const h = hits.get(node.id) ?? 0;
@@ -296,7 +315,6 @@ export function topSelf(profilePath: string, n = 25): { share: number; where: st
     const key = `${f.functionName || '(anonymous)'} ${file ? `${file}:${f.lineNumber + 1}` : ''}`.trim();
     byFn.set(key, (byFn.get(key) ?? 0) + h);
   }
-  const total = prof.samples.length;
   return [...byFn.entries()]
     .sort((a, b) => b[1] - a[1])
     .slice(0, n)
