@@ -2,14 +2,22 @@
  * A persistent shared ring of signature checks between the calling thread and one verify worker:
  * the mempool's small batches (a few signatures each, thousands a second) handed over without a
  * `postMessage` and a new SharedArrayBuffer per batch. The caller writes items into free slots,
- * publishes the new end with Atomics.store and wakes the worker with Atomics.notify; the worker,
- * parked in Atomics.waitAsync (so its message port keeps serving other jobs), verifies every item
- * up to that end in order, writes a result byte per slot, publishes how far it got and notifies;
- * the caller, in one Atomics.waitAsync per ring, resolves each batch once the worker passed its end.
+ * publishes the new end with Atomics.store and, when the worker is parked, wakes it with
+ * Atomics.notify; the worker, parked in Atomics.waitAsync (so its message port keeps serving other
+ * jobs), verifies every item up to that end in order, writes a result byte per slot, publishes how
+ * far it got and notifies; the caller, in one Atomics.waitAsync per ring, resolves each batch once
+ * the worker passed its end.
  *
- * Layout: control words (Int32) POSTED (items written by the caller, a wrapping counter) and DONE
- * (items verified by the worker), then `capacity` items of ITEM_SIZE bytes, then `capacity` result
- * bytes. Counters wrap at 2^32; distances are taken modulo 2^32 (`| 0`), capacity a power of two.
+ * A wake-up is a system call and a task posted to the worker's event loop (tens of µs of the
+ * caller's time on a virtual machine), so the worker says when it parks: PARKED is 1 from just
+ * before it looks at POSTED a last time until it runs again. Atomics are sequentially consistent:
+ * either the caller sees PARKED = 1 after its store of POSTED and wakes the worker, or the worker
+ * sees the new POSTED before it parks.
+ *
+ * Layout: control words (Int32) POSTED (items written by the caller, a wrapping counter), DONE
+ * (items verified by the worker), PARKED and one spare, then `capacity` items of ITEM_SIZE bytes,
+ * then `capacity` result bytes. Counters wrap at 2^32; distances are taken modulo 2^32 (`| 0`),
+ * capacity a power of two.
  */
 
 /** One signature check (re-exported by batch.ts, which imports this module). */
@@ -23,7 +31,8 @@ export interface SigCheck {
 export const ITEM_SIZE = 129;
 const POSTED = 0;
 const DONE = 1;
-const HEADER = 8;
+const PARKED = 2;
+const HEADER = 16;
 
 /** Atomics.waitAsync (Node ≥ 16; typed from ES2024, beyond this project's lib setting). */
 export const waitAsync = (
@@ -51,7 +60,7 @@ function viewOf(sab: SharedArrayBuffer): View {
   if (!Number.isInteger(capacity) || capacity < 1 || (capacity & (capacity - 1)) !== 0)
     throw new RangeError(`verify ring of ${sab.byteLength} bytes: not a power-of-two number of items`);
   return {
-    control: new Int32Array(sab, 0, 2),
+    control: new Int32Array(sab, 0, 3),
     data: new Uint8Array(sab, HEADER, capacity * ITEM_SIZE),
     results: new Uint8Array(sab, HEADER + capacity * ITEM_SIZE, capacity),
     mask: capacity - 1,
@@ -89,6 +98,8 @@ export class RingSender {
   #dead = false;
   /** Batches handed over through the ring (tests, benches). */
   jobs = 0;
+  /** Of those, the ones that had to wake the worker (it was parked). */
+  wakes = 0;
 
   constructor(
     sab: SharedArrayBuffer,
@@ -134,7 +145,10 @@ export class RingSender {
     const end = (start + n) | 0;
     this.#posted = end;
     Atomics.store(control, POSTED, end);
-    Atomics.notify(control, POSTED, 1);
+    if (Atomics.load(control, PARKED) === 1) {
+      Atomics.notify(control, POSTED, 1);
+      this.wakes++;
+    }
     this.jobs++;
     const answer = new Promise<Uint8Array>((resolve) => {
       this.#jobs.push({ items, start, end, deadline: Date.now() + this.#timeoutMs, resolve });
@@ -210,6 +224,7 @@ export function serveRing(
   const { control, data, results, mask } = viewOf(sab);
   let seen = Atomics.load(control, DONE);
   const loop = (): void => {
+    Atomics.store(control, PARKED, 0);
     for (;;) {
       for (
         let posted = Atomics.load(control, POSTED);
@@ -231,11 +246,17 @@ export function serveRing(
         Atomics.store(control, DONE, seen);
         Atomics.notify(control, DONE);
       }
+      Atomics.store(control, PARKED, 1);
+      if (Atomics.load(control, POSTED) !== seen) {
+        Atomics.store(control, PARKED, 0);
+        continue;
+      }
       const w = waitAsync(control, POSTED, seen);
       if (w.async) {
         void w.value.then(loop);
         return;
       }
+      Atomics.store(control, PARKED, 0);
     }
   };
   loop();

@@ -9,6 +9,7 @@ import { after, describe, it } from 'node:test';
 import { createBatchVerifier, type SigCheck } from '../../../shared/crypto/batch.ts';
 import { loadVerifier } from '../../../shared/crypto/load.ts';
 import { RingSender, ringBuffer, serveRing } from '../../../shared/crypto/verify-ring.ts';
+import { startWorker } from '../../../shared/worker.ts';
 import { validChecks } from '../../helpers/signatures.ts';
 
 const { verifier } = loadVerifier('auto');
@@ -67,6 +68,40 @@ describe('verify ring', () => {
     const batch = someBad(items.slice(0, 7), 0);
     assert.deepEqual(await pool.verifyEachAsync(batch), expectedOf(batch));
     assert.deepEqual(pool.handOvers(), { ring: 0, posted: 1 });
+  });
+
+  it('wakes the worker only when it is parked: batches sent while it verifies are taken without a wake', async () => {
+    const capacity = 4096;
+    const sab = ringBuffer(capacity);
+    // POSTED, DONE, PARKED
+    const control = new Int32Array(sab, 0, 3);
+    const worker = startWorker('ring-server', new URL('../../helpers/ring-server.ts', import.meta.url).href, {
+      workerData: { ring: sab },
+    });
+    after(() => worker.terminate());
+    await new Promise((resolve, reject) => {
+      worker.once('message', resolve);
+      worker.once('error', reject);
+    });
+    const ring = new RingSender(sab, { timeoutMs: 30_000, onTimeout: () => {}, inline: inlineEach });
+    // a long batch (thousands of checks: a few hundred ms) wakes the parked worker
+    const long = Array.from({ length: capacity - 64 }, (_, i) => items[i % items.length]!);
+    const longAnswer = ring.send(long);
+    assert.equal(ring.wakes, 1);
+    // once it is verifying, three small batches join the ring behind it with no wake-up
+    while (Atomics.load(control, 2) === 1) await new Promise((r) => setTimeout(r, 1));
+    const small = [0, 1, 2].map((b) => someBad(items.slice(b * 5, b * 5 + 5), b));
+    const smallAnswers = small.map((b) => ring.send(b));
+    assert.equal(Atomics.load(control, 1), 0, 'the worker was still on the long batch');
+    assert.equal(ring.wakes, 1, 'no wake-up while the worker runs');
+    assert.equal(ring.jobs, 4);
+    assert.deepEqual(await longAnswer, expectedOf(long));
+    assert.deepEqual(await Promise.all(smallAnswers), small.map(expectedOf));
+    // parked again: the next batch wakes it
+    await new Promise((r) => setTimeout(r, 20));
+    const last = someBad(items.slice(20, 23), 0);
+    assert.deepEqual(await ring.send(last), expectedOf(last));
+    assert.equal(ring.wakes, 2);
   });
 
   it('counters wrap past 2^31 without losing or mixing answers', async () => {
