@@ -207,6 +207,11 @@ export function builtMain(): string | undefined {
   return built;
 }
 
+/** Cores used from the end of start-up ("started") to synced: the sync alone. */
+export function syncCores(run: SyncRun): number {
+  return (run.cpuSeconds - run.startCpuSeconds) / (run.seconds - run.startSeconds);
+}
+
 export interface SyncRun {
   /** from spawning the fresh node to its reporting the source's height */
   seconds: number;
@@ -214,6 +219,8 @@ export interface SyncRun {
   startSeconds: number;
   /** utime + stime of the fresh node (all threads) over the same span */
   cpuSeconds: number;
+  /** the same, from spawning to "started" (start-up's part of cpuSeconds) */
+  startCpuSeconds: number;
   /** the same, of its main thread alone (a cairnd's) */
   mainCpuSeconds?: number;
   /** peak memory of the fresh node while syncing, MB */
@@ -256,13 +263,21 @@ export async function syncFreshNode(o: {
   try {
     await started;
     const startSeconds = (performance.now() - t0) / 1000;
+    const startCpuSeconds = watch.cpuSeconds();
     // (a ping a busy node answers late is asked again by eventually)
     await eventually('synced', async () => (await heightOf(fresh, id)) === o.height, 900_000);
     const seconds = (performance.now() - t0) / 1000;
     const cpuSeconds = watch.cpuSeconds();
     const mainCpuSeconds = watch.mainThreadCpuSeconds();
     watch.stop();
-    const run: SyncRun = { seconds, startSeconds, cpuSeconds, mainCpuSeconds, peak: watch.peak };
+    const run: SyncRun = {
+      seconds,
+      startSeconds,
+      cpuSeconds,
+      startCpuSeconds,
+      mainCpuSeconds,
+      peak: watch.peak,
+    };
     if (o.idleMs !== undefined) {
       await new Promise((r) => setTimeout(r, o.idleMs));
       const idle = memOf(fresh.proc!.pid!);
@@ -286,7 +301,11 @@ interface ProfileNode {
  * Self time per function (name + file:line), as a share of all samples; `lastSeconds`: only the
  * samples of the profile's last that many seconds (a timed round just before the process stopped).
  */
-export function topSelf(profilePath: string, n = 25, lastSeconds?: number): { share: number; where: string }[] {
+export function topSelf(
+  profilePath: string,
+  n = 25,
+  lastSeconds?: number,
+): { share: number; where: string }[] {
   const prof = JSON.parse(readFileSync(profilePath, 'utf8')) as {
     nodes: ProfileNode[];
     samples: number[];
@@ -394,7 +413,9 @@ async function main(): Promise<void> {
     }
     await fresh.stop();
     console.log(`${chain.txs} txs in ${seconds.toFixed(1)} s = ${Math.round(chain.txs / seconds)} tx/s`);
-    console.log(`CPU of the syncing node: ${(run.cpuSeconds / seconds).toFixed(2)} cores`);
+    console.log(
+      `CPU of the syncing node: ${(run.cpuSeconds / seconds).toFixed(2)} cores from spawning it; ${syncCores(run).toFixed(2)} after its start-up (${run.startSeconds.toFixed(1)} s)`,
+    );
     const us = (cpu: number) => ((cpu / chain.txs) * 1e6).toFixed(1);
     console.log(
       `CPU per tx: main thread ${us(run.mainCpuSeconds ?? Number.NaN)} µs, whole process ${us(run.cpuSeconds)} µs (these hold on a loaded machine)`,

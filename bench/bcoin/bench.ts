@@ -36,6 +36,7 @@ export async function syncFreshBcoin(o: {
   try {
     await started;
     const startSeconds = (performance.now() - t0) / 1000;
+    const startCpuSeconds = watch.cpuSeconds();
     const end = Date.now() + 900_000;
     while ((await fresh.call<number>('getblockcount')) < o.height) {
       if (Date.now() > end) throw new Error(`bcoin ${o.name}: not synced after 900 s`);
@@ -49,6 +50,7 @@ export async function syncFreshBcoin(o: {
       seconds,
       startSeconds,
       cpuSeconds,
+      startCpuSeconds,
       mainCpuSeconds,
       peak: watch.peak,
       peakTree: watch.peakTree,
