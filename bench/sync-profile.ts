@@ -8,6 +8,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ChainState } from '../services/node/chain-state.ts';
@@ -359,6 +360,9 @@ async function main(): Promise<void> {
     nodeArgs.push(...(process.env.CAIRN_NODE_ARGS ?? '').split(' ').filter((a) => a !== ''));
     // CAIRN_EXTRA_CONFIG: TOML appended to the syncing node's config (e.g. $'[storage]\nmap_cache_mb = 0')
     const extra = process.env.CAIRN_EXTRA_CONFIG;
+    // the serving node shares the machine: its CPU while the fresh node syncs
+    const sourceWatch = new ProcessWatch(nodes[0]!.proc!.pid!, 3_600_000);
+    const source0 = sourceWatch.cpuSeconds();
     const { run, fresh } = await syncFreshNode({
       root: root.path,
       source: nodes[0]!,
@@ -371,6 +375,8 @@ async function main(): Promise<void> {
     });
     nodes.push(fresh);
     const { peak, seconds } = run;
+    const sourceCpu = sourceWatch.cpuSeconds() - source0;
+    sourceWatch.stop();
     const mb = (x: number) => x.toFixed(0);
     console.log(`fresh node peak RSS ${mb(peak.rss)} MB (anonymous ${mb(peak.anon)}, file ${mb(peak.file)})`);
     const idle = run.idle;
@@ -415,6 +421,9 @@ async function main(): Promise<void> {
     console.log(`${chain.txs} txs in ${seconds.toFixed(1)} s = ${Math.round(chain.txs / seconds)} tx/s`);
     console.log(
       `CPU of the syncing node: ${(run.cpuSeconds / seconds).toFixed(2)} cores from spawning it; ${syncCores(run).toFixed(2)} after its start-up (${run.startSeconds.toFixed(1)} s)`,
+    );
+    console.log(
+      `CPU of the serving node meanwhile: ${(sourceCpu / seconds).toFixed(2)} cores (the two share this machine's ${availableParallelism()})`,
     );
     const us = (cpu: number) => ((cpu / chain.txs) * 1e6).toFixed(1);
     console.log(
