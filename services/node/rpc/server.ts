@@ -1,13 +1,14 @@
 import { readFileSync, rmSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { isIPv6 } from 'node:net';
+import { isIPv6, type Socket } from 'node:net';
 import { join } from 'node:path';
 import type { Logger } from '../../../shared/log.ts';
 import { respond } from '../http/respond.ts';
 import { Authenticator, CookieFile, writeAtomic } from './auth.ts';
 import { answerJsonRpc, errorResponse, type OnCall } from './jsonrpc.ts';
-import { type MethodRegistry, RPC, type RpcContext } from './method.ts';
+import { type MethodRegistry, RPC } from './method.ts';
+import { type FrontReply, type FrontRequest, PostFront } from './post-front.ts';
 
 export interface RateLimit {
   /** Tokens added per second. */
@@ -37,6 +38,11 @@ export interface RpcServerOptions {
   maxBatch?: number;
   /** How long `stop()` lets in-flight requests finish. Default 1000. */
   stopGraceMs?: number;
+  /**
+   * JSON-RPC calls (`POST /`) read by the minimal HTTP/1.1 front (post-front.ts) instead of
+   * node:http. Default true; false: node:http reads every request (tests compare the two).
+   */
+  postFront?: boolean;
 }
 
 export interface RpcServerModules {
@@ -145,6 +151,7 @@ export class RpcServer {
   readonly #onCall: OnCall | undefined;
   readonly #log: Logger;
   readonly #servers: Server[] = [];
+  readonly #fronts: PostFront[] = [];
   readonly #buckets: TokenBuckets | undefined;
   #cookie: CookieFile | undefined;
   #auth: Authenticator | undefined;
@@ -165,6 +172,7 @@ export class RpcServer {
       authFailDelayMs: 250,
       maxBatch: 1000,
       stopGraceMs: 1000,
+      postFront: true,
       ...opts,
     };
     this.#registry = modules.registry;
@@ -224,6 +232,7 @@ export class RpcServer {
           },
         );
         this.#servers.push(server);
+        this.#installFront(server);
         await new Promise<void>((resolve, reject) => {
           server.once('error', reject);
           server.listen(port, host, () => {
@@ -249,15 +258,60 @@ export class RpcServer {
     }
   }
 
+  /** Calls answered by the POST front, and connections it gave to node:http (tests). */
+  frontCounts(): { served: number; handedOver: number } {
+    let served = 0;
+    let handedOver = 0;
+    for (const f of this.#fronts) {
+      served += f.served;
+      handedOver += f.handedOver;
+    }
+    return { served, handedOver };
+  }
+
+  /**
+   * Puts the POST front before node:http's own connection listener, which then gets only the
+   * connections the front hands over. Left out (node:http reads everything) when disabled, or if
+   * this Node's server does not have exactly that one listener.
+   */
+  #installFront(server: Server): void {
+    const listeners = server.listeners('connection');
+    if (!this.#opts.postFront || listeners.length !== 1) return;
+    const nodeConnection = listeners[0] as (socket: Socket) => void;
+    const o = this.#opts;
+    const front = new PostFront(
+      {
+        maxBodyBytes: o.maxBodyBytes,
+        headersTimeoutMs: Math.min(10_000, o.requestTimeoutMs),
+        requestTimeoutMs: o.requestTimeoutMs,
+        keepAliveTimeoutMs: o.keepAliveTimeoutMs,
+        checkMs: Math.min(1_000, o.requestTimeoutMs),
+      },
+      {
+        handle: (req) => this.#call(req),
+        handOver: (socket) => nodeConnection.call(server, socket),
+        onError: (err) => this.#log.error({ err }, 'rpc request handler failed'),
+      },
+    );
+    server.removeAllListeners('connection');
+    server.on('connection', (socket: Socket) => front.accept(socket));
+    this.#fronts.push(front);
+  }
+
   async stop(): Promise<void> {
     const servers = this.#servers.splice(0);
+    const fronts = this.#fronts.splice(0);
+    for (const f of fronts) f.stop();
     await Promise.all(
       servers.map(async (s) => {
         const closed = new Promise<void>((resolve) => {
           s.close(() => resolve());
         });
         s.closeIdleConnections();
-        const grace = setTimeout(() => s.closeAllConnections(), this.#opts.stopGraceMs);
+        const grace = setTimeout(() => {
+          s.closeAllConnections();
+          for (const f of fronts) f.destroyAll();
+        }, this.#opts.stopGraceMs);
         await closed;
         clearTimeout(grace);
       }),
@@ -276,14 +330,63 @@ export class RpcServer {
     }
   }
 
+  /** The 429 reply when `ip` is over its rate, else undefined (and a token taken). */
+  #limited(ip: string): FrontReply | undefined {
+    if (this.#buckets === undefined || this.#buckets.take(ip, performance.now())) return undefined;
+    return {
+      status: 429,
+      type: 'application/json',
+      body: `${errorResponse(null, RPC.RATE_LIMITED, 'rate limited')}\n`,
+      headers: { 'Retry-After': '1' },
+    };
+  }
+
+  /** The user the `Authorization` header names, or the 401 reply (after the failure delay). */
+  async #authorize(header: string | undefined, ip: string): Promise<string | FrontReply> {
+    const user = this.#auth?.check(header, ip);
+    if (user !== undefined) return user;
+    this.#log.warn({ ip, failures: this.authFailures(ip) }, 'rpc: incorrect credentials');
+    await sleep(this.#opts.authFailDelayMs);
+    return {
+      status: 401,
+      type: 'text/plain',
+      body: 'unauthorized\n',
+      headers: { 'WWW-Authenticate': 'Basic realm="jsonrpc"' },
+    };
+  }
+
+  /** Answers an authorized JSON-RPC body (204: nothing to answer, only notifications). */
+  async #answer(body: string, user: string, ip: string): Promise<FrontReply> {
+    const out = await answerJsonRpc(
+      body,
+      this.#registry,
+      { user, ip },
+      {
+        logger: this.#log,
+        maxBatch: this.#opts.maxBatch,
+        ...(this.#onCall === undefined ? {} : { onCall: this.#onCall }),
+      },
+    );
+    if (out.body === undefined) return { status: 204, type: 'application/json', body: '' };
+    return { status: out.status, type: 'application/json', body: `${out.body}\n` };
+  }
+
+  /** One call read by the POST front: the same limits, credentials and answers as below. */
+  async #call(req: FrontRequest): Promise<FrontReply> {
+    const limited = this.#limited(req.ip);
+    if (limited !== undefined) return limited;
+    const user = await this.#authorize(req.authorization, req.ip);
+    if (typeof user !== 'string') return user;
+    return this.#answer(req.body, user, req.ip);
+  }
+
   async #handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const ip = clientIp(req);
-    if (this.#buckets !== undefined && !this.#buckets.take(ip, performance.now())) {
+    const limited = this.#limited(ip);
+    if (limited !== undefined) {
       // drop the body unread; the connection may stay open
       req.resume();
-      respond(res, 429, 'application/json', `${errorResponse(null, RPC.RATE_LIMITED, 'rate limited')}\n`, {
-        'Retry-After': '1',
-      });
+      send(res, limited);
       return;
     }
     const path = (req.url ?? '/').split('?')[0];
@@ -306,12 +409,10 @@ export class RpcServer {
       respond(res, 405, 'text/plain', 'method not allowed\n', { Allow: 'POST' });
       return;
     }
-    const user = this.#auth?.check(req.headers.authorization, ip);
-    if (user === undefined) {
+    const user = await this.#authorize(req.headers.authorization, ip);
+    if (typeof user !== 'string') {
       req.resume();
-      this.#log.warn({ ip, failures: this.authFailures(ip) }, 'rpc: incorrect credentials');
-      await sleep(this.#opts.authFailDelayMs);
-      respond(res, 401, 'text/plain', 'unauthorized\n', { 'WWW-Authenticate': 'Basic realm="jsonrpc"' });
+      send(res, user);
       return;
     }
     const declared = Number(req.headers['content-length'] ?? 0);
@@ -326,17 +427,16 @@ export class RpcServer {
       }
       throw err;
     }
-    const ctx: RpcContext = { user, ip };
-    const out = await answerJsonRpc(body, this.#registry, ctx, {
-      logger: this.#log,
-      maxBatch: this.#opts.maxBatch,
-      ...(this.#onCall === undefined ? {} : { onCall: this.#onCall }),
-    });
-    if (out.body === undefined) {
-      res.writeHead(204);
-      res.end();
-      return;
-    }
-    respond(res, out.status, 'application/json', `${out.body}\n`);
+    send(res, await this.#answer(body, user, ip));
   }
+}
+
+/** Writes a reply through node:http. */
+function send(res: ServerResponse, reply: FrontReply): void {
+  if (reply.status === 204) {
+    res.writeHead(204, reply.headers);
+    res.end();
+    return;
+  }
+  respond(res, reply.status, reply.type, reply.body, reply.headers === undefined ? {} : { ...reply.headers });
 }
