@@ -208,6 +208,33 @@ export function builtMain(): string | undefined {
   return built;
 }
 
+/**
+ * Times one sync for SyncRun: `started()` at the end of start-up, `synced()` at the height (it
+ * stops `watch`). `t0`: when the node was spawned.
+ */
+export function syncClock(t0: number, watch: ProcessWatch): { started(): void; synced(): SyncRun } {
+  let startSeconds = 0;
+  let startCpuSeconds = 0;
+  return {
+    started() {
+      startSeconds = (performance.now() - t0) / 1000;
+      startCpuSeconds = watch.cpuSeconds();
+    },
+    synced() {
+      const run: SyncRun = {
+        seconds: (performance.now() - t0) / 1000,
+        startSeconds,
+        cpuSeconds: watch.cpuSeconds(),
+        startCpuSeconds,
+        mainCpuSeconds: watch.mainThreadCpuSeconds(),
+        peak: watch.peak,
+      };
+      watch.stop();
+      return run;
+    },
+  };
+}
+
 /** Cores used from the end of start-up ("started") to synced: the sync alone. */
 export function syncCores(run: SyncRun): number {
   return (run.cpuSeconds - run.startCpuSeconds) / (run.seconds - run.startSeconds);
@@ -261,24 +288,13 @@ export async function syncFreshNode(o: {
   const started = fresh.start();
   // start() spawns synchronously: the process is there to watch from the first sample
   const watch = new ProcessWatch(fresh.proc!.pid!);
+  const clock = syncClock(t0, watch);
   try {
     await started;
-    const startSeconds = (performance.now() - t0) / 1000;
-    const startCpuSeconds = watch.cpuSeconds();
+    clock.started();
     // (a ping a busy node answers late is asked again by eventually)
     await eventually('synced', async () => (await heightOf(fresh, id)) === o.height, 900_000);
-    const seconds = (performance.now() - t0) / 1000;
-    const cpuSeconds = watch.cpuSeconds();
-    const mainCpuSeconds = watch.mainThreadCpuSeconds();
-    watch.stop();
-    const run: SyncRun = {
-      seconds,
-      startSeconds,
-      cpuSeconds,
-      startCpuSeconds,
-      mainCpuSeconds,
-      peak: watch.peak,
-    };
+    const run = clock.synced();
     if (o.idleMs !== undefined) {
       await new Promise((r) => setTimeout(r, o.idleMs));
       const idle = memOf(fresh.proc!.pid!);

@@ -3,7 +3,7 @@
  * and mempool acceptance by RPC (sendrawtransaction from concurrent keep-alive clients).
  */
 import { join } from 'node:path';
-import { memOf, ProcessWatch, type SyncRun } from '../sync-profile.ts';
+import { memOf, ProcessWatch, type SyncRun, syncClock } from '../sync-profile.ts';
 import { type BcoinChain, FEE } from './chain.ts';
 import type { BcoinInstall } from './install.ts';
 import { BcoinNode } from './node.ts';
@@ -33,26 +33,17 @@ export async function syncFreshBcoin(o: {
   const t0 = performance.now();
   const started = fresh.start();
   const watch = new ProcessWatch(fresh.proc!.pid!);
+  const clock = syncClock(t0, watch);
   try {
     await started;
-    const startSeconds = (performance.now() - t0) / 1000;
-    const startCpuSeconds = watch.cpuSeconds();
+    clock.started();
     const end = Date.now() + 900_000;
     while ((await fresh.call<number>('getblockcount')) < o.height) {
       if (Date.now() > end) throw new Error(`bcoin ${o.name}: not synced after 900 s`);
       await new Promise((r) => setTimeout(r, 100));
     }
-    const seconds = (performance.now() - t0) / 1000;
-    const cpuSeconds = watch.cpuSeconds();
-    const mainCpuSeconds = watch.mainThreadCpuSeconds();
-    watch.stop();
     const run: SyncRun & { peakTree: number; processes: number; commandLine: string } = {
-      seconds,
-      startSeconds,
-      cpuSeconds,
-      startCpuSeconds,
-      mainCpuSeconds,
-      peak: watch.peak,
+      ...clock.synced(),
       peakTree: watch.peakTree,
       processes: watch.processes,
       commandLine: fresh.commandLine,

@@ -1,6 +1,7 @@
 /** Test helpers for the RPC server: a real server on 127.0.0.1 (free port) and a small HTTP client. */
 import { readFileSync } from 'node:fs';
 import { type Agent, request } from 'node:http';
+import { afterEach } from 'node:test';
 import { MethodRegistry, RPC, RpcError } from '../../../services/node/rpc/method.ts';
 import { RpcServer, type RpcServerOptions } from '../../../services/node/rpc/server.ts';
 import { silentLogger } from '../../../shared/log.ts';
@@ -133,6 +134,28 @@ export async function startServer(opts: Partial<RpcServerOptions> = {}): Promise
     close: async () => {
       await server.stop();
       dir.remove();
+    },
+  };
+}
+
+/**
+ * For a test file: `started()` starts a server that is closed after the test; `cleanups` takes
+ * more to undo after each test (run last first).
+ */
+export function serverPerTest(): {
+  started: (opts?: Partial<RpcServerOptions>) => Promise<Running>;
+  cleanups: (() => Promise<void> | void)[];
+} {
+  const cleanups: (() => Promise<void> | void)[] = [];
+  afterEach(async () => {
+    while (cleanups.length > 0) await cleanups.pop()!();
+  });
+  return {
+    cleanups,
+    started: async (opts = {}) => {
+      const s = await startServer(opts);
+      cleanups.push(() => s.close());
+      return s;
     },
   };
 }

@@ -6,20 +6,12 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { connect, type Socket } from 'node:net';
-import { afterEach, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import { parseHead } from '../../../services/node/rpc/post-front.ts';
-import { type Running, startServer } from './helpers.ts';
+import { type Running, serverPerTest, startServer } from './helpers.ts';
 
-const cleanups: (() => Promise<void> | void)[] = [];
-afterEach(async () => {
-  while (cleanups.length > 0) await cleanups.pop()!();
-});
-async function started(opts: Parameters<typeof startServer>[0] = {}): Promise<Running> {
-  const s = await startServer(opts);
-  cleanups.push(() => s.close());
-  return s;
-}
+const { started, cleanups } = serverPerTest();
 
 /** A raw HTTP/1.1 client: writes bytes as given, reads responses framed by Content-Length. */
 class RawClient {

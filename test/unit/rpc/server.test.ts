@@ -8,24 +8,16 @@ import { existsSync, statSync } from 'node:fs';
 import { Agent } from 'node:http';
 import { connect, type Socket } from 'node:net';
 import { join } from 'node:path';
-import { afterEach, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { generateRpcAuth, parseBasicAuth, parseRpcAuth } from '../../../services/node/rpc/auth.ts';
 import { handleJsonRpc } from '../../../services/node/rpc/jsonrpc.ts';
 import { MethodRegistry } from '../../../services/node/rpc/method.ts';
 import { parseListenAddress, RpcServer } from '../../../services/node/rpc/server.ts';
 import { silentLogger } from '../../../shared/log.ts';
 import { tempDir } from '../../helpers/node.ts';
-import { http, type Running, startServer, testRegistry } from './helpers.ts';
+import { http, serverPerTest, startServer, testRegistry } from './helpers.ts';
 
-const cleanups: (() => Promise<void> | void)[] = [];
-afterEach(async () => {
-  while (cleanups.length > 0) await cleanups.pop()!();
-});
-async function started(opts: Parameters<typeof startServer>[0] = {}): Promise<Running> {
-  const s = await startServer(opts);
-  cleanups.push(() => s.close());
-  return s;
-}
+const { started, cleanups } = serverPerTest();
 
 const ECHO = '{"jsonrpc":"2.0","method":"echo","params":["hi"],"id":1}';
 
