@@ -161,8 +161,8 @@ class Connection {
   head: (Head & { bodyStart: number }) | undefined;
   closing = false;
   paused = false;
-  /** The one listener this reader added to the socket's 'data' (removed at the hand-over). */
-  onData: ((chunk: Buffer) => void) | undefined;
+  /** The listeners this reader added to the socket (removed at the hand-over). */
+  listeners: { data: (chunk: Buffer) => void; error: () => void; close: () => void } | undefined;
 
   constructor(
     readonly socket: Socket,
@@ -183,6 +183,8 @@ export class PostFront {
   served = 0;
   /** Connections given to node:http. */
   handedOver = 0;
+  /** Times a connection was not read for running too far ahead (tests). */
+  pauses = 0;
 
   constructor(opts: PostFrontOptions, modules: PostFrontModules) {
     this.#opts = opts;
@@ -209,10 +211,10 @@ export class PostFront {
       }
       this.#next(c);
     };
-    socket.on('data', onData);
-    socket.on('error', () => socket.destroy());
-    socket.on('close', () => this.#conns.delete(c));
-    c.onData = onData;
+    c.listeners = { data: onData, error: () => socket.destroy(), close: () => this.#conns.delete(c) };
+    socket.on('data', c.listeners.data);
+    socket.on('error', c.listeners.error);
+    socket.on('close', c.listeners.close);
   }
 
   /**
@@ -237,6 +239,7 @@ export class PostFront {
   }
 
   #next(c: Connection): void {
+    this.#backpressure(c);
     if (c.busy || c.closing) return;
     if (c.head === undefined) {
       if (c.buf.length === 0) return;
@@ -244,7 +247,6 @@ export class PostFront {
       if (end < 0) {
         // node:http refuses an over-long head (431); so does it here, after the hand-over
         if (c.buf.length > MAX_HEAD_BYTES) this.#handOver(c);
-        else this.#backpressure(c);
         return;
       }
       if (end > MAX_HEAD_BYTES) {
@@ -264,10 +266,7 @@ export class PostFront {
     }
     const { head } = c;
     const bodyEnd = head.bodyStart + head.length;
-    if (c.buf.length < bodyEnd) {
-      this.#backpressure(c);
-      return;
-    }
+    if (c.buf.length < bodyEnd) return;
     const body = c.buf.toString('utf8', head.bodyStart, bodyEnd);
     c.buf = c.buf.length === bodyEnd ? Buffer.alloc(0) : c.buf.subarray(bodyEnd);
     c.head = undefined;
@@ -282,11 +281,15 @@ export class PostFront {
     );
   }
 
-  /** Stops reading a connection that has sent more than one request's worth ahead of its answers. */
+  /**
+   * Stops reading a connection that has sent more than a request's worth ahead of its answers
+   * (pipelined while one is answered), and reads it again once that is taken.
+   */
   #backpressure(c: Connection): void {
     const limit = MAX_HEAD_BYTES + this.#opts.maxBodyBytes;
     if (c.buf.length > limit && !c.paused) {
       c.paused = true;
+      this.pauses++;
       c.socket.pause();
     } else if (c.buf.length <= limit && c.paused) {
       c.paused = false;
@@ -332,9 +335,11 @@ export class PostFront {
   #handOver(c: Connection): void {
     this.#conns.delete(c);
     const s = c.socket;
-    if (c.onData !== undefined) s.removeListener('data', c.onData);
-    s.removeAllListeners('error');
-    s.removeAllListeners('close');
+    if (c.listeners !== undefined) {
+      s.removeListener('data', c.listeners.data);
+      s.removeListener('error', c.listeners.error);
+      s.removeListener('close', c.listeners.close);
+    }
     if (c.paused) s.resume();
     // node:http reads the request again from its first byte
     if (c.buf.length > 0) s.unshift(c.buf);

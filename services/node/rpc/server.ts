@@ -258,15 +258,17 @@ export class RpcServer {
     }
   }
 
-  /** Calls answered by the POST front, and connections it gave to node:http (tests). */
-  frontCounts(): { served: number; handedOver: number } {
+  /** Calls answered by the POST front, connections it gave to node:http, reads it paused (tests). */
+  frontCounts(): { served: number; handedOver: number; pauses: number } {
     let served = 0;
     let handedOver = 0;
+    let pauses = 0;
     for (const f of this.#fronts) {
       served += f.served;
       handedOver += f.handedOver;
+      pauses += f.pauses;
     }
-    return { served, handedOver };
+    return { served, handedOver, pauses };
   }
 
   /**

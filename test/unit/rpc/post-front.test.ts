@@ -105,7 +105,7 @@ describe('rpc POST front', () => {
     assert.ok(r!.headers.has('date'));
     c.write(call(s, echo(1, 1)) + call(s, echo(2, 2)) + call(s, echo(3, 3)));
     for (const id of [1, 2, 3]) assert.equal(JSON.parse((await c.response())!.body).result, id);
-    assert.deepEqual(s.server.frontCounts(), { served: 4, handedOver: 0 });
+    assert.deepEqual(s.server.frontCounts(), { served: 4, handedOver: 0, pauses: 0 });
   });
 
   it('hands a connection to node:http at the first request it is not for, with the bytes read', async () => {
@@ -126,7 +126,7 @@ describe('rpc POST front', () => {
     // node:http keeps the connection: a later plain call is answered too
     c.write(call(s, echo('after', 9)));
     assert.equal(JSON.parse((await c.response())!.body).result, 'after');
-    assert.deepEqual(s.server.frontCounts(), { served: 1, handedOver: 1 });
+    assert.deepEqual(s.server.frontCounts(), { served: 1, handedOver: 1, pauses: 0 });
   });
 
   it('answers Expect: 100-continue, HTTP/1.0 and a malformed head as node:http does', async () => {
@@ -148,6 +148,19 @@ describe('rpc POST front', () => {
     c.write(call(s, echo(1)).replace('Content-Length', 'Content-Length: 5\r\nContent-Length'));
     assert.equal((await c.response())?.status, 400, 'two Content-Lengths: node:http refuses');
     assert.equal(s.server.frontCounts().handedOver, 3);
+  });
+
+  it('stops reading a client that pipelines far ahead of its answers, and answers all in order', async () => {
+    // the first call waits the auth failure delay; the others (over 16 KiB + the body cap) queue
+    const s = await started({ maxBodyBytes: 200, authFailDelayMs: 200 });
+    const c = await client(s);
+    const calls = Array.from({ length: 150 }, (_, i) => call(s, echo(i, i)));
+    const bad = call(s, echo(-1)).replace(/Basic \S+/, 'Basic eDp5');
+    c.write(bad + calls.join(''));
+    assert.equal((await c.response())?.status, 401);
+    for (let i = 0; i < calls.length; i++) assert.equal(JSON.parse((await c.response())!.body).id, i);
+    assert.ok(s.server.frontCounts().pauses >= 1, 'the socket was paused');
+    assert.equal(s.server.frontCounts().served, 151);
   });
 
   it('refuses a declared body over the cap with 413 before reading it, and closes', async () => {
@@ -240,7 +253,7 @@ print(json.dumps(out))
       [200, 4],
       [200, 'ok\n'],
     ]);
-    assert.deepEqual(s.server.frontCounts(), { served: 5, handedOver: 1 });
+    assert.deepEqual(s.server.frontCounts(), { served: 5, handedOver: 1, pauses: 0 });
   });
 });
 
