@@ -40,7 +40,7 @@ export interface RpcServerOptions {
   stopGraceMs?: number;
   /**
    * JSON-RPC calls (`POST /`) read by the minimal HTTP/1.1 front (post-front.ts) instead of
-   * node:http. Default true; false: node:http reads every request (tests compare the two).
+   * node:http. Default true; false: node:http reads every request (a test compares the answers).
    */
   postFront?: boolean;
 }

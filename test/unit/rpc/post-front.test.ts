@@ -163,6 +163,34 @@ describe('rpc POST front', () => {
     assert.equal(s.server.frontCounts().served, 151);
   });
 
+  it('answers as node:http does: the same status, headers and body for each kind of call', async () => {
+    const bodies = [
+      echo('x'),
+      '{"jsonrpc":"2.0","method":"echo","params":[1]}', // a notification only: 204
+      '{"method":"nosuch","params":[],"id":3}', // 1.0 error: HTTP 404
+      '[{"jsonrpc":"2.0","method":"echo","params":[1],"id":1},{"method":"echo","params":[2],"id":2}]',
+      'not json',
+    ];
+    const answers = async (postFront: boolean) => {
+      const s = await started({ postFront, maxBodyBytes: 1000 });
+      const c = await client(s);
+      const out: unknown[] = [];
+      for (const b of bodies) {
+        c.write(call(s, b));
+        out.push(await c.response());
+      }
+      c.write(call(s, echo(1)).replace(/Basic \S+/, 'Basic eDp5'));
+      out.push(await c.response());
+      c.write(call(s, 'x'.repeat(1001)));
+      out.push(await c.response());
+      assert.equal(s.server.frontCounts().served, postFront ? bodies.length + 1 : 0);
+      // the Date header differs by the clock only
+      for (const r of out as { headers: Map<string, string> }[]) r?.headers.delete('date');
+      return out;
+    };
+    assert.deepEqual(await answers(true), await answers(false));
+  });
+
   it('refuses a declared body over the cap with 413 before reading it, and closes', async () => {
     const s = await started({ maxBodyBytes: 100 });
     const c = await client(s);
