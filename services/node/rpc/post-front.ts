@@ -148,9 +148,39 @@ function httpDate(): string {
   return dateText;
 }
 
+/** Appends a chunk to a connection's unread bytes. */
+function append(c: Connection, chunk: Buffer): void {
+  const len = c.buf.length;
+  if (len === 0) {
+    c.buf = chunk;
+    c.store = undefined;
+    return;
+  }
+  const need = len + chunk.length;
+  const store = c.store;
+  if (store !== undefined && c.buf.buffer === store.buffer) {
+    const offset = c.buf.byteOffset - store.byteOffset;
+    if (offset + need <= store.length) {
+      chunk.copy(store, offset + len);
+      c.buf = store.subarray(offset, offset + need);
+      return;
+    }
+  }
+  const grown = Buffer.allocUnsafe(Math.max(4096, 2 * need));
+  c.buf.copy(grown, 0);
+  chunk.copy(grown, len);
+  c.store = grown;
+  c.buf = grown.subarray(0, need);
+}
+
 /** One connection's state. */
 class Connection {
+  /** Bytes read and not yet taken (a view of `store` once more than one chunk has come). */
   buf: Buffer = Buffer.alloc(0);
+  /** What `buf` is appended into: grown by doubling, so bytes arriving one at a time cost O(n). */
+  store: Buffer | undefined;
+  /** Bytes at the start of `buf` known to hold no head end (less 3: it may straddle a chunk). */
+  scanned = 0;
   /** A call is being answered (or its answer waits for the socket to drain). */
   busy = false;
   /** When the request now arriving started (its first byte), or the connection went idle. */
@@ -204,7 +234,7 @@ export class PostFront {
     this.#conns.add(c);
     socket.setNoDelay(true);
     const onData = (chunk: Buffer): void => {
-      c.buf = c.buf.length === 0 ? chunk : Buffer.concat([c.buf, chunk]);
+      append(c, chunk);
       if (!c.reading) {
         c.reading = true;
         c.since = performance.now();
@@ -243,8 +273,9 @@ export class PostFront {
     if (c.busy || c.closing) return;
     if (c.head === undefined) {
       if (c.buf.length === 0) return;
-      const end = c.buf.indexOf(HEAD_END);
+      const end = c.buf.indexOf(HEAD_END, c.scanned);
       if (end < 0) {
+        c.scanned = Math.max(0, c.buf.length - 3);
         // node:http refuses an over-long head (431); so does it here, after the hand-over
         if (c.buf.length > MAX_HEAD_BYTES) this.#handOver(c);
         return;
@@ -269,6 +300,7 @@ export class PostFront {
     if (c.buf.length < bodyEnd) return;
     const body = c.buf.toString('utf8', head.bodyStart, bodyEnd);
     c.buf = c.buf.length === bodyEnd ? Buffer.alloc(0) : c.buf.subarray(bodyEnd);
+    c.scanned = 0;
     c.head = undefined;
     c.busy = true;
     this.served++;
