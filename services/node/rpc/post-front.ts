@@ -20,7 +20,8 @@
  * the next request is taken, so a client that does not read cannot make the node buffer answers.
  * Limits as node:http's: the head must arrive within `headersTimeoutMs`, the whole request within
  * `requestTimeoutMs` (else 408 and close), an idle keep-alive connection is closed after
- * `keepAliveTimeoutMs`, checked every `checkMs`; a body over `maxBodyBytes` is refused with 413 and
+ * `keepAliveTimeoutMs`, an answer the client does not read within `requestTimeoutMs` drops it,
+ * checked every `checkMs`; a body over `maxBodyBytes` is refused with 413 and
  * the connection closed, before it is read.
  */
 import type { Socket } from 'node:net';
@@ -148,6 +149,12 @@ function httpDate(): string {
   return dateText;
 }
 
+/** A client's address, IPv4 without its IPv6 mapping (one rate-limit bucket and log name per client). */
+export function remoteIp(socket: Socket): string {
+  const a = socket.remoteAddress ?? 'unknown';
+  return a.startsWith('::ffff:') ? a.slice(7) : a;
+}
+
 /** Appends a chunk to a connection's unread bytes. */
 function append(c: Connection, chunk: Buffer): void {
   const len = c.buf.length;
@@ -183,6 +190,8 @@ class Connection {
   scanned = 0;
   /** A call is being answered (or its answer waits for the socket to drain). */
   busy = false;
+  /** Its answer is written and waits for the client to read it (since `since`). */
+  draining = false;
   /** When the request now arriving started (its first byte), or the connection went idle. */
   since: number;
   /** Whether bytes of a request have arrived (else the connection is idle between requests). */
@@ -229,8 +238,7 @@ export class PostFront {
       socket.destroy();
       return;
     }
-    const a = socket.remoteAddress ?? 'unknown';
-    const c = new Connection(socket, a.startsWith('::ffff:') ? a.slice(7) : a, performance.now());
+    const c = new Connection(socket, remoteIp(socket), performance.now());
     this.#conns.add(c);
     socket.setNoDelay(true);
     const onData = (chunk: Buffer): void => {
@@ -261,11 +269,6 @@ export class PostFront {
   destroyAll(): void {
     for (const c of this.#conns) c.socket.destroy();
     this.#conns.clear();
-  }
-
-  /** Connections still served here. */
-  get connections(): number {
-    return this.#conns.size;
   }
 
   #next(c: Connection): void {
@@ -361,7 +364,15 @@ export class PostFront {
       this.#next(c);
     };
     if (flushed) done();
-    else c.socket.once('drain', done);
+    else {
+      // a client that never reads is dropped after requestTimeoutMs, not held busy for good
+      c.draining = true;
+      c.since = performance.now();
+      c.socket.once('drain', () => {
+        c.draining = false;
+        done();
+      });
+    }
   }
 
   #handOver(c: Connection): void {
@@ -384,6 +395,10 @@ export class PostFront {
     const now = performance.now();
     const o = this.#opts;
     for (const c of this.#conns) {
+      if (c.draining) {
+        if (now - c.since > o.requestTimeoutMs) c.socket.destroy();
+        continue;
+      }
       if (c.busy || c.closing) continue;
       if (!c.reading) {
         if (now - c.since > o.keepAliveTimeoutMs) c.socket.destroy();

@@ -8,7 +8,7 @@ import { respond } from '../http/respond.ts';
 import { Authenticator, CookieFile, writeAtomic } from './auth.ts';
 import { answerJsonRpc, errorResponse, type OnCall } from './jsonrpc.ts';
 import { type MethodRegistry, RPC } from './method.ts';
-import { type FrontReply, type FrontRequest, PostFront } from './post-front.ts';
+import { type FrontReply, type FrontRequest, PostFront, remoteIp } from './post-front.ts';
 
 export interface RateLimit {
   /** Tokens added per second. */
@@ -109,8 +109,7 @@ class TokenBuckets {
 class BodyTooLarge extends Error {}
 
 function clientIp(req: IncomingMessage): string {
-  const a = req.socket.remoteAddress ?? 'unknown';
-  return a.startsWith('::ffff:') ? a.slice(7) : a;
+  return remoteIp(req.socket);
 }
 
 function readBody(req: IncomingMessage, max: number): Promise<string> {

@@ -191,6 +191,22 @@ describe('rpc POST front', () => {
     assert.deepEqual(await answers(true), await answers(false));
   });
 
+  it('drops a client that does not read its answers within the request timeout', {
+    timeout: 20_000,
+  }, async () => {
+    const s = await started({ requestTimeoutMs: 300, maxBodyBytes: 2_000_000 });
+    const c = await client(s);
+    c.socket.pause(); // reads nothing: the answers fill the socket buffers
+    const big = 'x'.repeat(900_000);
+    for (let i = 0; i < 12; i++) c.write(call(s, echo(big, i)));
+    // long past the timeout, read again: the server closed the connection (a paused socket does
+    // not see it until then), after fewer answers than asked for
+    await new Promise((r) => setTimeout(r, 1_500));
+    c.socket.resume();
+    await c.untilClosed();
+    assert.ok(s.server.frontCounts().served < 12, `served ${s.server.frontCounts().served}`);
+  });
+
   it('refuses a declared body over the cap with 413 before reading it, and closes', async () => {
     const s = await started({ maxBodyBytes: 100 });
     const c = await client(s);
