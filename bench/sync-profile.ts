@@ -434,7 +434,9 @@ async function main(): Promise<void> {
       console.log(`heap snapshot in ${out}`);
     }
     await fresh.stop();
-    console.log(`${chain.txs} txs in ${seconds.toFixed(1)} s = ${Math.round(chain.txs / seconds)} tx/s`);
+    console.log(
+      `${chain.txs} txs in ${seconds.toFixed(1)} s = ${Math.round(chain.txs / seconds)} tx/s, ${Math.round(chain.inputs / seconds)} signatures/s`,
+    );
     console.log(
       `CPU of the syncing node: ${(run.cpuSeconds / seconds).toFixed(2)} cores from spawning it; ${syncCores(run).toFixed(2)} after its start-up (${run.startSeconds.toFixed(1)} s)`,
     );
