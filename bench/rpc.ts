@@ -13,7 +13,8 @@ import { rpcClient, rpcTarget } from './rpc-client.ts';
 import { encodeRpcRequest, submitRound } from './rpc-submit.ts';
 import { builtMain, ProcessWatch, topSelf } from './sync-profile.ts';
 
-const CLIENTS = 4;
+/** Keep-alive clients each waiting for its answer before the next (CAIRN_BENCH_RPC_CLIENTS, default 4, issue 12's). */
+const CLIENTS = Math.max(1, Number(process.env.CAIRN_BENCH_RPC_CLIENTS ?? 4));
 /** Transfers sent in the timed round (CAIRN_BENCH_RPC_TXS; a multiple of 50). */
 const TXS = Math.max(50, Math.round(Number(process.env.CAIRN_BENCH_RPC_TXS ?? 2000) / 50) * 50);
 /** verify.workers of the node taking the transactions: cairnd's default (cores − 1) unless set. */
@@ -122,6 +123,15 @@ export async function benchRpc(): Promise<BenchResult[]> {
         .map(([name, us]) => `${name} ${us.toFixed(0)}`)
         .join(', ')}`,
     );
+    // how the signatures were checked: batches at the workers, or small ones on the main thread
+    const pool = (await call('getmempoolinfo')) as {
+      verifybatches: number;
+      verifybatchedtxs: number;
+      verifyinlinetxs: number;
+    };
+    console.error(
+      `signatures: ${pool.verifybatches} batches (${pool.verifybatchedtxs} txs) at the verify workers, ${pool.verifyinlinetxs} txs on the main thread`,
+    );
     if (profileDir !== undefined) {
       const roundEnd = performance.now();
       await a.stop();
@@ -139,13 +149,13 @@ export async function benchRpc(): Promise<BenchResult[]> {
         name: 'rpc/getblockcount',
         ops: reqRate,
         unit: 'req/s',
-        note: `4 keep-alive clients, ${cores} cores`,
+        note: `${CLIENTS} keep-alive clients, ${cores} cores`,
       },
       {
         name: 'rpc/sendrawtransaction',
         ops: txRate,
         unit: 'tx/s',
-        note: `${txs.length} transfers from 4 keep-alive clients, ${b ? 'relayed to one peer' : 'no peer'}, ${cores} cores, verify.workers ${WORKERS}`,
+        note: `${txs.length} transfers from ${CLIENTS} keep-alive clients, ${b ? 'relayed to one peer' : 'no peer'}, ${cores} cores, verify.workers ${WORKERS}`,
       },
       {
         name: 'rpc/sendrawtransaction-cpu',

@@ -11,6 +11,11 @@
  * transaction whose signatures all verified skips the signature check there; any other (a bad
  * signature, a high S, a coinbase) takes the ordinary path, which checks its signatures inline and
  * refuses it with the exact reason and code, so a bad signature refuses its own transaction only.
+ *
+ * A small batch (a few signatures) with no batch at the workers is accepted on the calling thread
+ * instead: handing it over costs a wake-up each way, about as much CPU as checking it here, and its
+ * answer comes later. Under load, submissions arrive together and their batches go to the workers
+ * (docs/performance.md, "Small batches on the calling thread").
  * Without verify workers, a submission is accepted at once on the calling thread.
  */
 import { isLowS } from '../../../shared/core/signature.ts';
@@ -28,7 +33,14 @@ interface Waiting {
 export interface TxSubmitterOptions {
   /** Most transactions in one batch (default 1,024): bounds the work of one turn of the event loop. */
   readonly maxBatch?: number;
+  /**
+   * A batch of at most this many signatures is checked on the calling thread when no batch is at
+   * the workers (default 4; 0 = every batch to the workers).
+   */
+  readonly inlineMax?: number;
 }
+
+const INLINE_MAX = 4;
 
 export class TxSubmitter {
   readonly #pool: Reservoir;
@@ -36,13 +48,18 @@ export class TxSubmitter {
   readonly #genesisHash: Uint8Array;
   readonly #clock: () => number;
   readonly #maxBatch: number;
+  readonly #inlineMax: number;
   #queue: Waiting[] = [];
   #scheduled = false;
   /** The accept step of the last batch dispatched: batches enter the pool in the order they came. */
   #tail: Promise<void> = Promise.resolve();
-  /** Batches dispatched to the workers, and transactions in them (for tests and the bench). */
+  /** Batches dispatched to the workers and not yet accepted. */
+  #atWorkers = 0;
+  /** Batches dispatched to the workers, and transactions in them (getmempoolinfo, tests, benches). */
   batches = 0;
   batchedTxs = 0;
+  /** Transactions of small batches accepted on the calling thread instead. */
+  inlineTxs = 0;
 
   constructor(
     pool: Reservoir,
@@ -56,17 +73,12 @@ export class TxSubmitter {
     this.#genesisHash = genesisHash;
     this.#clock = clock;
     this.#maxBatch = Math.max(1, opts.maxBatch ?? 1024);
+    this.#inlineMax = Math.max(0, opts.inlineMax ?? INLINE_MAX);
   }
 
   /** Accepts `tx` into the pool as `Reservoir.accept` does (same result, same errors), in batches. */
   submit(tx: DecodedTx): Promise<AcceptResult> {
-    if (this.#batch === undefined) {
-      try {
-        return Promise.resolve(this.#pool.accept(tx, this.#clock()));
-      } catch (e) {
-        return Promise.reject(e);
-      }
-    }
+    if (this.#batch === undefined) return this.#acceptHere(tx);
     return new Promise((resolve, reject) => {
       this.#queue.push({ tx, resolve, reject });
       if (!this.#scheduled) {
@@ -86,7 +98,23 @@ export class TxSubmitter {
     }
   }
 
+  /** Reservoir.accept on this thread, signatures checked inline. */
+  #acceptHere(tx: DecodedTx): Promise<AcceptResult> {
+    try {
+      return Promise.resolve(this.#pool.accept(tx, this.#clock()));
+    } catch (e) {
+      return Promise.reject(e);
+    }
+  }
+
   #start(batch: readonly Waiting[]): void {
+    if (this.#atWorkers === 0 && signaturesOf(batch) <= this.#inlineMax) {
+      // nothing ahead of it at the workers: order is kept
+      this.inlineTxs += batch.length;
+      for (const w of batch) this.#acceptHere(w.tx).then(w.resolve, w.reject);
+      return;
+    }
+    this.#atWorkers++;
     // the transactions whose signatures go to the workers: well-formed for it (others: inline)
     const sent: DecodedTx[] = [];
     for (const w of batch) {
@@ -108,6 +136,7 @@ export class TxSubmitter {
     }
     const previous = this.#tail;
     this.#tail = Promise.all([answers, previous]).then(([results]) => {
+      this.#atWorkers--;
       const verified = new Set<DecodedTx>();
       if (results !== undefined) {
         const failed = new Set<DecodedTx>();
@@ -123,4 +152,10 @@ export class TxSubmitter {
       }
     });
   }
+}
+
+function signaturesOf(batch: readonly Waiting[]): number {
+  let n = 0;
+  for (const w of batch) if (w.tx.tx.kind !== 'coinbase') n += w.tx.tx.inputs.length;
+  return n;
 }

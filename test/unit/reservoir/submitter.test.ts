@@ -18,8 +18,9 @@ import { type Env, makeEnv, NOW, payFee, SUBSIDY, transfer, verifier } from '../
 const workers = createBatchVerifier(verifier, { backend: verifier.name as VerifierBackend, workers: 1 });
 after(() => workers.close());
 
-const submitterOf = (env: Env) =>
-  new TxSubmitter(env.reservoir, workers, env.ledger.p.genesisHash, () => NOW);
+/** inlineMax 0: every batch to the worker, however small (the default keeps small ones here). */
+const submitterOf = (env: Env, inlineMax = 0) =>
+  new TxSubmitter(env.reservoir, workers, env.ledger.p.genesisHash, () => NOW, { inlineMax });
 
 /** The same transaction with an output changed after signing: its signature no longer verifies. */
 function forge(d: DecodedTx, amount: number): DecodedTx {
@@ -105,6 +106,40 @@ describe('TxSubmitter', () => {
       [...env.reservoir.entries()].map((e) => e.txid),
       [a.txid, b.txid],
     );
+  });
+
+  it('a small batch with nothing at the workers is accepted here, with the same answers', async () => {
+    const env = makeEnv();
+    const s = submitterOf(env, 4);
+    const good = payFee(env.alice, [env.funds[0]!, 0], SUBSIDY, 1000);
+    const bad = forge(payFee(env.alice, [env.funds[1]!, 0], SUBSIDY, 1000), 1);
+    const settled = await Promise.allSettled([good, bad].map((d) => s.submit(d)));
+    assert.deepEqual(settled.map(codeOf), ['added', 'bad-txns-sig']);
+    assert.equal(s.batches, 0, 'nothing went to the worker');
+    assert.equal(s.inlineTxs, 2);
+    // five signatures: over the limit, to the worker
+    const five = env.funds.slice(2, 7).map((f) => payFee(env.alice, [f, 0], SUBSIDY, 1000));
+    await Promise.all(five.map((d) => s.submit(d)));
+    assert.equal(s.batches, 1);
+    assert.equal(s.batchedTxs, 5);
+  });
+
+  it('a small batch behind one at the workers waits for it: a child enters after its parent', async () => {
+    const env = makeEnv();
+    // batches of at most six: the parents go to the worker, the child after them is a batch of one
+    const s = new TxSubmitter(env.reservoir, workers, env.ledger.p.genesisHash, () => NOW, {
+      inlineMax: 4,
+      maxBatch: 6,
+    });
+    const parents = env.funds.slice(0, 6).map((f) => payFee(env.alice, [f, 0], SUBSIDY, 1000, env.bob));
+    const child = transfer(env.bob, [[parents[5]!, 0]], [out(env.alice.owner, SUBSIDY / 2 - 2000)]);
+    const pending = parents.map((d) => s.submit(d));
+    const c = await s.submit(child); // the same turn: one dispatch, two batches
+    await Promise.all(pending);
+    assert.equal(c.status, 'added', 'not taken before its parent (that would be an orphan)');
+    assert.ok(c.status === 'added' && c.entry.ancestorCount === 2);
+    assert.equal(s.batches, 2);
+    assert.equal(s.inlineTxs, 0);
   });
 
   it('without verify workers, accepts at once on the calling thread with the same answers', async () => {

@@ -115,6 +115,7 @@ export function mempoolMethods(api: NodeApi): MethodDef[] {
           heldusage: i.heldUsage,
           verifybatches: api.state.submitter.batches,
           verifybatchedtxs: api.state.submitter.batchedTxs,
+          verifyinlinetxs: api.state.submitter.inlineTxs,
         };
       },
     },
