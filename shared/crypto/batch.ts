@@ -203,11 +203,15 @@ export function createBatchVerifier(verifier: SignatureVerifier, opts: BatchVeri
     });
   });
 
-  /** Keeps the (unref'd) workers referenced while an answer is awaited: waitAsync does not. */
+  /**
+   * Keeps the (unref'd) workers referenced while an answer is awaited: waitAsync does not. Not
+   * once closing: terminate() refs them until they exit, and a job that close() settles would
+   * otherwise unref them a moment later, letting the process quit with close() still pending.
+   */
   const held = <T>(p: Promise<T>): Promise<T> => {
     if (pendingAsync++ === 0) for (const w of workers) w.ref();
     return p.finally(() => {
-      if (--pendingAsync === 0) for (const w of workers) w.unref();
+      if (--pendingAsync === 0 && !closing) for (const w of workers) w.unref();
     });
   };
 

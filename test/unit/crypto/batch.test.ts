@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { after, describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
 import { toHex } from '../../../shared/core/bytes.ts';
 import { LOCAL } from '../../../shared/core/params/networks.ts';
 import { prepareBlock } from '../../../shared/core/validation/block-prepare.ts';
@@ -13,6 +15,10 @@ import {
 import { loadVerifier } from '../../../shared/crypto/load.ts';
 import { buildSpendingChain } from '../../helpers/chain.ts';
 import { validChecks } from '../../helpers/signatures.ts';
+
+const CLOSE_WHILE_PREPARING = fileURLToPath(
+  new URL('../../fixtures/close-while-preparing.ts', import.meta.url),
+);
 
 const { verifier } = loadVerifier('auto');
 const pool = createBatchVerifier(verifier, { backend: 'native', workers: 1 });
@@ -227,6 +233,16 @@ describe('a worker that exits without an error (issue 12: a prepare job waited o
     } finally {
       await p.close();
     }
+  });
+
+  it('close() with a prepare job out keeps the process alive until the workers are gone', () => {
+    // the settled job used to unref the workers right after terminate() had ref'd them: the
+    // process quit with close() pending (CI's import.test.ts, 'Promise resolution is still pending')
+    const child = spawnSync(process.execPath, ['--import', 'tsx', CLOSE_WHILE_PREPARING], {
+      encoding: 'utf8',
+    });
+    assert.equal(child.stdout.trim(), 'closed', `status ${child.status}: ${child.stderr}`);
+    assert.equal(child.status, 0);
   });
 
   it('a closed pool does not report its workers as lost', async () => {
