@@ -75,7 +75,7 @@ export interface BatchVerifier {
   verifyEachAsync(items: readonly SigCheck[]): Promise<Uint8Array> | undefined;
   /** Why the workers are no longer used, once they are not (undefined while they are; closing is not a loss). */
   readonly lost: PoolLoss | undefined;
-  /** verifyEachAsync's batches so far, by the way they went to the workers. */
+  /** Batches so far, by the way they went to the workers. */
   handOvers(): HandOverCounts;
   /**
    * Prepares blocks on the worker threads (shared/core/validation/block-prepare.ts: decoding,
@@ -125,12 +125,14 @@ export function poolLossMessage(loss: PoolLoss): string {
   return `verify workers lost (${loss.cause}: ${loss.detail}): signatures are verified on the main thread, slower; restart the process to get them back`;
 }
 
-/** How the batches of verifyEachAsync reached the workers (tests, benches). */
+/** How batches reached the workers (tests, benches). */
 export interface HandOverCounts {
-  /** Through the persistent rings. */
+  /** verifyEachAsync's, through the persistent rings. */
   readonly ring: number;
-  /** Through postMessage and a new shared buffer (the ring was full, or the batch too large). */
+  /** verifyEachAsync's, through postMessage and a shared buffer (the ring was full, or the batch too large). */
   readonly posted: number;
+  /** Every batch posted in a shared buffer, whichever method sent it (verifyAll, verifyAsync, verifyEachAsync). */
+  readonly shared: number;
 }
 
 export function createBatchVerifier(verifier: SignatureVerifier, opts: BatchVerifierOptions): BatchVerifier {
@@ -148,6 +150,7 @@ export function createBatchVerifier(verifier: SignatureVerifier, opts: BatchVeri
   let trusted = workers.length > 0;
   let pendingAsync = 0;
   let postedEach = 0;
+  let shared = 0;
   let closing = false;
   const buffers = new SharedBufferPool(SPARE_BUFFERS);
   let loss: PoolLoss | undefined;
@@ -280,6 +283,7 @@ export function createBatchVerifier(verifier: SignatureVerifier, opts: BatchVeri
     const packed = pack(items);
     if (typeof packed === 'number') return packed;
     const { sab, control, results } = packed;
+    shared++;
     const per = Math.ceil(n / workers.length);
     let posted = 0;
     workers.forEach((w, k) => {
@@ -318,6 +322,7 @@ export function createBatchVerifier(verifier: SignatureVerifier, opts: BatchVeri
       const packed = pack(items);
       if (typeof packed === 'number') return packed;
       const { sab, control, results } = packed;
+      shared++;
       const shares = workers.length + 1;
       const per = Math.ceil(n / shares);
       workers.forEach((w, k) => {
@@ -360,7 +365,7 @@ export function createBatchVerifier(verifier: SignatureVerifier, opts: BatchVeri
       return loss;
     },
     handOvers(): HandOverCounts {
-      return { ring: rings.reduce((sum, r) => sum + r.jobs, 0), posted: postedEach };
+      return { ring: rings.reduce((sum, r) => sum + r.jobs, 0), posted: postedEach, shared };
     },
     prepareBlocks(raws: readonly Uint8Array[]): Promise<(Uint8Array | undefined)[]> | undefined {
       if (opts.params === undefined || !trusted) return undefined;
@@ -374,6 +379,10 @@ export function createBatchVerifier(verifier: SignatureVerifier, opts: BatchVeri
     },
     async close(): Promise<void> {
       closing = true;
+      // from now on everything is verified here: a batch posted to a worker being terminated would
+      // never be answered, and verifyAll would block this thread until its timeout
+      trusted = false;
+      for (const r of rings) r.abandon();
       prepares.failAll();
       await Promise.all(workers.map((w) => w.terminate()));
     },

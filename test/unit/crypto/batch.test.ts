@@ -235,6 +235,20 @@ describe('a worker that exits without an error (issue 12: a prepare job waited o
     }
   });
 
+  // posted, it waited out the 30 s worker timeout on the calling thread (cairnd stopping mid-sync did)
+  it('once close() has begun, a large batch is verified here, not posted to a worker being stopped', async () => {
+    const p = createBatchVerifier(verifier, { backend: 'native', workers: 1, params: LOCAL });
+    assert.equal(await p.verifyAsync(items), -1, 'the worker is up');
+    assert.equal(p.handOvers().shared, 1);
+    const closed = p.close();
+    assert.equal(p.verifyAll(items), -1);
+    assert.equal(p.handOvers().shared, 1, 'verifyAll posted nothing');
+    assert.equal(p.verifyAsync(items), undefined, 'no workers to hand it to');
+    assert.equal(p.prepareBlocks(raws), undefined);
+    await closed;
+    assert.equal(p.lost, undefined);
+  });
+
   it('close() with a prepare job out keeps the process alive until the workers are gone', () => {
     // the settled job used to unref the workers right after terminate() had ref'd them: the
     // process quit with close() pending (CI's import.test.ts, 'Promise resolution is still pending')

@@ -59,7 +59,7 @@ describe('verify ring', () => {
     assert.deepEqual(await pool.verifyEachAsync(batch), expectedOf(batch));
     const small = someBad(items.slice(0, 4), 0);
     assert.deepEqual(await pool.verifyEachAsync(small), expectedOf(small));
-    assert.deepEqual(pool.handOvers(), { ring: 3, posted: 0 }, 'two halves and one small batch');
+    assert.deepEqual(pool.handOvers(), { ring: 3, posted: 0, shared: 0 }, 'two halves and one small batch');
   });
 
   it('a pool without rings posts every batch, with the same answers', async () => {
@@ -67,7 +67,7 @@ describe('verify ring', () => {
     after(() => pool.close());
     const batch = someBad(items.slice(0, 7), 0);
     assert.deepEqual(await pool.verifyEachAsync(batch), expectedOf(batch));
-    assert.deepEqual(pool.handOvers(), { ring: 0, posted: 1 });
+    assert.deepEqual(pool.handOvers(), { ring: 0, posted: 1, shared: 1 });
   });
 
   it('wakes the worker only when it is parked: batches sent while it verifies are taken without a wake', async () => {
