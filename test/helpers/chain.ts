@@ -175,6 +175,49 @@ export class MemoryLedger implements LedgerView {
 }
 
 /**
+ * A chain of `height` blocks on `local` whose blocks after the first 12 carry `width` + 1
+ * signatures each (from 64 on, the batch verifier posts a block's signatures to its workers):
+ * each splits a mature coinbase into `width` outputs and spends every output of the split before
+ * it, one transfer each.
+ */
+export function buildWideChain(height: number, width: number): DecodedBlock[] {
+  const miner = makeKey();
+  const ledger = new MemoryLedger();
+  const cbs = ledger.mine(12, miner.owner);
+  const sign = (tx: UnsignedSpendingTx) => toDecodedTx(signTx(tx, LOCAL.genesisHash));
+  let last: { tx: DecodedTx; each: number } | undefined;
+  while (ledger.height < height) {
+    const h = ledger.height + 1;
+    const cb = cbs.shift() ?? ledger.blocks[h - 11]!.txs[0]!;
+    const amount = cb.tx.outputs[0]!.amount;
+    const each = Math.floor((amount - 1000) / width);
+    const split = sign({
+      version: 1,
+      kind: 'transfer',
+      inputs: [spend(miner, cb.txid, 0)],
+      outputs: Array.from({ length: width }, () => out(miner.owner, each)),
+    });
+    const txs = [split];
+    let fees = amount - each * width;
+    for (let k = 0; last !== undefined && k < width; k++) {
+      txs.push(
+        sign({
+          version: 1,
+          kind: 'transfer',
+          inputs: [spend(miner, last.tx.txid, k)],
+          outputs: [out(miner.owner, last.each - 100)],
+        }),
+      );
+      fees += 100;
+    }
+    last = { tx: split, each };
+    const b = ledger.nextBlock(txs, miner.owner, fees);
+    ledger.apply(b);
+  }
+  return ledger.blocks.slice(1);
+}
+
+/**
  * A chain of `height` blocks on `local`: 12 blocks of coinbases, then blocks each splitting a
  * mature coinbase among 30 outputs and spending 8 of the last split's; block `badAt` gets a
  * corrupted signature (valid otherwise, so only the signature check refuses it).

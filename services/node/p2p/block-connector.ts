@@ -46,6 +46,8 @@ export class BlockConnector {
   readonly #maxBytes: number;
   readonly #queue: Entry[] = [];
   #running = false;
+  /** Stopped (the node is shutting down): nothing more is connected. */
+  #stopped = false;
   #queuedBlocks = 0;
   #queuedBytes = 0;
   /** Waiters for room (backpressure on downloads). */
@@ -80,6 +82,7 @@ export class BlockConnector {
     ready: Promise<unknown> | undefined,
     onResult: (result: BlockResult) => void,
   ): Promise<void> {
+    if (this.#stopped) return Promise.resolve();
     return new Promise<void>((resolve, reject) => {
       const e: Entry = { items, next: 0, ready: ready === undefined, onResult, resolve, reject };
       this.#queue.push(e);
@@ -98,9 +101,22 @@ export class BlockConnector {
     });
   }
 
+  /**
+   * Connects nothing more: the batches queued are dropped (their promises resolve; the blocks
+   * were not connected, and the next sync downloads them again), later ones are not queued. The
+   * chain is left at the end of the last group committed: the node can close its storage.
+   */
+  stop(): void {
+    this.#stopped = true;
+    for (const e of this.#queue.splice(0)) e.resolve();
+    this.#queuedBlocks = 0;
+    this.#queuedBytes = 0;
+    for (const w of this.#waiters.splice(0)) w();
+  }
+
   /** Resolves once fewer than `blocks` blocks and `bytes` bytes wait to be connected. */
   room(blocks: number, bytes: number): Promise<void> {
-    if (this.#queuedBlocks < blocks && this.#queuedBytes < bytes) return Promise.resolve();
+    if (this.#stopped || (this.#queuedBlocks < blocks && this.#queuedBytes < bytes)) return Promise.resolve();
     return new Promise<void>((resolve) => {
       const check = () => {
         if (this.#queuedBlocks < blocks && this.#queuedBytes < bytes) resolve();
@@ -118,6 +134,10 @@ export class BlockConnector {
   }
 
   #drain(): void {
+    if (this.#stopped) {
+      this.#running = false;
+      return;
+    }
     let group: Group | undefined;
     try {
       group = this.#takeGroup();

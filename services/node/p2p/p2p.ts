@@ -246,9 +246,12 @@ export class P2P {
     this.#stopping = true;
     for (const t of this.#timers) clearInterval(t);
     this.#relay.stop();
+    // nothing more is connected from here: the chain state can close behind us
+    const synced = this.#sync.stop();
     await Promise.all([...this.#outbound.values()].map((p) => p.close().catch(() => undefined)));
     this.#outbound.clear();
     await this.#server?.stop();
+    await synced; // its requests failed with the peers' closing
     await this.book
       .save(this.bookPath)
       .catch((e) => this.#log.error({ err: e }, `could not save ${this.bookPath}`));

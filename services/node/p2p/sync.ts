@@ -75,6 +75,8 @@ export class Sync {
   readonly #progress: SyncProgress;
   readonly #connector: BlockConnector;
   #running: Promise<void> | undefined;
+  /** Stopped (the node is shutting down): no pass starts, no block is connected. */
+  #stopped = false;
   #turn = 0;
   /** Passes in a row that ended with more work known and no progress. */
   #fruitless = 0;
@@ -119,7 +121,19 @@ export class Sync {
     return this.#start();
   }
 
+  /**
+   * Stops syncing: no pass starts and nothing more is connected (blocks received and not yet
+   * connected are dropped; the next start downloads them again). Resolves when the running pass
+   * has ended, which it does once its requests fail: close the peers after calling this.
+   */
+  stop(): Promise<void> {
+    this.#stopped = true;
+    this.#connector.stop();
+    return this.#running ?? Promise.resolve();
+  }
+
   #start(): Promise<void> {
+    if (this.#stopped) return Promise.resolve();
     this.#running ??= this.#guardedPass().finally(() => {
       this.#running = undefined;
     });
@@ -156,12 +170,13 @@ export class Sync {
 
   async #pass(): Promise<void> {
     const chain = this.#m.chain;
-    for (let round = 0; round < 1000; round++) {
+    for (let round = 0; round < 1000 && !this.#stopped; round++) {
       // with no peer claiming more work, still ask one (in turn): the work a hello claimed may be
       // old, and relays may have been dropped, so a peer ahead of us would otherwise go unseen
       // until the next ping; an up-to-date peer answers with an empty list
       const best = this.#bestPeer() ?? (round === 0 ? this.#nextPeer() : undefined);
       if (best !== undefined) await this.#headers(best);
+      if (this.#stopped) return;
       const target = chain.bestHeader();
       if (target === chain.tip) return;
       const missing = chain.missingBlocks(target, ROUND);
@@ -281,7 +296,7 @@ export class Sync {
       });
     const round: Round = { all, queue, out, allIn, idle };
     // each pass that ends with batches left has put at least one peer out: this ends
-    while (all.some((b) => !b.done) && peers.length > 0) {
+    while (!this.#stopped && all.some((b) => !b.done) && peers.length > 0) {
       await Promise.race([finished, Promise.all(peers.map((p) => this.#worker(p, round)))]);
       if (all.every((b) => b.done)) break;
       peers = peers.filter((p) => !out.has(p));
@@ -366,6 +381,7 @@ export class Sync {
     let staged: Promise<void> = Promise.resolve();
     try {
       for (;;) {
+        if (this.#stopped) return;
         if (pending === undefined) {
           if (out) return;
           // idle: wait until a batch another peer holds may be asked for, or the round is over

@@ -173,3 +173,27 @@ it('while the head batch is being prepared, this thread prepares its unclaimed b
     await pool.close();
   }
 });
+
+it('stop() connects nothing more: queued batches are dropped, later ones not taken, waiters released', async () => {
+  const c = fresh();
+  const connector = new BlockConnector({ maxBlocks: 8 }, { chain: c.chain });
+  let release!: () => void;
+  const checked = new Promise<void>((r) => {
+    release = r;
+  });
+  const first = connector.add(blocks.slice(0, 8), undefined, () => undefined);
+  const second = connector.add(blocks.slice(8, 24), checked, () => undefined);
+  const room = connector.room(1, 1);
+  await first;
+  assert.equal(c.chain.tipHeight(), 8, 'the first group is in');
+  connector.stop();
+  release();
+  await Promise.all([second, room]);
+  await turns();
+  assert.equal(c.chain.tipHeight(), 8, 'the queued batch was dropped, not connected');
+  assert.equal(connector.queuedBlocks, 0);
+  await connector.add(blocks.slice(8, 16), undefined, () => undefined);
+  await turns();
+  assert.equal(c.chain.tipHeight(), 8, 'a batch added after stop() is not taken');
+  assert.deepEqual(c.chain.checkInvariants(true), []);
+});
