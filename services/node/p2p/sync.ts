@@ -77,6 +77,8 @@ export class Sync {
   #running: Promise<void> | undefined;
   /** Stopped (the node is shutting down): no pass starts, no block is connected. */
   #stopped = false;
+  /** The download round running, if any (stop() ends its waits). */
+  #round: Round | undefined;
   #turn = 0;
   /** Passes in a row that ended with more work known and no progress. */
   #fruitless = 0;
@@ -129,6 +131,7 @@ export class Sync {
   stop(): Promise<void> {
     this.#stopped = true;
     this.#connector.stop();
+    this.#round?.allIn(); // its peers idling until they may steal a batch stop waiting
     return this.#running ?? Promise.resolve();
   }
 
@@ -295,14 +298,19 @@ export class Sync {
         });
       });
     const round: Round = { all, queue, out, allIn, idle };
-    // each pass that ends with batches left has put at least one peer out: this ends
-    while (!this.#stopped && all.some((b) => !b.done) && peers.length > 0) {
-      await Promise.race([finished, Promise.all(peers.map((p) => this.#worker(p, round)))]);
-      if (all.every((b) => b.done)) break;
-      peers = peers.filter((p) => !out.has(p));
-      // batches still in flight with a peer that is out go back to the queue
-      for (const b of all)
-        if (!b.done && b.owner !== undefined && out.has(b.owner) && !queue.includes(b)) queue.push(b);
+    this.#round = round;
+    try {
+      // each pass that ends with batches left has put at least one peer out: this ends
+      while (!this.#stopped && all.some((b) => !b.done) && peers.length > 0) {
+        await Promise.race([finished, Promise.all(peers.map((p) => this.#worker(p, round)))]);
+        if (all.every((b) => b.done)) break;
+        peers = peers.filter((p) => !out.has(p));
+        // batches still in flight with a peer that is out go back to the queue
+        for (const b of all)
+          if (!b.done && b.owner !== undefined && out.has(b.owner) && !queue.includes(b)) queue.push(b);
+      }
+    } finally {
+      this.#round = undefined;
     }
   }
 
