@@ -186,13 +186,14 @@ export function createBatchVerifier(verifier: SignatureVerifier, opts: BatchVeri
   /**
    * Stops trusting the pool: later calls verify here, jobs in the rings are redone here, prepare
    * jobs fail (their blocks are taken the ordinary way), posted batches still awaited are redone.
+   * `why` is the loss to report; undefined when closing (not a loss).
    */
-  function distrust(why: PoolLoss): void {
+  function distrust(why: PoolLoss | undefined): void {
     trusted = false;
     for (const r of rings) r.abandon();
     prepares.failAll();
     for (const control of awaited) Atomics.notify(control, 0);
-    if (loss === undefined && !closing) {
+    if (why !== undefined && loss === undefined && !closing) {
       loss = why;
       opts.onLost?.(why);
     }
@@ -381,9 +382,7 @@ export function createBatchVerifier(verifier: SignatureVerifier, opts: BatchVeri
       closing = true;
       // from now on everything is verified here: a batch posted to a worker being terminated would
       // never be answered, and verifyAll would block this thread until its timeout
-      trusted = false;
-      for (const r of rings) r.abandon();
-      prepares.failAll();
+      distrust(undefined);
       await Promise.all(workers.map((w) => w.terminate()));
     },
   };

@@ -175,55 +175,34 @@ export class MemoryLedger implements LedgerView {
 }
 
 /**
+ * A chain of `height` blocks on `local`: 12 blocks of coinbases, then blocks each splitting a
+ * mature coinbase among 30 outputs and spending 8 of the last split's; block `badAt` gets a
+ * corrupted signature (valid otherwise, so only the signature check refuses it).
+ */
+export function buildSpendingChain(height: number, badAt?: number): DecodedBlock[] {
+  return buildSplitChain(height, { width: 30, spends: 8, inputsPerSpend: 8, badAt });
+}
+
+/**
  * A chain of `height` blocks on `local` whose blocks after the first 12 carry `width` + 1
  * signatures each (from 64 on, the batch verifier posts a block's signatures to its workers):
  * each splits a mature coinbase into `width` outputs and spends every output of the split before
  * it, one transfer each.
  */
 export function buildWideChain(height: number, width: number): DecodedBlock[] {
-  const miner = makeKey();
-  const ledger = new MemoryLedger();
-  const cbs = ledger.mine(12, miner.owner);
-  const sign = (tx: UnsignedSpendingTx) => toDecodedTx(signTx(tx, LOCAL.genesisHash));
-  let last: { tx: DecodedTx; each: number } | undefined;
-  while (ledger.height < height) {
-    const h = ledger.height + 1;
-    const cb = cbs.shift() ?? ledger.blocks[h - 11]!.txs[0]!;
-    const amount = cb.tx.outputs[0]!.amount;
-    const each = Math.floor((amount - 1000) / width);
-    const split = sign({
-      version: 1,
-      kind: 'transfer',
-      inputs: [spend(miner, cb.txid, 0)],
-      outputs: Array.from({ length: width }, () => out(miner.owner, each)),
-    });
-    const txs = [split];
-    let fees = amount - each * width;
-    for (let k = 0; last !== undefined && k < width; k++) {
-      txs.push(
-        sign({
-          version: 1,
-          kind: 'transfer',
-          inputs: [spend(miner, last.tx.txid, k)],
-          outputs: [out(miner.owner, last.each - 100)],
-        }),
-      );
-      fees += 100;
-    }
-    last = { tx: split, each };
-    const b = ledger.nextBlock(txs, miner.owner, fees);
-    ledger.apply(b);
-  }
-  return ledger.blocks.slice(1);
+  return buildSplitChain(height, { width, spends: width, inputsPerSpend: 1 });
 }
 
 /**
- * A chain of `height` blocks on `local`: 12 blocks of coinbases, then blocks each splitting a
- * mature coinbase among 30 outputs and spending 8 of the last split's; block `badAt` gets a
- * corrupted signature (valid otherwise, so only the signature check refuses it).
+ * 12 blocks of coinbases, then blocks each splitting a mature coinbase into `width` outputs and
+ * spending the first `spends` outputs of the split before it, `inputsPerSpend` to a transfer.
  */
-export function buildSpendingChain(height: number, badAt?: number): DecodedBlock[] {
+function buildSplitChain(
+  height: number,
+  o: { width: number; spends: number; inputsPerSpend: number; badAt?: number },
+): DecodedBlock[] {
   const miner = makeKey();
+  const payee = makeKey().owner;
   const ledger = new MemoryLedger();
   const cbs = ledger.mine(12, miner.owner);
   let last: { tx: DecodedTx; each: number } | undefined;
@@ -231,28 +210,29 @@ export function buildSpendingChain(height: number, badAt?: number): DecodedBlock
     const h = ledger.height + 1;
     const cb = cbs.shift() ?? ledger.blocks[h - 11]!.txs[0]!;
     const amount = cb.tx.outputs[0]!.amount;
-    const each = Math.floor((amount - 1000) / 30);
-    const txs: DecodedTx[] = [];
+    const each = Math.floor((amount - 1000) / o.width);
     const split = signTx(
       {
         version: 1,
         kind: 'transfer',
         inputs: [spend(miner, cb.txid, 0)],
-        outputs: Array.from({ length: 30 }, () => out(miner.owner, each)),
+        outputs: Array.from({ length: o.width }, () => out(miner.owner, each)),
       },
       LOCAL.genesisHash,
     );
-    if (h === badAt) (split.inputs[0]!.signature as Uint8Array)[5]! ^= 0x01;
+    if (h === o.badAt) (split.inputs[0]!.signature as Uint8Array)[5]! ^= 0x01;
     const splitTx = toDecodedTx(split);
-    txs.push(splitTx);
-    let fees = amount - each * 30;
-    if (last !== undefined) {
+    const txs: DecodedTx[] = [splitTx];
+    let fees = amount - each * o.width;
+    for (let k = 0; last !== undefined && k < o.spends; k += o.inputsPerSpend) {
+      const n = Math.min(o.inputsPerSpend, o.spends - k);
+      const from = last.tx.txid;
       const spends = signTx(
         {
           version: 1,
           kind: 'transfer',
-          inputs: Array.from({ length: 8 }, (_, k) => spend(miner, last!.tx.txid, k)),
-          outputs: [out(makeKey().owner, last.each * 8 - 1000)],
+          inputs: Array.from({ length: n }, (_, i) => spend(miner, from, k + i)),
+          outputs: [out(payee, last.each * n - 1000)],
         },
         LOCAL.genesisHash,
       );
