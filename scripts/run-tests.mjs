@@ -1,6 +1,8 @@
 #!/usr/bin/env node
 // Runs every test file under test/ with Node's own runner (TypeScript through tsx).
 // Usage: npm test [-- PATH_FILTER...]   e.g. npm test -- unit/pow
+// A test file that has not ended after CAIRN_TEST_FILE_TIMEOUT_S seconds (default 1200) fails and is
+// stopped, and test-child-reaper.mjs kills what it spawned, so a hung file cannot hang the whole run.
 import { spawnSync } from 'node:child_process';
 import { readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
@@ -30,7 +32,26 @@ if (files.length === 0) {
   console.error(`no test files match ${filters.join(' ')}`);
   process.exit(1);
 }
-const r = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-reporter=spec', ...files], {
+const fileTimeoutS = Number(process.env.CAIRN_TEST_FILE_TIMEOUT_S ?? 1200);
+if (!(Number.isFinite(fileTimeoutS) && fileTimeoutS > 0)) {
+  console.error(
+    `CAIRN_TEST_FILE_TIMEOUT_S=${process.env.CAIRN_TEST_FILE_TIMEOUT_S}: expected a number of seconds > 0`,
+  );
+  process.exit(2);
+}
+const reaper = join(root, 'scripts', 'test-child-reaper.mjs');
+const args = [
+  '--import',
+  'tsx',
+  '--import',
+  reaper,
+  '--test',
+  '--test-reporter=spec',
+  // a file's own time limit (Node's runner applies it to each file as well as each test in it)
+  `--test-timeout=${Math.round(fileTimeoutS * 1000)}`,
+  ...files,
+];
+const r = spawnSync(process.execPath, args, {
   cwd: root,
   stdio: 'inherit',
 });

@@ -63,6 +63,22 @@ export class FundsError extends CairnError {
   }
 }
 
+export type FeedErrorCode =
+  /** The node's ZAP handler refused our CURVE key: it is not in the node's feed.subscribers. */
+  | 'feed-key-refused'
+  /** The feed speaks another security mechanism (CURVE against plain, or the other way round). */
+  | 'feed-mechanism';
+
+/** The node's feed will not serve us. */
+export class FeedError extends CairnError {
+  constructor(
+    readonly code: FeedErrorCode,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
 /** A command line that names something impossible (bad address, bad amount, bad id). */
 export class CliUsageError extends CairnError {
   readonly code = 'cli-usage';

@@ -5,7 +5,7 @@
  * wallet's keys on this side only (docs/cli.md).
  *
  * Exit codes: 0 ok, 1 unexpected failure, 2 no RPC credentials, 3 the node refused the request
- * (RPC error), 5 wallet (wrong passphrase, damaged file, file exists), 6 funds (insufficient,
+ * (RPC error, or its feed refused our CURVE key), 5 wallet (wrong passphrase, damaged file, file exists), 6 funds (insufficient,
  * not owned), 64 usage, 69 node unreachable.
  */
 import yargs, { type Argv } from 'yargs';
@@ -22,7 +22,7 @@ import type { Runner } from './commands/run.ts';
 import { shareCommands } from './commands/share.ts';
 import { walletCommands } from './commands/wallet.ts';
 import { watchCommand, watchHandler } from './commands/watch.ts';
-import { CliUsageError, FundsError, RpcClientError, WalletError } from './errors.ts';
+import { CliUsageError, FeedError, FundsError, RpcClientError, WalletError } from './errors.ts';
 
 export const EXIT = { ...EXIT_COMMON, rpc: 3, wallet: 5, funds: 6, unavailable: 69 } as const;
 
@@ -33,6 +33,7 @@ function exitCodeOf(e: unknown): number {
       : e.code === 'rpc-no-credentials'
         ? EXIT.config
         : EXIT.rpc;
+  if (e instanceof FeedError) return EXIT.rpc;
   if (e instanceof WalletError) return EXIT.wallet;
   if (e instanceof FundsError) return EXIT.funds;
   if (e instanceof IdentityError) return EXIT.identity;
@@ -53,6 +54,7 @@ function fail(e: unknown, json: boolean): never {
   return exitWithError('cairn', e, [
     [CliUsageError, EXIT.usage],
     [DecodeError, EXIT.usage],
+    [FeedError, EXIT.rpc],
     [WalletError, EXIT.wallet],
     [FundsError, EXIT.funds],
     [IdentityError, EXIT.identity],

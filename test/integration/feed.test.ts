@@ -3,7 +3,7 @@
  * feed sees every block and transaction in order, with no gaps in any topic's sequence numbers.
  */
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
@@ -26,11 +26,59 @@ const hasPyzmq = spawnSync(PY, ['-c', 'import zmq']).status === 0;
 const root = tempDir('cairn-it-feed-');
 let node: NodeProcess | undefined;
 const extra: NodeProcess[] = [];
+const children: ChildProcess[] = [];
 after(async () => {
+  for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
   await node?.kill();
   await Promise.all(extra.map((n) => n.kill()));
   root.remove();
 });
+
+/** Polls `cond` until it holds; fails with `what()` after `ms`, or at once when `child` has exited. */
+async function until(
+  cond: () => boolean,
+  what: () => string,
+  ms: number,
+  child?: ChildProcess,
+): Promise<void> {
+  const end = Date.now() + ms;
+  while (!cond()) {
+    assert.ok(child === undefined || child.exitCode === null, `exited (${child?.exitCode}) first: ${what()}`);
+    assert.ok(Date.now() < end, `not within ${ms / 1000} s: ${what()}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/** `cairn watch --json` against node `n` with `args`; its output, and its exit code when it ends. */
+function watch(n: NodeProcess, args: string[]) {
+  const cli = spawn(
+    process.execPath,
+    [
+      '--import',
+      'tsx',
+      CLI,
+      '--network',
+      'local',
+      '--datadir',
+      n.dir,
+      '--rpcport',
+      String(n.rpcPort),
+      '--json',
+      'watch',
+      ...args,
+    ],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  children.push(cli);
+  const w = { cli, out: '', err: '', exit: new Promise<number | null>((r) => cli.on('exit', r)) };
+  cli.stdout.on('data', (d: Buffer) => {
+    w.out += d.toString();
+  });
+  cli.stderr.on('data', (d: Buffer) => {
+    w.err += d.toString();
+  });
+  return w;
+}
 
 describe('feed', {
   skip: hasPyzmq ? false : 'pyzmq not installed (apt-get install python3-zmq)',
@@ -39,16 +87,23 @@ describe('feed', {
   it('a stock subscriber sees every block and tx, in order, without sequence gaps', async () => {
     node = await makeNode({ name: 'n', root: root.path });
     await node.start();
-    const sub = spawn(PY, [SUB, `tcp://127.0.0.1:${node.feedPort}`, '6'], {
+    // ends after the 13 blocks below (or 50 s)
+    const sub = spawn(PY, [SUB, `tcp://127.0.0.1:${node.feedPort}`, '50', '13'], {
       stdio: ['ignore', 'pipe', 'inherit'],
     });
+    children.push(sub);
     let text = '';
     sub.stdout.on('data', (d: Buffer) => {
       text += d.toString();
     });
     const done = new Promise((r) => sub.on('exit', r));
-    while (!text.includes('READY')) await new Promise((r) => setTimeout(r, 50));
-    await new Promise((r) => setTimeout(r, 500)); // the subscription reaches the publisher
+    await until(
+      () => text.includes('READY'),
+      () => text,
+      20_000,
+      sub,
+    );
+    await new Promise((r) => setTimeout(r, 1000)); // the subscription reaches the publisher
     const key = makeKey();
     const addr = encodeAddress(LOCAL.addressPrefix, key.owner);
     const blocks = (await rpcResult(node, 'generatetoaddress', [12, addr])) as string[];
@@ -90,6 +145,7 @@ describe('feed', {
     const allowed = curveKeyPair();
     const stranger = curveKeyPair();
     const watcher = generateIdentity(join(root.path, 'watcher'), 'subscriber');
+    const unlisted = generateIdentity(join(root.path, 'unlisted'), 'subscriber');
     const n = await makeNode({
       name: 'curve',
       root: root.path,
@@ -106,52 +162,42 @@ describe('feed', {
     const good = subscribe(allowed);
     const bad = subscribe(stranger);
     // `cairn watch` with a listed identity, the node's peer key as the server key
-    const cli = spawn(
-      process.execPath,
-      [
-        '--import',
-        'tsx',
-        CLI,
-        '--network',
-        'local',
-        '--datadir',
-        n.dir,
-        '--rpcport',
-        String(n.rpcPort),
-        '--json',
-        'watch',
-        '--curve-secret',
-        watcher.secretPath,
-        '--feed-key',
-        n.key,
-        '--blocks',
-        '1',
-      ],
-      { stdio: ['ignore', 'pipe', 'pipe'] },
+    const w = watch(n, ['--curve-secret', watcher.secretPath, '--feed-key', n.key, '--blocks', '1']);
+    await until(
+      () => w.err.includes('watching'),
+      () => w.err,
+      20_000,
+      w.cli,
     );
-    let watched = '';
-    cli.stdout.on('data', (d: Buffer) => {
-      watched += d.toString();
-    });
-    let watchErr = '';
-    cli.stderr.on('data', (d: Buffer) => {
-      watchErr += d.toString();
-    });
-    const cliExit = new Promise<number | null>((r) => cli.on('exit', r));
-    // every subscriber's handshake reaches ZAP and its subscription the publisher
-    while (!watchErr.includes('watching')) await new Promise((r) => setTimeout(r, 100));
-    await new Promise((r) => setTimeout(r, 1000));
+    // Each subscription reaches the publisher some time after its handshake: mine until both the
+    // listed subscriber and cairn watch have had a block, and check they got ones that were mined.
     const addr = encodeAddress(LOCAL.addressPrefix, makeKey().owner);
-    const [mined] = (await rpcResult(n, 'generatetoaddress', [1, addr])) as string[];
-    const [topic, body, seq] = await good.receive();
+    const mined: string[] = [];
+    good.receiveTimeout = 30_000;
+    const got = good.receive();
+    let received: Awaited<typeof got> | undefined;
+    void got.then(
+      (m) => {
+        received = m;
+      },
+      () => undefined,
+    );
+    const end = Date.now() + 30_000;
+    while ((received === undefined || w.cli.exitCode === null) && Date.now() < end) {
+      mined.push(...((await rpcResult(n, 'generatetoaddress', [1, addr])) as string[]));
+      await new Promise((r) => setTimeout(r, 500));
+    }
+    const [topic, body, seq] = await got;
     assert.equal(topic!.toString(), 'hashblock');
-    assert.equal(Buffer.from(body!).toString('hex'), mined);
-    assert.equal(Buffer.from(seq!).readUInt32LE(0), 0);
+    const hash = Buffer.from(body!).toString('hex');
+    assert.ok(mined.includes(hash), `the listed subscriber got ${hash}, not one of ${mined}`);
+    // the feed's hashblock counter: this node published one per block mined here, from 0
+    assert.equal(Buffer.from(seq!).readUInt32LE(0), mined.indexOf(hash));
     await assert.rejects(bad.receive(), (e: Error & { code?: string }) => e.code === 'EAGAIN');
-    assert.equal(await cliExit, 0, watchErr);
-    const line = watched.split('\n').find((l) => l.includes('"hashblock"'));
-    assert.ok(line, `cairn watch printed no block: ${watched}${watchErr}`);
-    assert.equal(JSON.parse(line).hash, mined);
+    assert.equal(await w.exit, 0, w.err);
+    const line = w.out.split('\n').find((l) => l.includes('"hashblock"'));
+    assert.ok(line, `cairn watch printed no block: ${w.out}${w.err}`);
+    assert.ok(mined.includes(JSON.parse(line).hash), line);
     good.close();
     bad.close();
     // a plain subscriber gets nothing (the socket speaks CURVE only)
@@ -161,6 +207,22 @@ describe('feed', {
     await rpcResult(n, 'generatetoaddress', [1, addr]);
     await assert.rejects(plain.receive());
     plain.close();
+    // cairn watch says why it gets nothing, and stops: an unlisted key, no CURVE on a CURVE feed
+    const refused = watch(n, ['--curve-secret', unlisted.secretPath, '--feed-key', n.key]);
+    const noCurve = watch(n, ['--feed', `127.0.0.1:${n.feedPort}`]);
+    const codes = await Promise.race([
+      Promise.all([refused.exit, noCurve.exit]),
+      new Promise((r) => setTimeout(r, 30_000, 'still running after 30 s').unref()),
+    ]);
+    assert.deepEqual(codes, [3, 3], `${refused.err}\n${noCurve.err}`);
+    const errorOf = (err: string) => JSON.parse(err.split('\n').find((l) => l.startsWith('{"error"'))!).error;
+    assert.equal(errorOf(refused.err).code, 'feed-key-refused');
+    assert.match(
+      errorOf(refused.err).message,
+      new RegExp(`refused our key ${unlisted.publicKey.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`),
+    );
+    assert.equal(errorOf(noCurve.err).code, 'feed-mechanism');
+    assert.match(errorOf(noCurve.err).message, /speaks CURVE: pass --curve-secret and --feed-key/);
   });
 
   it('publishes a topic on its own address too ([[feed.publish]], like -zmqpubhashblock)', async () => {

@@ -10,7 +10,7 @@ import { decodeTx } from '../../../shared/core/tx/codec.ts';
 import { loadIdentity, loadPublicKey } from '../../../shared/identity/certificate.ts';
 import { isZ85Key } from '../../../shared/identity/z85.ts';
 import { clientOptions } from '../../../shared/zmq/curve.ts';
-import { CliUsageError } from '../errors.ts';
+import { CliUsageError, FeedError } from '../errors.ts';
 import type { Context } from './context.ts';
 import type { Runner } from './run.ts';
 
@@ -51,13 +51,16 @@ async function endpointOf(ctx: Context, feed: string | undefined): Promise<strin
 function curveOf(
   secretFile: string | undefined,
   feedKey: string | undefined,
-): ReturnType<typeof clientOptions> | object {
-  if (secretFile === undefined && feedKey === undefined) return {};
+): { options: ReturnType<typeof clientOptions> | object; publicKey?: string } {
+  if (secretFile === undefined && feedKey === undefined) return { options: {} };
   if (secretFile === undefined || feedKey === undefined)
     throw new CliUsageError('--curve-secret and --feed-key go together (a CURVE feed needs both)');
   const server = isZ85Key(feedKey) ? feedKey : loadPublicKey(feedKey);
   const me = loadIdentity(secretFile);
-  return clientOptions({ publicKey: me.publicKey, secretKey: me.secretKey }, server);
+  return {
+    options: clientOptions({ publicKey: me.publicKey, secretKey: me.secretKey }, server),
+    publicKey: me.publicKey,
+  };
 }
 
 /** `height 12  ` (padded so hashes line up), or nothing when the height is not known. */
@@ -171,10 +174,50 @@ export const watchHandler = (run: Runner) =>
     const topics = topicsOf(argv.topics as string[]);
     const endpoint = await endpointOf(ctx, argv.feed as string | undefined);
     const stopAfter = argv.blocks as number | undefined;
+    const curve = curveOf(argv['curve-secret'] as string | undefined, argv['feed-key'] as string | undefined);
     const sub = new Subscriber({
       maxMessageSize: MAX_MESSAGE,
       receiveHighWaterMark: 100_000,
-      ...curveOf(argv['curve-secret'] as string | undefined, argv['feed-key'] as string | undefined),
+      ...curve.options,
+    });
+    // A refused key or a mechanism mismatch is final (the socket would wait silently for ever):
+    // say so and stop. Failed CURVE handshakes look like broken connections: warn once.
+    let refused: FeedError | undefined;
+    const refuse = (e: FeedError) => {
+      if (refused !== undefined || sub.closed) return;
+      refused = e;
+      sub.close();
+    };
+    sub.events.on('handshake:error:auth', () =>
+      refuse(
+        new FeedError(
+          'feed-key-refused',
+          `the feed at ${endpoint} refused our key ${curve.publicKey}: ask the node's operator to add it to feed.subscribers`,
+        ),
+      ),
+    );
+    sub.events.on('handshake:error:protocol', () =>
+      refuse(
+        new FeedError(
+          'feed-mechanism',
+          curve.publicKey === undefined
+            ? `the feed at ${endpoint} speaks CURVE: pass --curve-secret and --feed-key`
+            : `the feed at ${endpoint} does not speak CURVE: leave out --curve-secret and --feed-key`,
+        ),
+      ),
+    );
+    let handshakes = 0;
+    let failedHandshakes = 0;
+    sub.events.on('handshake', () => {
+      handshakes++;
+    });
+    sub.events.on('handshake:error:other', (ev) => {
+      if (handshakes > 0 || ++failedHandshakes !== 3) return;
+      ctx.out.warn(
+        `no handshake with the feed at ${endpoint} after 3 tries (${ev.error.message})${
+          curve.publicKey === undefined ? '' : ": is --feed-key the node's peer public key?"
+        }; still trying`,
+      );
     });
     sub.connect(endpoint);
     for (const t of topics) sub.subscribe(t);
@@ -225,7 +268,9 @@ export const watchHandler = (run: Runner) =>
         if (topic === blockEnd) blocks++;
         if (stopAfter !== undefined && blocks >= stopAfter) break;
       }
+      if (refused !== undefined) throw refused;
     } catch (e) {
+      if (refused !== undefined) throw refused;
       if (!stop) throw e;
     } finally {
       process.off('SIGINT', onSignal);
