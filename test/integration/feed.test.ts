@@ -82,7 +82,7 @@ function watch(n: NodeProcess, args: string[]) {
 
 describe('feed', {
   skip: hasPyzmq ? false : 'pyzmq not installed (apt-get install python3-zmq)',
-  timeout: 60_000,
+  timeout: 180_000,
 }, () => {
   it('a stock subscriber sees every block and tx, in order, without sequence gaps', async () => {
     node = await makeNode({ name: 'n', root: root.path });
@@ -223,6 +223,49 @@ describe('feed', {
     );
     assert.equal(errorOf(noCurve.err).code, 'feed-mechanism');
     assert.match(errorOf(noCurve.err).message, /speaks CURVE: pass --curve-secret and --feed-key/);
+  });
+
+  it('cairn watch says when the feed does not answer, when it is lost and when it is back', async () => {
+    const n = await makeNode({ name: 'comeback', root: root.path });
+    extra.push(n);
+    // started before the node: nothing answers yet
+    const w = watch(n, ['--feed', `127.0.0.1:${n.feedPort}`, '--blocks', '1']);
+    await until(
+      () => /no answer from the feed at .* yet/.test(w.err),
+      () => w.err,
+      20_000,
+      w.cli,
+    );
+    assert.doesNotMatch(w.err, /watching/);
+    await n.start();
+    await until(
+      () => /watching tcp:/.test(w.err),
+      () => w.err,
+      20_000,
+      w.cli,
+    );
+    assert.equal(await n.stop(), 0);
+    await until(
+      () => /lost the feed at .*; reconnecting/.test(w.err),
+      () => w.err,
+      20_000,
+      w.cli,
+    );
+    await n.start();
+    await until(
+      () => /reconnected to the feed/.test(w.err),
+      () => w.err,
+      30_000,
+      w.cli,
+    );
+    const addr = encodeAddress(LOCAL.addressPrefix, makeKey().owner);
+    for (const end = Date.now() + 30_000; w.cli.exitCode === null && Date.now() < end; )
+      await Promise.all([
+        rpcResult(n, 'generatetoaddress', [1, addr]),
+        new Promise((r) => setTimeout(r, 500)),
+      ]);
+    assert.equal(await w.exit, 0, w.err);
+    assert.match(w.out, /"topic":"hashblock"/);
   });
 
   it('publishes a topic on its own address too ([[feed.publish]], like -zmqpubhashblock)', async () => {

@@ -206,10 +206,19 @@ export const watchHandler = (run: Runner) =>
         ),
       ),
     );
+    // on stderr in both modes (stdout carries only the messages): "watching" once the handshake is
+    // done, so what is published from then on is seen; losses and reconnections as they happen
+    const say = (line: string) => process.stderr.write(`${line}\n`);
+    const what = `${endpoint} (${topics.join(', ')})`;
     let handshakes = 0;
     let failedHandshakes = 0;
     sub.events.on('handshake', () => {
-      handshakes++;
+      if (handshakes++ === 0) say(`watching ${what}; Ctrl-C to stop`);
+      else say(`reconnected to the feed at ${endpoint}`);
+    });
+    sub.events.on('disconnect', () => {
+      if (handshakes > 0 && !sub.closed)
+        ctx.out.warn(`lost the feed at ${endpoint}; reconnecting (what it publishes meanwhile is missed)`);
     });
     sub.events.on('handshake:error:other', (ev) => {
       if (handshakes > 0 || ++failedHandshakes !== 3) return;
@@ -219,10 +228,14 @@ export const watchHandler = (run: Runner) =>
         }; still trying`,
       );
     });
+    const silent = setTimeout(() => {
+      if (handshakes === 0 && failedHandshakes === 0 && !sub.closed)
+        ctx.out.warn(`no answer from the feed at ${endpoint} yet (is the node up?); still trying`);
+    }, 5_000);
+    silent.unref();
     sub.connect(endpoint);
     for (const t of topics) sub.subscribe(t);
-    // on stderr in both modes: stdout carries only the messages
-    process.stderr.write(`watching ${endpoint} (${topics.join(', ')}); Ctrl-C to stop\n`);
+    say(`connecting to ${what}`);
     let stop = false;
     const onSignal = () => {
       stop = true;
@@ -273,6 +286,7 @@ export const watchHandler = (run: Runner) =>
       if (refused !== undefined) throw refused;
       if (!stop) throw e;
     } finally {
+      clearTimeout(silent);
       process.off('SIGINT', onSignal);
       process.off('SIGTERM', onSignal);
       if (!sub.closed) sub.close();
