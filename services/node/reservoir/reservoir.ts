@@ -668,6 +668,12 @@ export class Reservoir extends TypedEmitter<ReservoirEvents> {
    */
   blockConnected(txs: readonly DecodedTx[]): void {
     try {
+      if (this.#byTxid.size === 0 && this.#orphans.size === 0 && this.#held.size === 0) {
+        // nothing to confirm, conflict, drop or resolve (the usual case in initial sync): skip the
+        // per-input lookups, which cost ~2% of a sync's main thread
+        this.#pending.push({ kind: 'connected', txs, confirmed: [] });
+        return;
+      }
       const confirmed = new Set<PoolEntry>();
       for (const d of txs) {
         const e = this.#byTxid.get(idKey(d.txid));
