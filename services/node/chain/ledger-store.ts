@@ -380,16 +380,28 @@ export class LedgerStore implements LedgerView {
   }
 }
 
-/** Owners a tx touches (its inputs' keys and its outputs' owners), each with the outputs it receives. */
-/** Senders and receivers of `d`; `inputOwners`, when known, saves hashing each input's key. */
-function touchedOwners(d: DecodedTx, inputOwners?: readonly Uint8Array[]): Map<Uint8Array, number[]> {
-  const byKey = new Map<string, [Uint8Array, number[]]>();
-  const get = (o: Uint8Array) => {
-    const k = Buffer.from(o.buffer, o.byteOffset, o.byteLength).toString('latin1');
-    let e = byKey.get(k);
+/**
+ * Owners a tx touches (its inputs' keys and its outputs' owners), each once, with the outputs it
+ * receives; `inputOwners`, when known, saves hashing each input's key. A transfer touches two to
+ * four owners: they are found by comparing bytes, and a map is built only for a tx with many.
+ */
+function touchedOwners(d: DecodedTx, inputOwners?: readonly Uint8Array[]): [Uint8Array, number[]][] {
+  const found: [Uint8Array, number[]][] = [];
+  let index: Map<string, [Uint8Array, number[]]> | undefined;
+  const get = (o: Uint8Array): [Uint8Array, number[]] => {
+    if (index === undefined) {
+      for (let i = 0; i < found.length; i++) if (sameBytes(found[i]![0], o)) return found[i]!;
+      const e: [Uint8Array, number[]] = [o, []];
+      found.push(e);
+      if (found.length === FEW_OWNERS) index = new Map(found.map((x) => [latin1(x[0]), x]));
+      return e;
+    }
+    const k = latin1(o);
+    let e = index.get(k);
     if (e === undefined) {
       e = [o, []];
-      byKey.set(k, e);
+      found.push(e);
+      index.set(k, e);
     }
     return e;
   };
@@ -398,9 +410,22 @@ function touchedOwners(d: DecodedTx, inputOwners?: readonly Uint8Array[]): Map<U
     for (let i = 0; i < inputs.length; i++) get(inputOwners?.[i] ?? ownerOf(inputs[i]!.pubkey));
   }
   for (let vout = 0; vout < d.tx.outputs.length; vout++) get(d.tx.outputs[vout]!.owner)[1].push(vout);
-  return new Map([...byKey.values()]);
+  return found;
+}
+
+/** Owners touchedOwners compares byte by byte before it builds a map. */
+const FEW_OWNERS = 16;
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+function latin1(b: Uint8Array): string {
+  return Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('latin1');
 }
 
 function txKey(txid: Uint8Array): string {
-  return Buffer.from(txid.buffer, txid.byteOffset, 32).toString('latin1');
+  return latin1(txid.subarray(0, 32));
 }

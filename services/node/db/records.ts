@@ -21,9 +21,20 @@ const COIN_COINBASE = 1;
 const COIN_BITMARK = 2;
 const COIN_SHARES = 4;
 
+/**
+ * One writer for the records written per coin and per address row while a block connects (several
+ * per transaction), never held across a call: each encode then allocates only its result, a copy
+ * in Node's Buffer pool, which is also what the write batch hands to lmdb-js (write-batch.ts).
+ */
+const scratch = new Writer(256);
+
 /** owner 20 | amount varint | height varint | flags u8 | [bitmark 32] | [share kind 32 | quantity varint] */
-export function encodeCoin(c: Coin): Uint8Array {
-  const w = new Writer(64).bytes(c.owner).varint(c.amount).varint(c.height);
+export function encodeCoin(c: Coin): Buffer {
+  return Buffer.from(writeCoin(scratch.reset(), c).written());
+}
+
+function writeCoin(w: Writer, c: Coin): Writer {
+  w.bytes(c.owner).varint(c.amount).varint(c.height);
   const flags =
     (c.coinbase ? COIN_COINBASE : 0) |
     (c.bitmark !== null ? COIN_BITMARK : 0) |
@@ -31,7 +42,7 @@ export function encodeCoin(c: Coin): Uint8Array {
   w.u8(flags);
   if (c.bitmark !== null) w.bytes(c.bitmark);
   if (c.shares !== undefined) w.bytes(c.shares.id).varint(c.shares.quantity);
-  return w.finish();
+  return w;
 }
 
 export function readCoin(r: Reader): Coin {
@@ -67,7 +78,7 @@ export interface SpentCoin {
 /** Undo data of a block: the coins it spent, in block order. */
 export function encodeUndo(spent: readonly SpentCoin[]): Uint8Array {
   const w = new Writer(64 + spent.length * 80).varint(spent.length);
-  for (const s of spent) w.bytes(s.txid).varint(s.pos).varint(s.vout).bytes(encodeCoin(s.coin));
+  for (const s of spent) writeCoin(w.bytes(s.txid).varint(s.pos).varint(s.vout), s.coin);
   return w.finish();
 }
 
@@ -208,11 +219,10 @@ export function decodeTxLocation(b: Uint8Array): TxLocation {
 }
 
 /** Address history value: the txid and which of its outputs the address owns. */
-export function encodeAddressTx(txid: Uint8Array, vouts: readonly number[]): Uint8Array {
-  // room for every varint at its longest: a Writer that grows allocates twice (a hot path in sync)
-  const w = new Writer(HASH_SIZE + 8 * (vouts.length + 1)).bytes(txid).varint(vouts.length);
+export function encodeAddressTx(txid: Uint8Array, vouts: readonly number[]): Buffer {
+  const w = scratch.reset().bytes(txid).varint(vouts.length);
   for (const v of vouts) w.varint(v);
-  return w.finish();
+  return Buffer.from(w.written());
 }
 
 export function decodeAddressTx(b: Uint8Array): { txid: Uint8Array; vouts: number[] } {

@@ -14,6 +14,12 @@ export class Writer {
     return this.#pos;
   }
 
+  /** Empties the writer, keeping its buffer: one writer reused on a hot path allocates only finish()'s copy. */
+  reset(): this {
+    this.#pos = 0;
+    return this;
+  }
+
   #room(n: number): void {
     if (this.#pos + n <= this.#buf.length) {
       return;
@@ -87,6 +93,11 @@ export class Writer {
 
   varBytes(b: Uint8Array): this {
     return this.varint(b.length).bytes(b);
+  }
+
+  /** The bytes written so far, not copied: valid until the writer is written to or reset. */
+  written(): Uint8Array {
+    return this.#buf.subarray(0, this.#pos);
   }
 
   /** The written bytes (a copy sized exactly). */

@@ -1,0 +1,119 @@
+/**
+ * What the main thread of a syncing node allocates per transaction, and where (issue 12: the
+ * garbage collector is the largest single item of its CPU profile). Builds the p2p bench's chain,
+ * opens a ChainState as cairnd does (one verify worker), and connects the transfer blocks the way
+ * BlockConnector does (a worker prepares a group of 64, then processBlocks) under V8's sampling
+ * heap profiler, counting objects the scavenger already collected (what a --heap-prof run drops).
+ * Prints bytes per transaction by allocating function, and by the caller of Buffer helpers.
+ * Usage: npx tsx bench/alloc-profile.ts [BLOCKS] [TXS_PER_BLOCK] [OUT_FILE.heapprofile]
+ */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ChainState } from '../services/node/chain-state.ts';
+import { LOCAL } from '../shared/core/params/networks.ts';
+import { silentLogger } from '../shared/log.ts';
+import { buildChain } from './p2p.ts';
+
+interface ProfileNode {
+  callFrame: { functionName: string; url: string; lineNumber: number };
+  selfSize: number;
+  children: ProfileNode[];
+}
+
+const GROUP = 64;
+/** Allocating helpers whose caller is the interesting site. */
+const HELPERS = new Set([
+  'from',
+  'slice',
+  'subarray',
+  'FastBuffer',
+  'allocUnsafe',
+  'createUnsafeBuffer',
+  'Uint8Array',
+]);
+
+const where = (n: ProfileNode) =>
+  `${n.callFrame.functionName || '(anonymous)'} ${n.callFrame.url.split('/').slice(-2).join('/')}:${n.callFrame.lineNumber + 1}`;
+
+/** Self bytes by site: a helper's bytes are charged to its first caller outside Node and the helpers. */
+function sites(root: ProfileNode): Map<string, number> {
+  const out = new Map<string, number>();
+  const walk = (n: ProfileNode, stack: ProfileNode[]) => {
+    if (n.selfSize > 0) {
+      let key = where(n);
+      if (HELPERS.has(n.callFrame.functionName) || n.callFrame.url.startsWith('node:')) {
+        let i = stack.length - 1;
+        while (
+          i >= 0 &&
+          (stack[i]!.callFrame.url === '' ||
+            stack[i]!.callFrame.url.startsWith('node:') ||
+            HELPERS.has(stack[i]!.callFrame.functionName))
+        )
+          i--;
+        key = `${n.callFrame.functionName || '(native)'} ← ${i >= 0 ? where(stack[i]!) : '?'}`;
+      }
+      out.set(key, (out.get(key) ?? 0) + n.selfSize);
+    }
+    for (const c of n.children) walk(c, [...stack, n]);
+  };
+  walk(root, []);
+  return out;
+}
+
+async function main(): Promise<void> {
+  const blocks = Number(process.argv[2] ?? 700);
+  const perBlock = Number(process.argv[3] ?? 100);
+  const outFile = process.argv[4];
+  const { raw, txs } = buildChain(blocks, perBlock, { twoInputs: true });
+  const dir = mkdtempSync(join(tmpdir(), 'cairn-alloc-'));
+  const state = await ChainState.open(
+    { dataDir: dir, params: LOCAL, verifyWorkers: 1 },
+    { logger: silentLogger() },
+  );
+  const session = new Session();
+  session.connect();
+  try {
+    const chain = state.chain;
+    const funding = raw.length - blocks;
+    for (const r of raw.slice(0, funding)) chain.processBlock(r);
+    // (the include… options are newer than @types/node's protocol types)
+    const post = session.post.bind(session) as (method: string, params: object) => Promise<unknown>;
+    await post('HeapProfiler.startSampling', {
+      samplingInterval: 4096,
+      includeObjectsCollectedByMinorGC: true,
+      includeObjectsCollectedByMajorGC: true,
+    });
+    let connectMs = 0;
+    for (let i = funding; i < raw.length; i += GROUP) {
+      const group = raw.slice(i, i + GROUP);
+      await chain.prepare(group);
+      const t0 = performance.now();
+      for (const r of chain.processBlocks(group))
+        if (r.status !== 'connected') throw new Error(`bench block refused: ${r.status}`);
+      connectMs += performance.now() - t0;
+    }
+    const { profile } = (await session.post('HeapProfiler.stopSampling')) as {
+      profile: { head: ProfileNode };
+    };
+    if (outFile !== undefined) writeFileSync(outFile, JSON.stringify(profile));
+    const bySite = sites(profile.head);
+    const total = [...bySite.values()].reduce((a, b) => a + b, 0);
+    const transfers = txs - funding;
+    console.log(
+      `${transfers} transfers in ${blocks} blocks: connected in ${connectMs.toFixed(0)} ms (${((connectMs * 1000) / transfers).toFixed(1)} µs per tx, prepared by ${chain.preparedBlocks} of ${blocks} on the worker)`,
+    );
+    console.log(`allocated on this thread (sampled): ${(total / transfers).toFixed(0)} bytes per tx`);
+    for (const [site, bytes] of [...bySite].sort((a, b) => b[1] - a[1]).slice(0, 30))
+      console.log(
+        `${(bytes / transfers).toFixed(0).padStart(6)} B/tx ${((bytes / total) * 100).toFixed(1).padStart(5)}%  ${site}`,
+      );
+  } finally {
+    session.disconnect();
+    await state.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+await main();
