@@ -69,9 +69,13 @@ export class LedgerStore implements LedgerView {
   // ---- LedgerView (what validation reads) ----
 
   getCoin(txid: Uint8Array, vout: number): Coin | undefined {
-    const loc = this.#txindex.get(Buffer.from(txid));
+    // the location is decoded at once: read in place (a copy per input added to a sync's garbage)
+    const loc = this.#txindex.peek(
+      Buffer.from(txid.buffer, txid.byteOffset, txid.byteLength),
+      decodeTxLocation,
+    );
     if (loc === undefined) return undefined;
-    const { height, pos } = decodeTxLocation(loc);
+    const { height, pos } = loc;
     const v = this.#utxo.get(utxoKey(height, pos, vout));
     if (v === undefined) return undefined;
     const coin = decodeCoin(v);

@@ -27,9 +27,18 @@ export class Table {
     return this.#db.get(key);
   }
 
+  /**
+   * `read` of the stored value read in place, without a copy (undefined when absent): `read` must
+   * not keep the bytes or anything viewing them, which the next read overwrites.
+   */
+  peek<T>(key: Buffer, read: (value: Buffer) => T): T | undefined {
+    const v = this.#db.getBinaryFast(key);
+    return v === undefined ? undefined : read(v);
+  }
+
   /** The stored value's size, 0 when absent (read in place, without a copy). */
   valueBytes(key: Buffer): number {
-    return this.#db.getBinaryFast(key)?.length ?? 0;
+    return this.peek(key, (v) => v.length) ?? 0;
   }
 
   doesExist(key: Buffer): boolean {
