@@ -31,7 +31,7 @@ import { PubSocket } from '../../shared/zmq/publisher.ts';
 import { RequestServer } from '../../shared/zmq/server.ts';
 import type { ZapHandler } from '../../shared/zmq/zap.ts';
 import { type Entry, Registry } from './registry.ts';
-import { loadState, saveState } from './state-file.ts';
+import { DiscoveryStateError, loadState, saveState } from './state-file.ts';
 
 export const DISCOVERY_ZAP_DOMAIN = 'discovery';
 /** How far a registration's time may be from the service's clock. */
@@ -189,6 +189,11 @@ export class DiscoveryService {
     this.#pub?.close();
     await this.save();
     this.#logStats();
+    // a stop that could not save is not clean: the exit code tells the service manager
+    if (this.#dirty)
+      throw new DiscoveryStateError(
+        `could not save the registry to ${this.#o.statePath} at stop: the registrations since the last save are lost (see the error above)`,
+      );
   }
 
   /** Writes the state file now (serialised with any save in progress). */

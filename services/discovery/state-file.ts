@@ -10,6 +10,12 @@
 import { createHash } from 'node:crypto';
 import { mkdir, open, readFile, rename, rm } from 'node:fs/promises';
 import { dirname } from 'node:path';
+import { CairnError } from '../../shared/core/errors.ts';
+
+/** The registry could not be written at stop: what changed since the last save is lost. */
+export class DiscoveryStateError extends CairnError {
+  readonly code = 'discovery-state-unsaved';
+}
 
 const FORMAT = 'cairn-discovery-state';
 const VERSION = 1;

@@ -4,6 +4,7 @@
  * network, malformed frames, per-connection rate limits; every refusal answered and counted.
  */
 import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
 import { after, describe, it } from 'node:test';
 import { DiscoveryService } from '../../../services/discovery/discovery.ts';
 import { LOCAL, MAIN } from '../../../shared/core/params/networks.ts';
@@ -21,14 +22,14 @@ after(() => dir.remove());
 const T0 = 1_800_000_000_000;
 const identity = curveKeys();
 
-function service(requestsPerSecond = 1000) {
+function service(requestsPerSecond = 1000, statePath = `${dir.path}/state.json`) {
   const clock = { ms: T0 };
   const s = new DiscoveryService(
     {
       params: LOCAL,
       listen: ['127.0.0.1:1'],
       eventsListen: ['127.0.0.1:22141'],
-      statePath: `${dir.path}/state.json`,
+      statePath,
       expirySeconds: 60,
       maxEntries: 100,
       registerPerMinute: 60,
@@ -67,6 +68,23 @@ const reg = (keys = curveKeys(), extra: Partial<{ time: number; claim: string; g
   );
 
 const reason = (r: Reply) => (r.kind === 'refused' ? r.reason : r.kind);
+
+describe('discovery service stop', () => {
+  it('saves the registry, and fails (exit code 1 through main) when it cannot', async () => {
+    const saved = service(1000, `${dir.path}/saved/state.json`);
+    assert.equal(reason(saved.ask([reg()])), 'registered');
+    await saved.s.stop();
+    // a directory that cannot be made: its parent is a file
+    writeFileSync(`${dir.path}/blocker`, '');
+    const unsaved = service(1000, `${dir.path}/blocker/state.json`);
+    assert.equal(reason(unsaved.ask([reg()])), 'registered');
+    await assert.rejects(unsaved.s.stop(), (e: Error & { code?: string }) => {
+      assert.equal(e.code, 'discovery-state-unsaved');
+      assert.match(e.message, /blocker\/state\.json/);
+      return true;
+    });
+  });
+});
 
 describe('discovery service requests', () => {
   it('registers the key a node proves and returns it to queries, with the events port', () => {
