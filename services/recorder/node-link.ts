@@ -356,6 +356,8 @@ export class NodeLink extends TypedEmitter<NodeLinkEvents> {
           );
         break;
       case 'failed':
+        // cut off by our own stop: not the node's failure
+        if (this.#stopped) break;
         c.failed++;
         if (this.#limiter.allow('failed'))
           this.#log.warn(

@@ -254,11 +254,18 @@ export class Recorder {
 
   async #onFound(f: Found<JobTag>): Promise<void> {
     const { link, job } = f.job.tag;
+    // stop() closes the links before the workers: a find posted meanwhile has nowhere to go
+    if (!this.#started) {
+      this.#log.debug({ node: link.name, block: f.block }, 'found while stopping: not sent');
+      return;
+    }
     if (!f.block && !link.up) {
       this.#log.debug({ node: link.name }, 'share not sent: the node is not connected');
       return;
     }
     const out = await link.submit(job.jobId, f.nonce);
+    // a submission the stop cut off is not the node's refusal
+    if (!this.#started && out.status === 'failed') return;
     const ctx = { node: link.name, height: job.height, nonce: f.nonce.toString(), hash: hashToHex(f.hash) };
     if (!f.block) {
       this.#log.debug({ ...ctx, status: out.status }, 'share submitted');

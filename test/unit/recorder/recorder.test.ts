@@ -132,6 +132,24 @@ describe('Recorder', () => {
     await r.stop();
   });
 
+  it('a stop while blocks are being found and submitted warns of nothing', async () => {
+    // every other hash is a block: finds and submissions are in flight whenever the stop comes
+    for (let round = 0; round < 3; round++) {
+      const f = await fake({ target: (1n << 255n) - 1n });
+      const { logger, lines } = captureLogger('warn');
+      const r = await recorder({ nodes: [nodeOptions(f, 'A')], workers: 1 }, logger);
+      await until(() => f.count('ok') >= 3 + round * 5, 10_000, 'blocks');
+      await r.stop();
+      await f.stop();
+      assert.deepEqual(
+        lines.map((l) => l.msg),
+        [],
+        'a find or submission the stop cut off is not a failure of the node',
+      );
+      assert.equal(r.stats().nodes[0]!.counters.failed, 0);
+    }
+  });
+
   it('sleeps when no node has a job, and stops cleanly', { timeout: 30_000 }, async () => {
     const [jobsPort, submitPort] = await freePorts(2);
     const r = await recorder({
