@@ -17,6 +17,23 @@ import type { CurveKeys } from '../../shared/zmq/curve.ts';
 import { freePorts } from '../unit/zmq/ports.ts';
 
 const MAIN = fileURLToPath(new URL('../../services/node/main.ts', import.meta.url));
+const CLI = fileURLToPath(new URL('../../services/cli/main.ts', import.meta.url));
+
+/** node's arguments to run the `cairn` CLI (TypeScript) on `local` against `node`, then `args`. */
+export function cairnArgv(node: { dir: string; rpcPort: number }, args: readonly string[]): string[] {
+  return [
+    '--import',
+    'tsx',
+    CLI,
+    '--network',
+    'local',
+    '--datadir',
+    node.dir,
+    '--rpcport',
+    String(node.rpcPort),
+    ...args,
+  ];
+}
 const RECORDER_MAIN = fileURLToPath(new URL('../../services/recorder/main.ts', import.meta.url));
 
 export interface NodeSpec {

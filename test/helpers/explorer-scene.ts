@@ -8,11 +8,15 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { eventually, makeNode, makeRecorder, makeRecorderIdentity, type NodeProcess } from './cluster.ts';
+import {
+  cairnArgv,
+  eventually,
+  makeNode,
+  makeRecorder,
+  makeRecorderIdentity,
+  type NodeProcess,
+} from './cluster.ts';
 import { tempDir } from './node.ts';
-
-const CLI = fileURLToPath(new URL('../../services/cli/main.ts', import.meta.url));
 
 export interface SceneIds {
   /** Wallet 1's first address: it mined, registered and issued. */
@@ -62,27 +66,11 @@ export async function explorerScene(opts: { recorderCpu?: number } = {}): Promis
   try {
     await node.start();
     const cairn = async <T>(args: string[], env: Record<string, string> = {}): Promise<T> => {
-      const proc = spawn(
-        process.execPath,
-        [
-          '--import',
-          'tsx',
-          CLI,
-          '--network',
-          'local',
-          '--datadir',
-          node.dir,
-          '--rpcport',
-          String(node.rpcPort),
-          ...args,
-          '--json',
-        ],
-        {
-          stdio: ['ignore', 'pipe', 'pipe'],
-          // TEST ONLY: a cheap scrypt for the wallet opens
-          env: { ...process.env, CAIRN_WALLET_TEST_SCRYPT_N: '1024', ...env },
-        },
-      );
+      const proc = spawn(process.execPath, cairnArgv(node, [...args, '--json']), {
+        stdio: ['ignore', 'pipe', 'pipe'],
+        // TEST ONLY: a cheap scrypt for the wallet opens
+        env: { ...process.env, CAIRN_WALLET_TEST_SCRYPT_N: '1024', ...env },
+      });
       children.push(proc);
       let stdout = '';
       let stderr = '';

@@ -14,12 +14,10 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { Subscriber } from 'zeromq';
-import { eventually, makeNode, type NodeProcess } from '../helpers/cluster.ts';
+import { cairnArgv, eventually, makeNode, type NodeProcess } from '../helpers/cluster.ts';
 import { tempDir } from '../helpers/node.ts';
 
-const CLI = fileURLToPath(new URL('../../services/cli/main.ts', import.meta.url));
 const root = tempDir('cairn-it-cli-');
 let node: NodeProcess | undefined;
 const children: ChildProcess[] = [];
@@ -45,26 +43,11 @@ function start(
   done: Promise<Run>;
   stderr: () => string;
 } {
-  const proc = spawn(
-    process.execPath,
-    [
-      '--import',
-      'tsx',
-      CLI,
-      '--network',
-      'local',
-      '--datadir',
-      node!.dir,
-      '--rpcport',
-      String(node!.rpcPort),
-      ...args,
-    ],
-    {
-      stdio: ['ignore', 'pipe', 'pipe'],
-      // TEST ONLY: a cheap scrypt for the many wallet opens of this test
-      env: { ...process.env, CAIRN_WALLET_TEST_SCRYPT_N: '1024', ...env },
-    },
-  );
+  const proc = spawn(process.execPath, cairnArgv(node!, args), {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    // TEST ONLY: a cheap scrypt for the many wallet opens of this test
+    env: { ...process.env, CAIRN_WALLET_TEST_SCRYPT_N: '1024', ...env },
+  });
   children.push(proc);
   let stdout = '';
   let stderr = '';

@@ -14,13 +14,12 @@ import { LOCAL } from '../../shared/core/params/networks.ts';
 import { generateIdentity } from '../../shared/identity/certificate.ts';
 import { clientOptions } from '../../shared/zmq/curve.ts';
 import { makeKey, out, signed, spend } from '../helpers/chain.ts';
-import { makeNode, type NodeProcess } from '../helpers/cluster.ts';
+import { cairnArgv, makeNode, type NodeProcess } from '../helpers/cluster.ts';
 import { tempDir } from '../helpers/node.ts';
 import { rpcResult } from '../helpers/rpc.ts';
 import { freePorts } from '../unit/zmq/ports.ts';
 
 const PY = '/usr/bin/python3';
-const CLI = fileURLToPath(new URL('../../services/cli/main.ts', import.meta.url));
 const SUB = fileURLToPath(new URL('../fixtures/zmq/zmq_sub_feed.py', import.meta.url));
 const hasPyzmq = spawnSync(PY, ['-c', 'import zmq']).status === 0;
 const root = tempDir('cairn-it-feed-');
@@ -51,24 +50,9 @@ async function until(
 
 /** `cairn watch --json` against node `n` with `args`; its output, and its exit code when it ends. */
 function watch(n: NodeProcess, args: string[]) {
-  const cli = spawn(
-    process.execPath,
-    [
-      '--import',
-      'tsx',
-      CLI,
-      '--network',
-      'local',
-      '--datadir',
-      n.dir,
-      '--rpcport',
-      String(n.rpcPort),
-      '--json',
-      'watch',
-      ...args,
-    ],
-    { stdio: ['ignore', 'pipe', 'pipe'] },
-  );
+  const cli = spawn(process.execPath, cairnArgv(n, ['--json', 'watch', ...args]), {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   children.push(cli);
   const w = { cli, out: '', err: '', exit: new Promise<number | null>((r) => cli.on('exit', r)) };
   cli.stdout.on('data', (d: Buffer) => {
