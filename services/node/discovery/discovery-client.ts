@@ -73,6 +73,8 @@ export interface LinkStatus {
 
 const TICK_MS = 500;
 const MAX_BACKOFF_MS = 30_000;
+/** How long a stop waits for a request out before it says it leaves (the leave itself: 500 ms more). */
+const LEAVE_WAIT_MS = 1_000;
 
 class Link {
   readonly #o: DiscoveryClientOptions;
@@ -89,6 +91,8 @@ class Link {
   #failures = 0;
   #down = false;
   #busy = false;
+  /** The running tick's request, which a stop lets finish (briefly) before it says it leaves. */
+  #inFlight: Promise<void> | undefined;
   #stopped = false;
   registered = false;
   peersHeard = 0;
@@ -135,13 +139,16 @@ class Link {
     const now = Date.now();
     if (now < this.#retryAt) return;
     this.#busy = true;
-    try {
-      const wantRegister = this.#o.register && this.#o.announce.length > 0;
-      if (wantRegister && now >= this.#nextRegister) await this.#register();
-      else if (now >= this.#nextQuery) await this.#query();
-    } finally {
-      this.#busy = false;
-    }
+    const wantRegister = this.#o.register && this.#o.announce.length > 0;
+    this.#inFlight = (async () => {
+      try {
+        if (wantRegister && now >= this.#nextRegister) await this.#register();
+        else if (now >= this.#nextQuery) await this.#query();
+      } finally {
+        this.#busy = false;
+      }
+    })();
+    await this.#inFlight;
   }
 
   async #request(frame: Uint8Array, what: string): Promise<Reply | undefined> {
@@ -290,7 +297,13 @@ class Link {
   async stop(): Promise<void> {
     if (this.#stopped) return;
     this.#stopped = true;
-    // (not while a request is out: the REQ socket is lockstep and the leave would wait behind it)
+    // The REQ socket is lockstep: a request out (a renewal or a query, every few seconds) is given
+    // LEAVE_WAIT_MS to end first; after that the leave is skipped and the entry expires instead.
+    if (this.#busy && this.#inFlight !== undefined) {
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([this.#inFlight, new Promise((r) => (timer = setTimeout(r, LEAVE_WAIT_MS)))]);
+      clearTimeout(timer);
+    }
     if (this.registered && !this.#down && !this.#busy) {
       try {
         const frame = makeLeave(
