@@ -7,12 +7,14 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, describe, it } from 'node:test';
-import { Dealer, Subscriber } from 'zeromq';
+import { curveKeyPair, Dealer, Subscriber } from 'zeromq';
+import { DiscoveryClient } from '../../services/node/discovery/discovery-client.ts';
 import type { DecodedBlock } from '../../shared/core/block/types.ts';
 import { LOCAL } from '../../shared/core/params/networks.ts';
 import { decodeEvent, encodeStatsRequest, type Reply } from '../../shared/discovery/messages.ts';
 import { makeRegister } from '../../shared/discovery/requests.ts';
 import { z85Encode } from '../../shared/identity/z85.ts';
+import { silentLogger } from '../../shared/log.ts';
 import type { RequestClient } from '../../shared/zmq/client.ts';
 import { clientOptions } from '../../shared/zmq/curve.ts';
 import { MemoryLedger, makeKey } from '../helpers/chain.ts';
@@ -271,5 +273,35 @@ describe('cairnd with cairn-discovery', { timeout: 300_000 }, () => {
         true,
         'one warning per outage',
       );
+  });
+});
+
+describe('a node leaving cairn-discovery', { timeout: 60_000 }, () => {
+  it('a node stopped while its registration is still out says it leaves once it is answered', async () => {
+    const d3 = await makeDiscovery({ name: 'disc-leave', root: root.path });
+    procs.push(d3);
+    await d3.start();
+    const identity = curveKeyPair();
+    const client = new DiscoveryClient(
+      {
+        servers: [{ address: d3.address, key: d3.key }],
+        register: true,
+        announce: ['127.0.0.1:40007'],
+        params: LOCAL,
+      },
+      {
+        identity,
+        logger: silentLogger(),
+        clock: () => Math.floor(Date.now() / 1000),
+        height: () => 0,
+        addPeers: () => undefined,
+        hungry: () => false,
+      },
+    );
+    client.start(); // its first tick sends the registration at once
+    await client.stop(); // while that request is out (before, the leave was skipped then)
+    await d3.waitLog(/joined/, 10_000);
+    await d3.waitLog(/left/, 10_000);
+    assert.ok(d3.logs.some((l) => /left/.test(l.msg) && l.node === identity.publicKey));
   });
 });
