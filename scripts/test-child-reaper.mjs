@@ -28,7 +28,7 @@ function parents() {
 }
 
 /** Every process below `root`, children before grandchildren. */
-export function descendants(root) {
+function descendants(root) {
   const byPid = parents();
   const found = [];
   let frontier = [root];

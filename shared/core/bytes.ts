@@ -3,6 +3,11 @@ import { Buffer } from 'node:buffer';
 
 export type Bytes = Uint8Array;
 
+/** The bytes as a string key for maps and sets (one character per byte, no copy of the bytes). */
+export function bytesKey(b: Uint8Array): string {
+  return Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('latin1');
+}
+
 export function toHex(b: Uint8Array): string {
   return Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('hex');
 }
@@ -33,6 +38,11 @@ export function hexToBytes(hex: string): Uint8Array {
 export function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
   if (a.length !== b.length) {
     return false;
+  }
+  // hashes and owners (hot in connect): compared here, without a Buffer view to allocate
+  if (a.length <= 64) {
+    for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+    return true;
   }
   return Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(b);
 }

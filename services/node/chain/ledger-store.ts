@@ -8,7 +8,7 @@ import { Buffer } from 'node:buffer';
 import { createHash } from 'node:crypto';
 import { ownerOf } from '../../../shared/core/address.ts';
 import type { DecodedBlock } from '../../../shared/core/block/types.ts';
-import { hashToHex } from '../../../shared/core/bytes.ts';
+import { bytesKey, equalBytes, hashToHex } from '../../../shared/core/bytes.ts';
 import { assetIdOf, bitmarkIdOf } from '../../../shared/core/tx/ids.ts';
 import type { DecodedTx } from '../../../shared/core/tx/types.ts';
 import type { BlockEffects, OutpointCoin } from '../../../shared/core/validation/connect.ts';
@@ -201,7 +201,7 @@ export class LedgerStore implements LedgerView {
   applyConnect(block: DecodedBlock, height: number, fx: BlockEffects): void {
     const w = new WriteBatch();
     const positions = new Map<string, number>();
-    for (let pos = 0; pos < block.txs.length; pos++) positions.set(txKey(block.txs[pos]!.txid), pos);
+    for (let pos = 0; pos < block.txs.length; pos++) positions.set(bytesKey(block.txs[pos]!.txid), pos);
 
     const undo: SpentCoin[] = new Array(fx.spent.length);
     fx.spent.forEach((s, k) => {
@@ -216,7 +216,7 @@ export class LedgerStore implements LedgerView {
       undo[k] = { txid: s.txid, pos, vout: s.vout, coin: s.coin };
     });
     for (const c of fx.created) {
-      w.put(this.#utxo, utxoKey(height, positions.get(txKey(c.txid))!, c.vout), encodeCoin(c.coin));
+      w.put(this.#utxo, utxoKey(height, positions.get(bytesKey(c.txid))!, c.vout), encodeCoin(c.coin));
     }
     w.put(this.#undo, Buffer.from(block.hash), encodeUndo(undo));
     for (const a of fx.assets) w.put(this.#assets, Buffer.from(a.id), encodeAsset(a));
@@ -394,13 +394,13 @@ function touchedOwners(d: DecodedTx, inputOwners?: readonly Uint8Array[]): [Uint
   let index: Map<string, [Uint8Array, number[]]> | undefined;
   const get = (o: Uint8Array): [Uint8Array, number[]] => {
     if (index === undefined) {
-      for (let i = 0; i < found.length; i++) if (sameBytes(found[i]![0], o)) return found[i]!;
+      for (let i = 0; i < found.length; i++) if (equalBytes(found[i]![0], o)) return found[i]!;
       const e: [Uint8Array, number[]] = [o, []];
       found.push(e);
-      if (found.length === FEW_OWNERS) index = new Map(found.map((x) => [latin1(x[0]), x]));
+      if (found.length === FEW_OWNERS) index = new Map(found.map((x) => [bytesKey(x[0]), x]));
       return e;
     }
-    const k = latin1(o);
+    const k = bytesKey(o);
     let e = index.get(k);
     if (e === undefined) {
       e = [o, []];
@@ -419,17 +419,3 @@ function touchedOwners(d: DecodedTx, inputOwners?: readonly Uint8Array[]): [Uint
 
 /** Owners touchedOwners compares byte by byte before it builds a map. */
 const FEW_OWNERS = 16;
-
-function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
-}
-
-function latin1(b: Uint8Array): string {
-  return Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('latin1');
-}
-
-function txKey(txid: Uint8Array): string {
-  return latin1(txid.subarray(0, 32));
-}

@@ -6,7 +6,7 @@
  */
 import { Buffer } from 'node:buffer';
 import type { DecodedBlock } from '../../../shared/core/block/types.ts';
-import { equalBytes, hashToHex } from '../../../shared/core/bytes.ts';
+import { bytesKey, equalBytes, hashToHex } from '../../../shared/core/bytes.ts';
 import { Reader } from '../../../shared/core/encoding/reader.ts';
 import { Writer } from '../../../shared/core/encoding/writer.ts';
 import { MAX_SHARES } from '../../../shared/core/limits.ts';
@@ -208,12 +208,12 @@ function inputCoins(
   for (const s of spent) before.set(outpointKey(s.txid, s.vout), s.coin);
   // outputs of the block's own transactions, resolved only for the txs a share move spends from
   const inBlock = new Map<string, DecodedTx>();
-  for (const d of block.txs) inBlock.set(latin1(d.txid), d);
+  for (const d of block.txs) inBlock.set(bytesKey(d.txid), d);
   const created = new Map<DecodedTx, Coin[]>();
   return (txid, vout) => {
     let c = before.get(outpointKey(txid, vout));
     if (c === undefined) {
-      const d = inBlock.get(latin1(txid));
+      const d = inBlock.get(bytesKey(txid));
       if (d !== undefined) {
         let coins = created.get(d);
         if (coins === undefined) {
@@ -230,10 +230,6 @@ function inputCoins(
       );
     return c;
   };
-}
-
-function latin1(b: Uint8Array): string {
-  return Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('latin1');
 }
 
 /** Share coins the block created that no later tx of it spent. */
@@ -271,7 +267,7 @@ function movesOf(
     const from = new Map<string, { owner: Uint8Array; quantity: number }>();
     for (const c of inputs) {
       if (c.shares === undefined || !equalBytes(c.shares.id, kind)) continue;
-      const k = latin1(c.owner);
+      const k = bytesKey(c.owner);
       const e = from.get(k);
       if (e === undefined) from.set(k, { owner: c.owner, quantity: c.shares.quantity });
       else e.quantity += c.shares.quantity;

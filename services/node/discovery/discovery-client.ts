@@ -90,8 +90,7 @@ class Link {
   #retryAt = 0;
   #failures = 0;
   #down = false;
-  #busy = false;
-  /** The running tick's request, which a stop lets finish (briefly) before it says it leaves. */
+  /** The running tick's request (the REQ socket is lockstep: one at a time), until it ends. */
   #inFlight: Promise<void> | undefined;
   #stopped = false;
   registered = false;
@@ -135,20 +134,20 @@ class Link {
 
   /** Runs the next due request; called every tick. Never throws. */
   async tick(): Promise<void> {
-    if (this.#busy || this.#stopped) return;
+    if (this.#inFlight !== undefined || this.#stopped) return;
     const now = Date.now();
     if (now < this.#retryAt) return;
-    this.#busy = true;
     const wantRegister = this.#o.register && this.#o.announce.length > 0;
-    this.#inFlight = (async () => {
-      try {
-        if (wantRegister && now >= this.#nextRegister) await this.#register();
-        else if (now >= this.#nextQuery) await this.#query();
-      } finally {
-        this.#busy = false;
-      }
-    })();
-    await this.#inFlight;
+    const run = async () => {
+      if (wantRegister && now >= this.#nextRegister) await this.#register();
+      else if (now >= this.#nextQuery) await this.#query();
+    };
+    // cleared in a later microtask, after the assignment (run may end without awaiting anything)
+    const inFlight: Promise<void> = run().finally(() => {
+      if (this.#inFlight === inFlight) this.#inFlight = undefined;
+    });
+    this.#inFlight = inFlight;
+    await inFlight;
   }
 
   async #request(frame: Uint8Array, what: string): Promise<Reply | undefined> {
@@ -299,12 +298,12 @@ class Link {
     this.#stopped = true;
     // The REQ socket is lockstep: a request out (a renewal or a query, every few seconds) is given
     // LEAVE_WAIT_MS to end first; after that the leave is skipped and the entry expires instead.
-    if (this.#busy && this.#inFlight !== undefined) {
+    if (this.#inFlight !== undefined) {
       let timer: NodeJS.Timeout | undefined;
       await Promise.race([this.#inFlight, new Promise((r) => (timer = setTimeout(r, LEAVE_WAIT_MS)))]);
       clearTimeout(timer);
     }
-    if (this.registered && !this.#down && !this.#busy) {
+    if (this.registered && !this.#down && this.#inFlight === undefined) {
       try {
         const frame = makeLeave(
           this.#m.identity,

@@ -2,7 +2,7 @@
 import { Buffer } from 'node:buffer';
 import { merkleRoot } from '../block/merkle.ts';
 import { BLOCK_VERSION, type BlockHeader, type DecodedBlock } from '../block/types.ts';
-import { hashToHex } from '../bytes.ts';
+import { bytesKey, hashToHex } from '../bytes.ts';
 import { ValidationError } from '../errors.ts';
 import type { NetworkParams } from '../params/types.ts';
 import { hashMeetsTarget, targetFromBits } from '../pow/compact.ts';
@@ -54,7 +54,7 @@ export function checkBlock(
     if (i > 0 && d.tx.kind === 'coinbase') {
       throw new ValidationError('bad-cb-multiple', `tx ${i} is a second coinbase`);
     }
-    const key = Buffer.from(d.txid.buffer, d.txid.byteOffset, 32).toString('latin1');
+    const key = bytesKey(d.txid);
     if (seen.has(key)) {
       throw new ValidationError('bad-txns-duplicate', `tx ${hashToHex(d.txid)} appears twice`);
     }
