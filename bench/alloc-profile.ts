@@ -7,14 +7,9 @@
  * Prints bytes per transaction by allocating function, and by the caller of Buffer helpers.
  * Usage: npx tsx bench/alloc-profile.ts [BLOCKS] [TXS_PER_BLOCK] [OUT_FILE.heapprofile]
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { ChainState } from '../services/node/chain-state.ts';
-import { LOCAL } from '../shared/core/params/networks.ts';
-import { silentLogger } from '../shared/log.ts';
-import { buildChain } from './p2p.ts';
+import { connectChain } from './connect-harness.ts';
 
 interface ProfileNode {
   callFrame: { functionName: string; url: string; lineNumber: number };
@@ -22,7 +17,6 @@ interface ProfileNode {
   children: ProfileNode[];
 }
 
-const GROUP = 64;
 /** Allocating helpers whose caller is the interesting site. */
 const HELPERS = new Set([
   'from',
@@ -66,53 +60,33 @@ async function main(): Promise<void> {
   const blocks = Number(process.argv[2] ?? 700);
   const perBlock = Number(process.argv[3] ?? 100);
   const outFile = process.argv[4];
-  const { raw, txs } = buildChain(blocks, perBlock, { twoInputs: true });
-  const dir = mkdtempSync(join(tmpdir(), 'cairn-alloc-'));
-  const state = await ChainState.open(
-    { dataDir: dir, params: LOCAL, verifyWorkers: 1 },
-    { logger: silentLogger() },
-  );
   const session = new Session();
   session.connect();
+  const post = session.post.bind(session) as (method: string, params?: object) => Promise<unknown>;
   try {
-    const chain = state.chain;
-    const funding = raw.length - blocks;
-    for (const r of raw.slice(0, funding)) chain.processBlock(r);
-    // (the include… options are newer than @types/node's protocol types)
-    const post = session.post.bind(session) as (method: string, params: object) => Promise<unknown>;
-    await post('HeapProfiler.startSampling', {
-      samplingInterval: 4096,
-      includeObjectsCollectedByMinorGC: true,
-      includeObjectsCollectedByMajorGC: true,
-    });
-    let connectMs = 0;
-    for (let i = funding; i < raw.length; i += GROUP) {
-      const group = raw.slice(i, i + GROUP);
-      await chain.prepare(group);
-      const t0 = performance.now();
-      for (const r of chain.processBlocks(group))
-        if (r.status !== 'connected') throw new Error(`bench block refused: ${r.status}`);
-      connectMs += performance.now() - t0;
-    }
-    const { profile } = (await session.post('HeapProfiler.stopSampling')) as {
-      profile: { head: ProfileNode };
-    };
-    if (outFile !== undefined) writeFileSync(outFile, JSON.stringify(profile));
-    const bySite = sites(profile.head);
-    const total = [...bySite.values()].reduce((a, b) => a + b, 0);
-    const transfers = txs - funding;
-    console.log(
-      `${transfers} transfers in ${blocks} blocks: connected in ${connectMs.toFixed(0)} ms (${((connectMs * 1000) / transfers).toFixed(1)} µs per tx, prepared by ${chain.preparedBlocks} of ${blocks} on the worker)`,
-    );
-    console.log(`allocated on this thread (sampled): ${(total / transfers).toFixed(0)} bytes per tx`);
-    for (const [site, bytes] of [...bySite].sort((a, b) => b[1] - a[1]).slice(0, 30))
+    await connectChain({ blocks, perBlock }, async (connect) => {
+      await post('HeapProfiler.startSampling', {
+        samplingInterval: 4096,
+        includeObjectsCollectedByMinorGC: true,
+        includeObjectsCollectedByMajorGC: true,
+      });
+      const run = await connect();
+      const { profile } = (await post('HeapProfiler.stopSampling')) as { profile: { head: ProfileNode } };
+      if (outFile !== undefined) writeFileSync(outFile, JSON.stringify(profile));
+      const bySite = sites(profile.head);
+      const total = [...bySite.values()].reduce((a, b) => a + b, 0);
+      const { transfers } = run;
       console.log(
-        `${(bytes / transfers).toFixed(0).padStart(6)} B/tx ${((bytes / total) * 100).toFixed(1).padStart(5)}%  ${site}`,
+        `${transfers} transfers in ${blocks} blocks: connected in ${run.connectMs.toFixed(0)} ms (${((run.connectMs * 1000) / transfers).toFixed(1)} µs per tx, prepared by ${run.prepared} of ${blocks} on the worker)`,
       );
+      console.log(`allocated on this thread (sampled): ${(total / transfers).toFixed(0)} bytes per tx`);
+      for (const [site, bytes] of [...bySite].sort((a, b) => b[1] - a[1]).slice(0, 30))
+        console.log(
+          `${(bytes / transfers).toFixed(0).padStart(6)} B/tx ${((bytes / total) * 100).toFixed(1).padStart(5)}%  ${site}`,
+        );
+    });
   } finally {
     session.disconnect();
-    await state.close();
-    rmSync(dir, { recursive: true, force: true });
   }
 }
 

@@ -448,7 +448,8 @@ async function main(): Promise<void> {
       `CPU per tx: main thread ${us(run.mainCpuSeconds ?? Number.NaN)} µs, whole process ${us(run.cpuSeconds)} µs (these hold on a loaded machine)`,
     );
     // one profile per thread (main, verify workers, tsx's loader): each with its busy share
-    for (const f of readdirSync(out).filter((x) => x.endsWith('.cpuprofile'))) {
+    const profiles = nodeArgs.length === 0 ? [] : readdirSync(out).filter((x) => x.endsWith('.cpuprofile'));
+    for (const f of profiles) {
       const top = topSelf(join(out, f), 30);
       const idle = top.find((r) => r.where === '(idle)')?.share ?? 0;
       if (idle > 0.95) continue;
