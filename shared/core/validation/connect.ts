@@ -5,12 +5,12 @@
  */
 
 import type { DecodedBlock } from '../block/types.ts';
-import { toHex } from '../bytes.ts';
+import { equalBytes, toHex } from '../bytes.ts';
 import { ValidationError } from '../errors.ts';
 import { blockSubsidy } from '../params/networks.ts';
 import type { NetworkParams } from '../params/types.ts';
 import { checkTxInputs, createdCoins } from './tx-inputs.ts';
-import { type AssetRecord, type Coin, type LedgerView, outpointKey } from './view.ts';
+import type { AssetRecord, Coin, LedgerView } from './view.ts';
 
 export interface OutpointCoin {
   readonly txid: Uint8Array;
@@ -36,25 +36,106 @@ export interface BlockEffects {
   readonly inputOwners?: readonly (readonly Uint8Array[])[];
 }
 
-/** A view of `base` after some transactions of a block were applied. */
+/**
+ * A view of `base` after some transactions of a block were applied. Outpoints are found by
+ * number, not by a string per input and output (a sync's main thread built five per
+ * transaction): the block's txs by their txid's first four bytes, the coins spent from `base` by
+ * those mixed with the output index, each entry checked against the full outpoint.
+ */
 class BlockOverlay implements LedgerView {
-  readonly created = new Map<string, OutpointCoin>();
-  readonly spent = new Set<string>();
+  /** Coins of the block's txs applied so far, by tx position; undefined once spent in the block. */
+  readonly #coins: (Coin | undefined)[][] = [];
+  readonly #txids: Uint8Array[] = [];
+  /** Tx positions by txidHash (a list in the rare case two txids share it). */
+  readonly #positions = new Map<number, number | number[]>();
+  /** Coins from `base` spent so far (the undo data), and their indexes by outpointHash. */
+  readonly spent: OutpointCoin[] = [];
+  readonly #spentAt = new Map<number, number | number[]>();
   readonly assets = new Map<string, AssetRecord>();
 
   constructor(private readonly base: LedgerView) {}
 
   getCoin(txid: Uint8Array, vout: number): Coin | undefined {
-    const key = outpointKey(txid, vout);
-    if (this.spent.has(key)) {
-      return undefined;
-    }
-    return this.created.get(key)?.coin ?? this.base.getCoin(txid, vout);
+    const coins = this.#coinsOf(txid);
+    if (coins !== undefined && vout < coins.length) return coins[vout];
+    if (this.#spentIndex(txid, vout) !== undefined) return undefined;
+    return this.base.getCoin(txid, vout);
   }
 
   getAsset(assetId: Uint8Array): AssetRecord | undefined {
     return this.assets.get(toHex(assetId)) ?? this.base.getAsset(assetId);
   }
+
+  /** Applies a tx's outputs: later txs of the block may spend them. */
+  add(txid: Uint8Array, coins: Coin[]): void {
+    const pos = this.#coins.length;
+    this.#coins.push(coins);
+    this.#txids.push(txid);
+    addTo(this.#positions, txidHash(txid), pos);
+  }
+
+  /** Applies a spend of `coin` (found through getCoin). */
+  spend(txid: Uint8Array, vout: number, coin: Coin): void {
+    const coins = this.#coinsOf(txid);
+    if (coins !== undefined && vout < coins.length) {
+      coins[vout] = undefined;
+      return;
+    }
+    addTo(this.#spentAt, outpointHash(txid, vout), this.spent.length);
+    this.spent.push({ txid, vout, coin });
+  }
+
+  /** Coins the block created that are still unspent, in tx and output order. */
+  created(): OutpointCoin[] {
+    const out: OutpointCoin[] = [];
+    for (let pos = 0; pos < this.#coins.length; pos++) {
+      const coins = this.#coins[pos]!;
+      const txid = this.#txids[pos]!;
+      for (let vout = 0; vout < coins.length; vout++) {
+        const coin = coins[vout];
+        if (coin !== undefined) out.push({ txid, vout, coin });
+      }
+    }
+    return out;
+  }
+
+  /** The coins of the block's tx `txid`, if it was applied. */
+  #coinsOf(txid: Uint8Array): (Coin | undefined)[] | undefined {
+    const at = this.#positions.get(txidHash(txid));
+    if (at === undefined) return undefined;
+    const pos =
+      typeof at === 'number'
+        ? equalBytes(this.#txids[at]!, txid)
+          ? at
+          : undefined
+        : at.find((p) => equalBytes(this.#txids[p]!, txid));
+    return pos === undefined ? undefined : this.#coins[pos];
+  }
+
+  #spentIndex(txid: Uint8Array, vout: number): number | undefined {
+    const at = this.#spentAt.get(outpointHash(txid, vout));
+    if (at === undefined) return undefined;
+    const same = (i: number) => this.spent[i]!.vout === vout && equalBytes(this.spent[i]!.txid, txid);
+    if (typeof at === 'number') return same(at) ? at : undefined;
+    return at.find(same);
+  }
+}
+
+/** A txid's first four bytes as a number (txids are hashes: evenly spread). */
+function txidHash(txid: Uint8Array): number {
+  return ((txid[0]! << 24) | (txid[1]! << 16) | (txid[2]! << 8) | txid[3]!) >>> 0;
+}
+
+/** txidHash mixed with the output index (Fibonacci hashing), as a small integer. */
+function outpointHash(txid: Uint8Array, vout: number): number {
+  return (txidHash(txid) ^ Math.imul(vout + 1, 0x9e3779b1)) >>> 0;
+}
+
+function addTo(m: Map<number, number | number[]>, key: number, value: number): void {
+  const at = m.get(key);
+  if (at === undefined) m.set(key, value);
+  else if (typeof at === 'number') m.set(key, [at, value]);
+  else at.push(value);
 }
 
 /** `block` must have passed checkBlock; `height` is its height (parent height + 1). */
@@ -65,7 +146,6 @@ export function connectBlock(
   p: NetworkParams,
 ): BlockEffects {
   const overlay = new BlockOverlay(view);
-  const spent: OutpointCoin[] = [];
   const assets: AssetRecord[] = [];
   const inputOwners: Uint8Array[][] = new Array(block.txs.length);
   inputOwners[0] = [];
@@ -96,21 +176,14 @@ export function connectBlock(
       inputOwners[t] = r.spent.map((c) => c.owner);
       for (let i = 0; i < d.tx.inputs.length; i++) {
         const input = d.tx.inputs[i]!;
-        const key = outpointKey(input.prevTxid, input.vout);
-        overlay.spent.add(key);
-        if (!overlay.created.delete(key)) {
-          spent.push({ txid: input.prevTxid, vout: input.vout, coin: r.spent[i]! });
-        }
+        overlay.spend(input.prevTxid, input.vout, r.spent[i]!);
       }
       if (r.asset !== undefined) {
         overlay.assets.set(toHex(r.asset.id), r.asset);
         assets.push(r.asset);
       }
     }
-    const coins = createdCoins(d, height);
-    for (let v = 0; v < coins.length; v++) {
-      overlay.created.set(outpointKey(d.txid, v), { txid: d.txid, vout: v, coin: coins[v]! });
-    }
+    overlay.add(d.txid, createdCoins(d, height));
   }
 
   const reward = blockSubsidy(height, p) + fees;
@@ -121,5 +194,5 @@ export function connectBlock(
   if (paid > reward) {
     throw new ValidationError('bad-cb-amount', `coinbase pays ${paid} > subsidy + fees ${reward}`);
   }
-  return { height, fees, spent, created: [...overlay.created.values()], assets, inputOwners };
+  return { height, fees, spent: overlay.spent, created: overlay.created(), assets, inputOwners };
 }
