@@ -6,9 +6,8 @@
  */
 import { Buffer } from 'node:buffer';
 import { createHash } from 'node:crypto';
-import { ownerOf } from '../../../shared/core/address.ts';
 import type { DecodedBlock } from '../../../shared/core/block/types.ts';
-import { bytesKey, equalBytes, hashToHex } from '../../../shared/core/bytes.ts';
+import { hashToHex } from '../../../shared/core/bytes.ts';
 import { assetIdOf, bitmarkIdOf } from '../../../shared/core/tx/ids.ts';
 import type { DecodedTx } from '../../../shared/core/tx/types.ts';
 import type { BlockEffects, OutpointCoin } from '../../../shared/core/validation/connect.ts';
@@ -37,6 +36,10 @@ import {
 } from '../db/records.ts';
 import { WriteBatch } from '../db/write-batch.ts';
 import { ShareIndex } from './share-index.ts';
+import { TouchedOwners } from './touched-owners.ts';
+
+/** The address index's rows of a tx (one, reused: connects and disconnects run one at a time). */
+const touched = new TouchedOwners();
 
 export class LedgerStore implements LedgerView {
   readonly #db: ChainDb;
@@ -200,8 +203,6 @@ export class LedgerStore implements LedgerView {
   /** Applies a validated block's effects and indexes at `height`, and makes it the tip. */
   applyConnect(block: DecodedBlock, height: number, fx: BlockEffects): void {
     const w = new WriteBatch();
-    const positions = new Map<string, number>();
-    for (let pos = 0; pos < block.txs.length; pos++) positions.set(bytesKey(block.txs[pos]!.txid), pos);
 
     const undo: SpentCoin[] = new Array(fx.spent.length);
     fx.spent.forEach((s, k) => {
@@ -216,7 +217,7 @@ export class LedgerStore implements LedgerView {
       undo[k] = { txid: s.txid, pos, vout: s.vout, coin: s.coin };
     });
     for (const c of fx.created) {
-      w.put(this.#utxo, utxoKey(height, positions.get(bytesKey(c.txid))!, c.vout), encodeCoin(c.coin));
+      w.put(this.#utxo, utxoKey(height, c.pos, c.vout), encodeCoin(c.coin));
     }
     w.put(this.#undo, Buffer.from(block.hash), encodeUndo(undo));
     for (const a of fx.assets) w.put(this.#assets, Buffer.from(a.id), encodeAsset(a));
@@ -224,8 +225,9 @@ export class LedgerStore implements LedgerView {
     for (let pos = 0; pos < block.txs.length; pos++) {
       const d = block.txs[pos]!;
       w.put(this.#txindex, Buffer.from(d.txid), encodeTxLocation({ height, pos }));
-      for (const [owner, vouts] of touchedOwners(d, fx.inputOwners?.[pos]))
-        w.put(this.#addrtx, addressTxKey(owner, height, pos), encodeAddressTx(d.txid, vouts));
+      const t = touched.of(d, fx.inputOwners?.[pos]);
+      for (let i = 0; i < t.count; i++)
+        w.put(this.#addrtx, addressTxKey(t.owners[i]!, height, pos), encodeAddressTx(d.txid, t.vouts[i]!));
     }
     w.put(this.#chain, u32be(height), block.hash);
     w.put(this.#meta, META_TIP, block.hash);
@@ -306,7 +308,8 @@ export class LedgerStore implements LedgerView {
       // outputs spent later in the same block are absent already: the remove finds nothing
       for (let vout = 0; vout < d.tx.outputs.length; vout++) w.remove(this.#utxo, utxoKey(height, pos, vout));
       w.remove(this.#txindex, Buffer.from(d.txid));
-      for (const [owner] of touchedOwners(d)) w.remove(this.#addrtx, addressTxKey(owner, height, pos));
+      const t = touched.of(d);
+      for (let i = 0; i < t.count; i++) w.remove(this.#addrtx, addressTxKey(t.owners[i]!, height, pos));
       if (d.tx.kind === 'asset') w.remove(this.#assets, Buffer.from(assetIdOf(d.tx.asset.fingerprint)));
     }
     for (const s of spent) w.put(this.#utxo, utxoKey(s.coin.height, s.pos, s.vout), encodeCoin(s.coin));
@@ -383,39 +386,3 @@ export class LedgerStore implements LedgerView {
     return h.digest();
   }
 }
-
-/**
- * Owners a tx touches (its inputs' keys and its outputs' owners), each once, with the outputs it
- * receives; `inputOwners`, when known, saves hashing each input's key. A transfer touches two to
- * four owners: they are found by comparing bytes, and a map is built only for a tx with many.
- */
-function touchedOwners(d: DecodedTx, inputOwners?: readonly Uint8Array[]): [Uint8Array, number[]][] {
-  const found: [Uint8Array, number[]][] = [];
-  let index: Map<string, [Uint8Array, number[]]> | undefined;
-  const get = (o: Uint8Array): [Uint8Array, number[]] => {
-    if (index === undefined) {
-      for (let i = 0; i < found.length; i++) if (equalBytes(found[i]![0], o)) return found[i]!;
-      const e: [Uint8Array, number[]] = [o, []];
-      found.push(e);
-      if (found.length === FEW_OWNERS) index = new Map(found.map((x) => [bytesKey(x[0]), x]));
-      return e;
-    }
-    const k = bytesKey(o);
-    let e = index.get(k);
-    if (e === undefined) {
-      e = [o, []];
-      found.push(e);
-      index.set(k, e);
-    }
-    return e;
-  };
-  if (d.tx.kind !== 'coinbase') {
-    const inputs = d.tx.inputs;
-    for (let i = 0; i < inputs.length; i++) get(inputOwners?.[i] ?? ownerOf(inputs[i]!.pubkey));
-  }
-  for (let vout = 0; vout < d.tx.outputs.length; vout++) get(d.tx.outputs[vout]!.owner)[1].push(vout);
-  return found;
-}
-
-/** Owners touchedOwners compares byte by byte before it builds a map. */
-const FEW_OWNERS = 16;

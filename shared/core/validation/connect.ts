@@ -18,6 +18,11 @@ export interface OutpointCoin {
   readonly coin: Coin;
 }
 
+/** A coin the block created, with the position of its tx in the block (storage keys coins by it). */
+export interface CreatedCoin extends OutpointCoin {
+  readonly pos: number;
+}
+
 export interface BlockEffects {
   readonly height: number;
   readonly fees: number;
@@ -27,7 +32,7 @@ export interface BlockEffects {
    * delete created, add spent.
    */
   readonly spent: readonly OutpointCoin[];
-  readonly created: readonly OutpointCoin[];
+  readonly created: readonly CreatedCoin[];
   readonly assets: readonly AssetRecord[];
   /**
    * Per transaction of the block, the owner of each input (of the coin it spends, which its key was
@@ -86,14 +91,14 @@ class BlockOverlay implements LedgerView {
   }
 
   /** Coins the block created that are still unspent, in tx and output order. */
-  created(): OutpointCoin[] {
-    const out: OutpointCoin[] = [];
+  created(): CreatedCoin[] {
+    const out: CreatedCoin[] = [];
     for (let pos = 0; pos < this.#coins.length; pos++) {
       const coins = this.#coins[pos]!;
       const txid = this.#txids[pos]!;
       for (let vout = 0; vout < coins.length; vout++) {
         const coin = coins[vout];
-        if (coin !== undefined) out.push({ txid, vout, coin });
+        if (coin !== undefined) out.push({ txid, vout, coin, pos });
       }
     }
     return out;
