@@ -393,6 +393,9 @@ export class DiscoveryService {
       entries: this.registry.size,
       expirySeconds: this.#o.expirySeconds,
       ...this.counters,
+      // requests the socket layer dropped before they reached handle(): broken envelopes (no reply
+      // is possible) and requests over a peer's queue limit
+      dropped: this.#server?.counters.dropped ?? 0,
     };
   }
 }

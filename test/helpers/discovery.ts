@@ -102,6 +102,8 @@ export interface DiscoveryStats {
   registered: number;
   expired: number;
   refused: Record<string, number>;
+  /** Requests dropped unanswered (broken envelopes, over a peer's queue). */
+  dropped: number;
 }
 
 export async function statsOf(client: RequestClient): Promise<DiscoveryStats> {

@@ -17,6 +17,7 @@ import { after, describe, it } from 'node:test';
 import { Subscriber } from 'zeromq';
 import { cairnArgv, eventually, makeNode, type NodeProcess } from '../helpers/cluster.ts';
 import { tempDir } from '../helpers/node.ts';
+import { heard } from '../helpers/subscriber.ts';
 
 const root = tempDir('cairn-it-cli-');
 let node: NodeProcess | undefined;
@@ -100,6 +101,7 @@ describe('cairn CLI: a user story against a real node', { timeout: 300_000 }, ()
 
     // the feed subscriber of this test: every topic, every message
     sub = new Subscriber();
+    const subscribed = heard(sub, 'the feed subscriber');
     sub.connect(`tcp://127.0.0.1:${node.feedPort}`);
     for (const t of ['hashblock', 'hashtx', 'rawblock', 'rawtx', 'sequence']) sub.subscribe(t);
     const feed: FeedMsg[] = [];
@@ -123,7 +125,8 @@ describe('cairn CLI: a user story against a real node', { timeout: 300_000 }, ()
       String(TOTAL_BLOCKS),
     ]);
     await eventually('cairn watch is subscribed', () => /watching tcp:/.test(watch.stderr()));
-    await new Promise((r) => setTimeout(r, 1500)); // both subscriptions reach the publisher
+    await subscribed;
+    await new Promise((r) => setTimeout(r, 1500)); // the watch's subscriptions reach the publisher
 
     // --- wallets ---
     const w1 = ['--wallet', join(root.path, 'w1.json'), '--passphrase-file', join(root.path, 'pp1')];

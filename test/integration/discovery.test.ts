@@ -36,6 +36,7 @@ import {
   statsOf,
 } from '../helpers/discovery.ts';
 import { tempDir } from '../helpers/node.ts';
+import { heard } from '../helpers/subscriber.ts';
 
 const root = tempDir('cairn-it-disc-');
 const procs: NodeProcess[] = [];
@@ -145,13 +146,13 @@ describe('cairn-discovery', { timeout: 120_000 }, () => {
     // a DEALER without the REQ envelope, and a frame far over the size limit
     const id = makeProbeIdentity(root.path, 'dealer');
     const dealer = new Dealer({ ...clientOptions(id, d.key), linger: 0 });
+    const before = (await statsOf(c)).dropped;
     dealer.connect(`tcp://${d.address}`);
     await dealer.send([Buffer.from('no delimiter')]);
+    await eventually('the broken envelope dropped', async () => (await statsOf(c)).dropped >= before + 1);
+    // libzmq disconnects the sender of a frame over the limit: nothing reaches the service
     await dealer.send([Buffer.alloc(0), Buffer.alloc(200_000, 1)]);
-    await new Promise((r) => setTimeout(r, 300));
     dealer.close();
-    const s = await statsOf(c);
-    assert.ok((s.refused.malformed ?? 0) >= 2);
     assert.ok((await queryKeys(c)).length >= 1, 'still serving');
     assert.equal(d.exitCode, null);
   });
@@ -159,6 +160,7 @@ describe('cairn-discovery', { timeout: 120_000 }, () => {
   it('drops an entry that is not renewed, and announces the leave', async () => {
     const { identity, c } = client(d, 'expiring');
     const sub = new Subscriber({ ...clientOptions(identity, d.key), linger: 0 });
+    const subscribed = heard(sub, 'the events subscriber');
     sub.connect(`tcp://${d.eventsAddress}`);
     sub.subscribe();
     const events: { event: string; key: string }[] = [];
@@ -166,7 +168,7 @@ describe('cairn-discovery', { timeout: 120_000 }, () => {
       for await (const [event, payload] of sub)
         events.push({ event: event!.toString(), key: z85Encode(decodeEvent(payload!).nodeKey) });
     })().catch(() => undefined);
-    await new Promise((r) => setTimeout(r, 300)); // let the subscription reach the publisher
+    await subscribed;
     assert.equal(reason(await ask(c, [register(identity, d, ['127.0.0.1:40004'])])), 'registered');
     assert.ok((await queryKeys(c)).includes(identity.publicKey));
     await eventually(

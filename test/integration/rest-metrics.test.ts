@@ -22,6 +22,7 @@ import {
 } from '../helpers/cluster.ts';
 import { tempDir } from '../helpers/node.ts';
 import { rpc, rpcResult } from '../helpers/rpc.ts';
+import { heard } from '../helpers/subscriber.ts';
 
 const root = tempDir('cairn-it-rest-');
 const procs: NodeProcess[] = [];
@@ -305,9 +306,10 @@ describe('REST, explorer and /metrics', { timeout: 240_000 }, () => {
     // hashblock and hashtx, not rawblock
     assert.equal(s1.get('cairn_feed_messages_total{topic="rawblock"}'), 0);
     const sub = new Subscriber();
+    const subscribed = heard(sub, 'the feed subscriber');
     sub.connect(`tcp://127.0.0.1:${node.feedPort}`);
     sub.subscribe('hash');
-    await new Promise((r) => setTimeout(r, 500)); // the subscription reaches the publisher
+    await subscribed;
     await rpcResult(node, 'generatetoaddress', [3, addr]);
     await rpc(node, 'getblock', ['not-a-hash']);
     const s2 = await scrape();
