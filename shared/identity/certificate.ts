@@ -40,8 +40,8 @@ import {
   writeSync,
 } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import { x25519 } from '@noble/curves/ed25519.js';
 import { CairnError } from '../core/errors.ts';
+import { x25519PublicKey, x25519SecretKey } from './x25519.ts';
 import { isZ85Key, z85Decode, z85Encode } from './z85.ts';
 
 export type IdentityErrorCode =
@@ -116,7 +116,7 @@ export function identityPaths(dir: string, name: string): { publicPath: string; 
 
 /** The public key (Z85) of a CURVE secret key (Z85): X25519 base-point multiplication, as libzmq does. */
 export function derivePublicKey(secretKey: string): string {
-  return z85Encode(x25519.getPublicKey(z85Decode(secretKey)));
+  return z85Encode(x25519PublicKey(z85Decode(secretKey)));
 }
 
 /** The text of a certificate file; with `secretKey` it is the secret certificate. */
@@ -188,9 +188,9 @@ export function generateIdentity(dir: string, name: string, opts: GenerateOption
     for (const p of [publicPath, secretPath]) if (exists(p)) throw existsError(p);
   }
 
-  const secret = x25519.utils.randomSecretKey();
+  const secret = x25519SecretKey();
   const secretKey = z85Encode(secret);
-  const publicKey = z85Encode(x25519.getPublicKey(secret));
+  const publicKey = z85Encode(x25519PublicKey(secret));
   const now = opts.now ?? new Date();
 
   const force = opts.force === true;

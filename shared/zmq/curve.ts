@@ -20,10 +20,10 @@
  * Because both ends could compute the same value, `context` must say who proves to whom and must
  * carry a fresh challenge from the verifier, e.g. `'client->server' || serverNonce || C || S`;
  * otherwise a proof could be replayed or reflected back at its author. Low-order public keys
- * (which would make the shared secret predictable) are refused by @noble/curves.
+ * (which would make the shared secret predictable) are refused by OpenSSL's X25519.
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
-import { x25519 } from '@noble/curves/ed25519.js';
+import { x25519PublicKey, x25519SharedSecret } from '../identity/x25519.ts';
 import { isZ85Key, z85Decode } from '../identity/z85.ts';
 import { TransportError } from './errors.ts';
 
@@ -73,7 +73,7 @@ function checkKey(what: string, key: string): void {
 export function checkCurveKeys(keys: CurveKeys, what = 'CURVE key pair'): void {
   checkKey(`${what}: public key`, keys.publicKey);
   checkKey(`${what}: secret key`, keys.secretKey);
-  const derived = x25519.getPublicKey(z85Decode(keys.secretKey));
+  const derived = x25519PublicKey(z85Decode(keys.secretKey));
   if (!timingSafeEqual(derived, z85Decode(keys.publicKey)))
     throw new TransportError('transport-config', `${what}: the public key does not belong to the secret key`);
 }
@@ -112,7 +112,7 @@ function sharedSecret(mySecretZ85: string, theirPublicZ85: string): Uint8Array {
   checkKey('own secret key', mySecretZ85);
   checkKey('peer public key', theirPublicZ85);
   try {
-    return x25519.getSharedSecret(z85Decode(mySecretZ85), z85Decode(theirPublicZ85));
+    return x25519SharedSecret(z85Decode(mySecretZ85), z85Decode(theirPublicZ85));
   } catch (cause) {
     throw new TransportError('transport-config', 'peer public key is not usable for X25519 (low order)', {
       cause,
