@@ -18,7 +18,7 @@ const bob = makeKey();
 let ledger: MemoryLedger;
 
 /** The ledger's coins plus `extra` (outpoints a real chain could not make: their txids are chosen). */
-function viewWith(extra: [Uint8Array, number][]): LedgerView {
+function viewWith(extra: readonly (readonly [Uint8Array, number])[]): LedgerView {
   const coins = new Map<string, Coin>();
   const coin: Coin = { owner: alice.owner, amount: 10 * p.coin, bitmark: null, height: 1, coinbase: false };
   for (const [txid, vout] of extra) coins.set(outpointKey(txid, vout), coin);
@@ -59,48 +59,33 @@ before(() => {
   ledger.mine(12, alice.owner);
 });
 
-describe('connectBlock tells colliding outpoints apart', () => {
-  it('two txids with the same first four bytes: each spent once, and a second spend of one refused', () => {
-    const x1 = txidOf(0x01020304, 1);
-    const x2 = txidOf(0x01020304, 2);
-    const view = viewWith([
-      [x1, 0],
-      [x2, 0],
-    ]);
-    const fx = connect([spending(x1, 0), spending(x2, 0)], view);
-    assert.deepEqual(
-      keysOf(fx.spent),
-      keysOf([
-        { txid: x1, vout: 0 },
-        { txid: x2, vout: 0 },
-      ]),
-    );
+/**
+ * Outpoints `a` and `b` (coins from before the block) spent in one block are both in its undo
+ * data, and a third tx spending `b` again is a double spend, whichever came first.
+ */
+function toldApart(a: readonly [Uint8Array, number], b: readonly [Uint8Array, number]): void {
+  const view = viewWith([a, b]);
+  const fx = connect([spending(...a), spending(...b)], view);
+  assert.deepEqual(keysOf(fx.spent), keysOf([a, b].map(([txid, vout]) => ({ txid, vout }))));
+  for (const order of [
+    [a, b],
+    [b, a],
+  ])
     assert.throws(
-      () => connect([spending(x1, 0), spending(x2, 0), spending(x1, 0, alice.owner)], view),
+      () => connect([...order.map((o) => spending(...o)), spending(b[0], b[1], alice.owner)], view),
       (e: Error & { code?: string }) => e.code === 'bad-txns-inputs-missingorspent',
     );
+}
+
+describe('connectBlock tells colliding outpoints apart', () => {
+  it('two txids with the same first four bytes: each spent once, and a second spend of one refused', () => {
+    toldApart([txidOf(0x01020304, 1), 0], [txidOf(0x01020304, 2), 0]);
   });
 
   it('outpoints of different txids whose index hashes collide', () => {
-    const x1 = txidOf(0x0a0b0c0d, 1);
     // x3:1 mixes to the same number as x1:0 (the mixing is head ^ imul(vout + 1, 0x9e3779b1))
     const x3 = txidOf(0x0a0b0c0d ^ Math.imul(1, 0x9e3779b1) ^ Math.imul(2, 0x9e3779b1), 3);
-    const view = viewWith([
-      [x1, 0],
-      [x3, 1],
-    ]);
-    const fx = connect([spending(x1, 0), spending(x3, 1)], view);
-    assert.deepEqual(
-      keysOf(fx.spent),
-      keysOf([
-        { txid: x1, vout: 0 },
-        { txid: x3, vout: 1 },
-      ]),
-    );
-    assert.throws(
-      () => connect([spending(x3, 1), spending(x1, 0), spending(x3, 1, alice.owner)], view),
-      (e: Error & { code?: string }) => e.code === 'bad-txns-inputs-missingorspent',
-    );
+    toldApart([txidOf(0x0a0b0c0d, 1), 0], [x3, 1]);
   });
 
   it("a coin from before the block whose txid starts as a block tx's does not stand for its outputs", () => {
