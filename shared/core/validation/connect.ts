@@ -45,7 +45,9 @@ export interface BlockEffects {
  * A view of `base` after some transactions of a block were applied. Outpoints are found by
  * number, not by a string per input and output (a sync's main thread built five per
  * transaction): the block's txs by their txid's first four bytes, the coins spent from `base` by
- * those mixed with the output index, each entry checked against the full outpoint.
+ * those mixed with the output index, each entry checked against the full outpoint. Txids ground
+ * to share four bytes (2^32 hashes each) buy an attacker one more comparison per lookup, never
+ * a wrong answer.
  */
 class BlockOverlay implements LedgerView {
   /** Coins of the block's txs applied so far, by tx position; undefined once spent in the block. */
