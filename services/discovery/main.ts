@@ -9,6 +9,7 @@ import { hideBin } from 'yargs/helpers';
 import {
   configFromArgv,
   failFor,
+  holdSignals,
   identityCommand,
   runCommands,
   stopOnSignals,
@@ -44,6 +45,7 @@ async function start(argv: Record<string, unknown>): Promise<void> {
     fail(e);
   }
   const log = createLogger({ level: c.log.level as LogLevel, name: 'cairn-discovery' });
+  const held = holdSignals(log);
   const zap = new ZapHandler({ logger: log.child({ module: 'zap' }) });
   let service: DiscoveryService;
   try {
@@ -81,6 +83,7 @@ async function start(argv: Record<string, unknown>): Promise<void> {
     fail(e, log);
   }
   stopOnSignals({
+    held,
     log,
     graceMs: 10_000,
     stop: async () => {

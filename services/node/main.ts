@@ -9,6 +9,7 @@ import { hideBin } from 'yargs/helpers';
 import {
   configFromArgv,
   failFor,
+  holdSignals,
   identityCommand,
   runCommands,
   stopOnSignals,
@@ -48,6 +49,7 @@ const withConfig = withConfigOption('config/cairnd.sample.toml');
 async function start(argv: Record<string, unknown>): Promise<void> {
   const c = config(argv);
   const log = createLogger({ level: c.log.level as LogLevel, name: 'cairnd' });
+  const held = holdSignals(log);
   let release: () => void = () => undefined;
   let node: CairnNode | undefined;
   let requestStop: (reason: string, exitCode?: number) => void = () => undefined;
@@ -64,6 +66,7 @@ async function start(argv: Record<string, unknown>): Promise<void> {
     fail(e, log);
   }
   requestStop = stopOnSignals({
+    held,
     log,
     graceMs: 30_000,
     stop: async () => {

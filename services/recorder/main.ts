@@ -8,6 +8,7 @@ import { hideBin } from 'yargs/helpers';
 import {
   configFromArgv,
   failFor,
+  holdSignals,
   identityCommand,
   runCommands,
   stopOnSignals,
@@ -41,6 +42,7 @@ async function start(argv: Record<string, unknown>): Promise<void> {
     fail(e);
   }
   const log = createLogger({ level: c.log.level as LogLevel, name: 'cairn-recorder' });
+  const held = holdSignals(log);
   let recorder: Recorder;
   try {
     const identity = loadIdentity(recorderIdentityPaths(c).secretPath);
@@ -66,7 +68,7 @@ async function start(argv: Record<string, unknown>): Promise<void> {
   } catch (e) {
     fail(e, log);
   }
-  stopOnSignals({ log, graceMs: 10_000, stop: () => recorder.stop(), fail });
+  stopOnSignals({ held, log, graceMs: 10_000, stop: () => recorder.stop(), fail });
 }
 
 await runCommands(

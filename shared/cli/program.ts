@@ -83,16 +83,51 @@ export function identityCommand(o: {
   };
 }
 
+const STOP_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+
+/** What holdSignals caught while the program started. */
+export interface HeldSignals {
+  /** Stops holding; the first signal that arrived meanwhile, if any. */
+  release(): string | undefined;
+}
+
+/**
+ * Holds SIGINT, SIGTERM and SIGHUP while a daemon starts (storage opening, sockets binding, workers
+ * spawning), for stopOnSignals to act on once the program can stop cleanly. Without it a signal
+ * then took Node's default action, ending the process in the middle of its start-up, and a
+ * container's PID 1 ignored it until the runtime's kill. A second signal exits at once (1).
+ */
+export function holdSignals(log: Logger): HeldSignals {
+  let first: string | undefined;
+  const hold = (signal: string) => {
+    if (first !== undefined) {
+      log.warn(`${signal} again while starting: exiting without a clean stop`);
+      process.exit(EXIT_COMMON.failure);
+    }
+    first = signal;
+    log.info({ signal }, `${signal} while starting: stopping once started`);
+  };
+  for (const s of STOP_SIGNALS) process.on(s, hold);
+  return {
+    release: () => {
+      for (const s of STOP_SIGNALS) process.off(s, hold);
+      return first;
+    },
+  };
+}
+
 /**
  * SIGINT, SIGTERM and SIGHUP run `stop` once and exit 0; a second signal exits at once (1), and
  * so does a stop that takes longer than `graceMs` (a service manager then sees the failure).
- * Returns the same stop for other reasons (RPC `stop`; a storage failure, with its exit code).
+ * A signal `held` while the program started stops it now. Returns the same stop for other
+ * reasons (RPC `stop`; a storage failure, with its exit code).
  */
 export function stopOnSignals(o: {
   log: Logger;
   graceMs: number;
   stop: () => Promise<void>;
   fail: (e: unknown, log?: Logger) => never;
+  held?: HeldSignals;
 }): (reason: string, exitCode?: number) => void {
   let stopping = false;
   const stop = async (signal: string, exitCode: number = EXIT_COMMON.ok) => {
@@ -114,7 +149,9 @@ export function stopOnSignals(o: {
     }
     process.exit(exitCode);
   };
-  for (const s of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(s, () => void stop(s));
+  for (const s of STOP_SIGNALS) process.on(s, () => void stop(s));
+  const early = o.held?.release();
+  if (early !== undefined) void stop(early);
   return (reason, exitCode) => void stop(reason, exitCode);
 }
 
