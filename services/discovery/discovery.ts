@@ -31,7 +31,7 @@ import { PubSocket } from '../../shared/zmq/publisher.ts';
 import { RequestServer } from '../../shared/zmq/server.ts';
 import type { ZapHandler } from '../../shared/zmq/zap.ts';
 import { type Entry, Registry } from './registry.ts';
-import { DiscoveryStateError, loadState, saveState } from './state-file.ts';
+import { DiscoveryStateError, loadState, removeStaleTemps, saveState } from './state-file.ts';
 
 export const DISCOVERY_ZAP_DOMAIN = 'discovery';
 /** How far a registration's time may be from the service's clock. */
@@ -127,6 +127,9 @@ export class DiscoveryService {
 
   /** Loads the state file, sets the ZAP policy, binds both sockets, starts the sweeps. */
   async start(): Promise<void> {
+    const stale = await removeStaleTemps(this.#o.statePath);
+    if (stale.length > 0)
+      this.#log.info({ files: stale }, `removed ${stale.length} temp file(s) of unfinished saves`);
     const loaded = await loadState(this.#o.statePath);
     if (loaded.error !== undefined)
       this.#log.warn(

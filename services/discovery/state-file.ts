@@ -8,8 +8,8 @@
  * mismatch) is reported and skipped, never fatal.
  */
 import { createHash } from 'node:crypto';
-import { mkdir, open, readFile, rename, rm } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { mkdir, open, readdir, readFile, rename, rm } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
 import { CairnError } from '../../shared/core/errors.ts';
 
 /** The registry could not be written at stop: what changed since the last save is lost. */
@@ -29,16 +29,17 @@ export async function saveState(path: string, entries: readonly unknown[], now: 
   await mkdir(dirname(path), { recursive: true, mode: 0o700 });
   const body = { format: FORMAT, version: VERSION, savedAt: now, sha256: checksum(entries), entries };
   const tmp = `${path}.${process.pid}.tmp`;
-  const fh = await open(tmp, 'w', 0o600);
   try {
-    await fh.writeFile(`${JSON.stringify(body)}\n`);
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
-  try {
+    const fh = await open(tmp, 'w', 0o600);
+    try {
+      await fh.writeFile(`${JSON.stringify(body)}\n`);
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
     await rename(tmp, path);
   } catch (e) {
+    // a full disk fails the write: the partial temp file must not stay behind
     await rm(tmp, { force: true });
     throw e;
   }
@@ -51,6 +52,38 @@ export async function saveState(path: string, entries: readonly unknown[], now: 
     }
   } catch {
     /* some file systems cannot fsync a directory; the rename is still atomic */
+  }
+}
+
+/**
+ * Removes the temp files of saves that never finished (`<path>.<pid>.tmp` of a process no longer
+ * running: killed in the middle of a save, or stopped by its stop's watchdog). Returns their names.
+ */
+export async function removeStaleTemps(path: string): Promise<string[]> {
+  const prefix = `${basename(path)}.`;
+  let names: string[];
+  try {
+    names = await readdir(dirname(path));
+  } catch {
+    return []; // no directory yet: nothing was saved
+  }
+  const removed: string[] = [];
+  for (const name of names) {
+    const pid = name.startsWith(prefix) && name.endsWith('.tmp') ? name.slice(prefix.length, -4) : '';
+    if (!/^\d+$/.test(pid) || running(Number(pid))) continue;
+    await rm(join(dirname(path), name), { force: true });
+    removed.push(name);
+  }
+  return removed;
+}
+
+/** Whether process `pid` exists (EPERM: it does, under another user). */
+function running(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 

@@ -1,9 +1,18 @@
 /** The discovery state file: atomic, private, reloaded; a damaged file is reported and skipped. */
 import assert from 'node:assert/strict';
-import { readFileSync, statSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import {
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  readFileSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { loadState, saveState } from '../../../services/discovery/state-file.ts';
+import { loadState, removeStaleTemps, saveState } from '../../../services/discovery/state-file.ts';
 import { tempDir } from '../../helpers/node.ts';
 
 const dir = tempDir('cairn-dstate-');
@@ -45,5 +54,34 @@ describe('discovery state file', () => {
       assert.deepEqual(loaded.entries, []);
       assert.match(loaded.error ?? '', error);
     }
+  });
+
+  it('a save that fails on a full disk leaves no temp file behind', async () => {
+    const p = join(dir.path, 'full', 'state.json');
+    mkdirSync(join(dir.path, 'full'));
+    // the temp file's name is known: make it /dev/full, where every write fails with ENOSPC
+    const tmp = `${p}.${process.pid}.tmp`;
+    symlinkSync('/dev/full', tmp);
+    await assert.rejects(saveState(p, entries, 100), /ENOSPC/);
+    assert.equal(existsSync(p), false);
+    assert.throws(() => lstatSync(tmp), /ENOENT/, 'the temp file was removed');
+  });
+
+  it('removes the temp files of unfinished saves by processes that are gone, and only those', async () => {
+    const d = join(dir.path, 'stale');
+    mkdirSync(d);
+    const p = join(d, 'state.json');
+    const gone = spawnSync('true').pid!; // exited: its pid no longer runs
+    const files = {
+      dead: `state.json.${gone}.tmp`,
+      live: `state.json.${process.pid}.tmp`,
+      other: `other.json.${gone}.tmp`,
+      odd: 'state.json.x1.tmp',
+    };
+    for (const f of Object.values(files)) writeFileSync(join(d, f), 'partial');
+    assert.deepEqual(await removeStaleTemps(p), [files.dead]);
+    assert.equal(existsSync(join(d, files.dead)), false);
+    for (const f of [files.live, files.other, files.odd]) assert.ok(existsSync(join(d, f)), f);
+    assert.deepEqual(await removeStaleTemps(join(dir.path, 'no-such-dir', 'state.json')), []);
   });
 });
