@@ -11,6 +11,7 @@ import { createHash } from 'node:crypto';
 import { mkdir, open, readdir, readFile, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { CairnError } from '../../shared/core/errors.ts';
+import { processAlive } from '../../shared/process-alive.ts';
 
 /** The registry could not be written at stop: what changed since the last save is lost. */
 export class DiscoveryStateError extends CairnError {
@@ -70,21 +71,11 @@ export async function removeStaleTemps(path: string): Promise<string[]> {
   const removed: string[] = [];
   for (const name of names) {
     const pid = name.startsWith(prefix) && name.endsWith('.tmp') ? name.slice(prefix.length, -4) : '';
-    if (!/^\d+$/.test(pid) || running(Number(pid))) continue;
+    if (!/^\d+$/.test(pid) || processAlive(Number(pid))) continue;
     await rm(join(dirname(path), name), { force: true });
     removed.push(name);
   }
   return removed;
-}
-
-/** Whether process `pid` exists (EPERM: it does, under another user). */
-function running(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 export interface LoadedState {

@@ -4,6 +4,7 @@
  */
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { processAlive } from '../../shared/process-alive.ts';
 import { dataDirError } from './db/errors.ts';
 
 export class AlreadyRunningError extends Error {
@@ -14,15 +15,6 @@ export class AlreadyRunningError extends Error {
     super(
       `another cairnd (pid ${pid}) uses this data directory (${path}); stop it first, or use another data_dir`,
     );
-  }
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 
@@ -39,7 +31,7 @@ export function acquirePidFile(path: string): () => void {
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw dataDirError(e, dirname(path));
       const pid = Number.parseInt(readFileSync(path, 'utf8'), 10);
-      if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && alive(pid))
+      if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && processAlive(pid))
         throw new AlreadyRunningError(pid, path);
       rmSync(path, { force: true }); // stale: its process is gone
     }
