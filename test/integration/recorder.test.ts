@@ -116,8 +116,8 @@ describe('cairn-recorder with cairnd', { timeout: 300_000 }, () => {
       recorders: [r3.publicKey],
       network: 'test',
     });
+    procs.push(local, test); // before starting: after() stops whichever started if one fails
     await Promise.all([local.start(), test.start()]);
-    procs.push(local, test);
     const payLocal = makeKey();
     const payTest = makeKey();
     const rec = makeRecorder({

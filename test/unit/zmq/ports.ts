@@ -21,18 +21,26 @@ function listen(host: string, port: number): Promise<Server | undefined> {
   });
 }
 
+/**
+ * Ports this process handed out already: a port is free again the moment its check closes, so two
+ * calls before either caller binds (two nodes made, then started together) could get the same one.
+ */
+const handedOut = new Set<number>();
+
 export async function freePorts(count: number, host = '127.0.0.1'): Promise<number[]> {
   const servers: Server[] = [];
   try {
     for (let tries = 0; servers.length < count; tries++) {
       if (tries > 1000) throw new Error(`no ${count} free ports in ${LOW}-${HIGH} on ${host}`);
       const port = LOW + Math.floor(Math.random() * (HIGH - LOW + 1));
+      if (handedOut.has(port)) continue;
       const s = await listen(host, port);
       if (s !== undefined) servers.push(s);
     }
     return servers.map((s) => {
       const addr = s.address();
       if (addr === null || typeof addr === 'string') throw new Error('no port');
+      handedOut.add(addr.port);
       return addr.port;
     });
   } finally {
