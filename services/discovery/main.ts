@@ -45,7 +45,7 @@ async function start(argv: Record<string, unknown>): Promise<void> {
     fail(e);
   }
   const log = createLogger({ level: c.log.level as LogLevel, name: 'cairn-discovery' });
-  const held = holdSignals(log);
+  const held = holdSignals(log, 10_000);
   const zap = new ZapHandler({ logger: log.child({ module: 'zap' }) });
   let service: DiscoveryService;
   try {

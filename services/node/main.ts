@@ -49,7 +49,7 @@ const withConfig = withConfigOption('config/cairnd.sample.toml');
 async function start(argv: Record<string, unknown>): Promise<void> {
   const c = config(argv);
   const log = createLogger({ level: c.log.level as LogLevel, name: 'cairnd' });
-  const held = holdSignals(log);
+  const held = holdSignals(log, 30_000);
   let release: () => void = () => undefined;
   let node: CairnNode | undefined;
   let requestStop: (reason: string, exitCode?: number) => void = () => undefined;

@@ -42,7 +42,7 @@ async function start(argv: Record<string, unknown>): Promise<void> {
     fail(e);
   }
   const log = createLogger({ level: c.log.level as LogLevel, name: 'cairn-recorder' });
-  const held = holdSignals(log);
+  const held = holdSignals(log, 10_000);
   let recorder: Recorder;
   try {
     const identity = loadIdentity(recorderIdentityPaths(c).secretPath);

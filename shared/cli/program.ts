@@ -95,10 +95,12 @@ export interface HeldSignals {
  * Holds SIGINT, SIGTERM and SIGHUP while a daemon starts (storage opening, sockets binding, workers
  * spawning), for stopOnSignals to act on once the program can stop cleanly. Without it a signal
  * then took Node's default action, ending the process in the middle of its start-up, and a
- * container's PID 1 ignored it until the runtime's kill. A second signal exits at once (1).
+ * container's PID 1 ignored it until the runtime's kill. A second signal exits at once (1), and
+ * so does a start still not done `graceMs` after the signal.
  */
-export function holdSignals(log: Logger): HeldSignals {
+export function holdSignals(log: Logger, graceMs: number): HeldSignals {
   let first: string | undefined;
+  let watchdog: NodeJS.Timeout | undefined;
   const hold = (signal: string) => {
     if (first !== undefined) {
       log.warn(`${signal} again while starting: exiting without a clean stop`);
@@ -106,11 +108,18 @@ export function holdSignals(log: Logger): HeldSignals {
     }
     first = signal;
     log.info({ signal }, `${signal} while starting: stopping once started`);
+    // a start that never ends must not keep a stop request waiting for ever
+    watchdog = setTimeout(() => {
+      log.error(`${signal} while starting: the start did not end within ${graceMs / 1000} s: exiting`);
+      process.exit(EXIT_COMMON.failure);
+    }, graceMs);
+    watchdog.unref();
   };
   for (const s of STOP_SIGNALS) process.on(s, hold);
   return {
     release: () => {
       for (const s of STOP_SIGNALS) process.off(s, hold);
+      clearTimeout(watchdog);
       return first;
     },
   };

@@ -54,8 +54,8 @@ describe('compact block relay between cairnd processes', { timeout: 240_000 }, (
       root: root.path,
       extra: 'compact_blocks = false' /* the config's last table is [peering] */,
     });
+    nodes.push(b, c); // before starting: after() stops whichever started if one fails
     await Promise.all([b.start(), c.start()]);
-    nodes.push(b, c);
     const a = await makeNode({
       name: 'a',
       root: root.path,

@@ -155,8 +155,8 @@ describe('cairnd under faults', { timeout: 300_000 }, () => {
     const id = makeProbeIdentity(root.path, 'partition-probe');
     const west = await makeNode({ name: 'west', root: root.path });
     const east = await makeNode({ name: 'east', root: root.path });
+    nodes.push(west, east); // before starting: after() stops whichever started if one fails
     await Promise.all([west.start(), east.start()]);
-    nodes.push(west, east);
     // common history, then west gets 3 blocks (with a tx), east gets 5
     const common = new MemoryLedger();
     const miner = makeKey();

@@ -36,8 +36,8 @@ describe('cairnd network', { timeout: 240_000 }, () => {
     nodes.push(a);
     const b = await makeNode({ name: 'b', root: root.path, connect: [{ address: a.address, key: a.key }] });
     const c = await makeNode({ name: 'c', root: root.path, connect: [{ address: a.address, key: a.key }] });
+    nodes.push(b, c); // before starting: after() stops whichever started if one fails
     await Promise.all([b.start(), c.start()]);
-    nodes.push(b, c);
 
     const id = makeProbeIdentity(root.path);
     const blocks = chainOf(20);

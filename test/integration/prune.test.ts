@@ -56,8 +56,8 @@ describe('a pruned cairnd', { timeout: 300_000 }, () => {
     const history = ledgerHistory(genesisEntry(), HEIGHT);
     const a = await makeNode({ name: 'pruned', root: root.path, extra: '[storage]\nprune_mb = 1600' });
     const b = await makeNode({ name: 'full', root: root.path });
+    nodes.push(a, b); // before starting: after() stops whichever started if one fails
     await Promise.all([a.start(), b.start()]);
-    nodes.push(a, b);
     const id = makeProbeIdentity(root.path);
     for (const n of [a, b]) {
       const p = await probe(n, id);

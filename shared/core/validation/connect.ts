@@ -108,24 +108,29 @@ class BlockOverlay implements LedgerView {
 
   /** The coins of the block's tx `txid`, if it was applied. */
   #coinsOf(txid: Uint8Array): (Coin | undefined)[] | undefined {
-    const at = this.#positions.get(txidHash(txid));
-    if (at === undefined) return undefined;
-    const pos =
-      typeof at === 'number'
-        ? equalBytes(this.#txids[at]!, txid)
-          ? at
-          : undefined
-        : at.find((p) => equalBytes(this.#txids[p]!, txid));
+    const pos = lookup(this.#positions, txidHash(txid), (p) => equalBytes(this.#txids[p]!, txid));
     return pos === undefined ? undefined : this.#coins[pos];
   }
 
   #spentIndex(txid: Uint8Array, vout: number): number | undefined {
-    const at = this.#spentAt.get(outpointHash(txid, vout));
-    if (at === undefined) return undefined;
-    const same = (i: number) => this.spent[i]!.vout === vout && equalBytes(this.spent[i]!.txid, txid);
-    if (typeof at === 'number') return same(at) ? at : undefined;
-    return at.find(same);
+    return lookup(
+      this.#spentAt,
+      outpointHash(txid, vout),
+      (i) => this.spent[i]!.vout === vout && equalBytes(this.spent[i]!.txid, txid),
+    );
   }
+}
+
+/** The index under `key` that `matches` (the full comparison behind the number). */
+function lookup(
+  m: Map<number, number | number[]>,
+  key: number,
+  matches: (index: number) => boolean,
+): number | undefined {
+  const at = m.get(key);
+  if (at === undefined) return undefined;
+  if (typeof at === 'number') return matches(at) ? at : undefined;
+  return at.find(matches);
 }
 
 /** A txid's first four bytes as a number (txids are hashes: evenly spread). */

@@ -10,9 +10,9 @@ import { fileURLToPath } from 'node:url';
 
 const FIXTURE = fileURLToPath(new URL('../../fixtures/signal-while-starting.ts', import.meta.url));
 
-function run(signals: string) {
+function run(signals: string, env: Record<string, string> = {}) {
   const r = spawnSync(process.execPath, ['--import', 'tsx', FIXTURE], {
-    env: { ...process.env, SIGNALS: signals },
+    env: { ...process.env, SIGNALS: signals, ...env },
     encoding: 'utf8',
     timeout: 30_000,
   });
@@ -36,5 +36,13 @@ describe('signals while a daemon starts', () => {
     assert.equal(r.code, 1, r.err);
     assert.deepEqual(r.lines, []);
     assert.match(r.out + r.err, /SIGTERM again while starting/);
+  });
+
+  it('a start still not done within the grace after the signal: exits (1), saying so', () => {
+    const r = run('SIGTERM', { START_MS: '5000', GRACE_MS: '300' });
+    assert.equal(r.signal, null);
+    assert.equal(r.code, 1, r.err);
+    assert.deepEqual(r.lines, []);
+    assert.match(r.out + r.err, /the start did not end within 0.3 s: exiting/);
   });
 });
