@@ -28,5 +28,17 @@ export function createNativeVerifier(): SignatureVerifier {
     throw new Error('secp256k1/bindings loaded but has no ecdsaVerify');
   }
   const ecdsaVerify = secp.ecdsaVerify;
-  return guardedVerifier('native', (sig, msg, pub) => ecdsaVerify(sig, msg, pub));
+  // The arguments are copied into one ArrayBuffer of our own (a 129-byte copy): the binding asks
+  // for each array's memory, and a small array that V8 keeps in its heap (a signature hash from
+  // core/hash.ts) must then be moved out to a new malloc'd store, which costs more than the copy.
+  const scratch = new ArrayBuffer(64 + 32 + 33);
+  const s = new Uint8Array(scratch, 0, 64);
+  const m = new Uint8Array(scratch, 64, 32);
+  const p = new Uint8Array(scratch, 96, 33);
+  return guardedVerifier('native', (sig, msg, pub) => {
+    s.set(sig);
+    m.set(msg);
+    p.set(pub);
+    return ecdsaVerify(s, m, p);
+  });
 }

@@ -16,9 +16,7 @@ export function signatureHashOfUnsigned(
   unsigned: Uint8Array,
   index: number,
 ): Uint8Array {
-  const idx = new Uint8Array(4);
-  new DataView(idx.buffer).setUint32(0, index, true);
-  return TAG_SIGHASH.digest(genesisHash, idx, unsigned);
+  return TAG_SIGHASH.digest(genesisHash, u32le(index), unsigned);
 }
 
 /** An asset is named by its fingerprint (tagged hash): registering the same fingerprint twice is impossible. */
@@ -28,7 +26,10 @@ export function assetIdOf(fingerprint: Uint8Array): Uint8Array {
 
 /** A minted bitmark's id: tagged hash of the issuing tx id and the output index. */
 export function bitmarkIdOf(issueTxid: Uint8Array, vout: number): Uint8Array {
-  const v = new Uint8Array(4);
-  new DataView(v.buffer).setUint32(0, vout, true);
-  return TAG_BITMARK.digest(issueTxid, v);
+  return TAG_BITMARK.digest(issueTxid, u32le(vout));
+}
+
+/** `v` as 4 bytes, little-endian; written byte by byte, since a DataView over a small array's `.buffer` makes V8 move it out of its heap. */
+function u32le(v: number): Uint8Array {
+  return new Uint8Array([v & 0xff, (v >>> 8) & 0xff, (v >>> 16) & 0xff, (v >>> 24) & 0xff]);
 }
