@@ -3,12 +3,27 @@ import { Buffer } from 'node:buffer';
 
 export type Bytes = Uint8Array;
 
-/** The bytes as a string key for maps and sets (one character per byte, no copy of the bytes). */
+/**
+ * Up to this many bytes (hashes, owners) are read here without asking for the array's `.buffer`:
+ * V8 keeps typed arrays this small inside its heap (core/hash.ts makes its digests so), and their
+ * `.buffer` moves them out to a new malloc'd store first (~1.9 µs, against ~0.2 µs for the string).
+ */
+const SMALL = 64;
+
+const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
+
+/** The bytes as a string key for maps and sets (one character per byte). */
 export function bytesKey(b: Uint8Array): string {
+  if (b.length <= SMALL) return String.fromCharCode.apply(null, b as unknown as number[]);
   return Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('latin1');
 }
 
 export function toHex(b: Uint8Array): string {
+  if (b.length <= SMALL) {
+    let s = '';
+    for (let i = 0; i < b.length; i++) s += HEX[b[i]!];
+    return s;
+  }
   return Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('hex');
 }
 

@@ -1,6 +1,6 @@
-import { Buffer } from 'node:buffer';
+import { bytesKey } from './bytes.ts';
 
 /** Key of an outpoint (txid, vout) in maps and sets: the 32 txid bytes as latin1, then the index. */
 export function outpointKey(txid: Uint8Array, vout: number): string {
-  return `${Buffer.from(txid.buffer, txid.byteOffset, 32).toString('latin1')}${vout}`;
+  return `${bytesKey(txid.length === 32 ? txid : txid.subarray(0, 32))}${vout}`;
 }
