@@ -32,9 +32,6 @@ export function hash160(data: Uint8Array): Uint8Array {
   return bytesOf(oneShot('ripemd160', bytesOf(oneShot('sha256', data, 'binary')), 'binary'));
 }
 
-/** Inputs of a tagged hash up to this size are assembled in one reused buffer; larger ones in their own. */
-const SCRATCH_MAX = 4096;
-
 /**
  * BIP-340 style tagged hash: SHA-256(SHA-256(tag) || SHA-256(tag) || data). Separates the domains
  * of signature hashes, merkle nodes and derived ids so that no value of one kind can pass for another.
@@ -42,38 +39,27 @@ const SCRATCH_MAX = 4096;
 export class TaggedHash {
   readonly tag: string;
   readonly #prefix: Buffer;
-  /** Where digest() assembles prefix and parts: crypto.hash reads it synchronously, so one serves every call. */
-  #scratch: Buffer;
 
   constructor(tag: string) {
     this.tag = tag;
     const t = oneShot('sha256', tag, 'buffer');
     this.#prefix = Buffer.concat([t, t]);
-    this.#scratch = Buffer.alloc(512);
-    this.#prefix.copy(this.#scratch, 0);
   }
 
-  /** One-shot over one assembled buffer: cheaper than cloning a Hash object per call (GC pressure). */
+  /** One-shot over one pooled buffer: cheaper than cloning a Hash object per call (GC pressure). */
   digest(...parts: Uint8Array[]): Uint8Array {
     let n = 64;
     for (const p of parts) {
       n += p.length;
     }
-    if (n > this.#scratch.length && n <= SCRATCH_MAX) {
-      this.#scratch = Buffer.alloc(Math.max(n, this.#scratch.length * 2));
-      this.#prefix.copy(this.#scratch, 0);
-    }
-    let buf = this.#scratch;
-    if (n > buf.length) {
-      buf = Buffer.allocUnsafe(n);
-      this.#prefix.copy(buf, 0);
-    }
+    const buf = Buffer.allocUnsafe(n);
+    this.#prefix.copy(buf, 0);
     let o = 64;
     for (const p of parts) {
       buf.set(p, o);
       o += p.length;
     }
-    return bytesOf(oneShot('sha256', buf.subarray(0, n), 'binary'));
+    return bytesOf(oneShot('sha256', buf, 'binary'));
   }
 }
 
