@@ -12,6 +12,11 @@ const SMALL = 64;
 
 const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
 
+/** A hash's 32 bytes: the array itself, or the first 32 of a longer one (the keys below take exactly those). */
+export function hashBytes(b: Uint8Array): Uint8Array {
+  return b.length === 32 ? b : b.subarray(0, 32);
+}
+
 /** The bytes as a string key for maps and sets (one character per byte). */
 export function bytesKey(b: Uint8Array): string {
   if (b.length <= SMALL) return String.fromCharCode.apply(null, b as unknown as number[]);

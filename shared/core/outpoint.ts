@@ -1,6 +1,6 @@
-import { bytesKey } from './bytes.ts';
+import { bytesKey, hashBytes } from './bytes.ts';
 
 /** Key of an outpoint (txid, vout) in maps and sets: the 32 txid bytes as latin1, then the index. */
 export function outpointKey(txid: Uint8Array, vout: number): string {
-  return `${bytesKey(txid.length === 32 ? txid : txid.subarray(0, 32))}${vout}`;
+  return `${bytesKey(hashBytes(txid))}${vout}`;
 }

@@ -31,6 +31,8 @@ export function createNativeVerifier(): SignatureVerifier {
   // The arguments are copied into one ArrayBuffer of our own (a 129-byte copy): the binding asks
   // for each array's memory, and a small array that V8 keeps in its heap (a signature hash from
   // core/hash.ts) must then be moved out to a new malloc'd store, which costs more than the copy.
+  // guardedVerifier checks the three lengths first, so each copy fills its slot exactly and no
+  // byte of an earlier call is left in it.
   const scratch = new ArrayBuffer(64 + 32 + 33);
   const s = new Uint8Array(scratch, 0, 64);
   const m = new Uint8Array(scratch, 64, 32);

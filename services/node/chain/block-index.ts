@@ -5,7 +5,7 @@
  */
 
 import type { BlockHeader } from '../../../shared/core/block/types.ts';
-import { hashToHex, toHex } from '../../../shared/core/bytes.ts';
+import { hashBytes, hashToHex, toHex } from '../../../shared/core/bytes.ts';
 import { BlockStatus, type BlockStatusValue } from '../db/records.ts';
 
 export interface IndexEntry {
@@ -24,7 +24,7 @@ export interface IndexEntry {
 }
 
 export function hashKey(hash: Uint8Array): string {
-  return toHex(hash.length === 32 ? hash : hash.subarray(0, 32));
+  return toHex(hashBytes(hash));
 }
 
 /**

@@ -3,14 +3,14 @@
  * its unconfirmed ancestors (for child-pays-for-parent selection) and descendants (for eviction).
  * Totals include the entry itself, as in Bitcoin Core.
  */
-import { bytesKey } from '../../../shared/core/bytes.ts';
+import { bytesKey, hashBytes } from '../../../shared/core/bytes.ts';
 import type { DecodedTx } from '../../../shared/core/tx/types.ts';
 import { createdCoins } from '../../../shared/core/validation/tx-inputs.ts';
 import type { AssetRecord, Coin } from '../../../shared/core/validation/view.ts';
 
 /** Map key of a transaction id (or asset id): its 32 bytes as latin1, as outpointKey does. */
 export function idKey(id: Uint8Array): string {
-  return bytesKey(id.length === 32 ? id : id.subarray(0, 32));
+  return bytesKey(hashBytes(id));
 }
 
 /** What callers see of an entry; the reservoir alone changes it. */
