@@ -20,12 +20,16 @@ COPY --from=build /opt/cairn/node_modules ./node_modules
 COPY --from=build /opt/cairn/dist ./dist
 COPY package.json ./
 COPY deploy ./deploy
-# cairnd's V8 nursery as bin/cairnd sets it (a fifth less peak memory while syncing)
+# cairnd runs through bin/cairnd, which gives node the V8 flags a syncing node needs (its nursery
+# size and no allocation-site pretenuring: docs/performance.md); node refuses the second in NODE_OPTIONS
+COPY bin/cairnd ./bin/cairnd
+# the same nursery for every program (a fifth less peak memory while syncing)
 ENV NODE_OPTIONS=--max-semi-space-size=2
-RUN for p in node:cairnd recorder:cairn-recorder discovery:cairn-discovery cli:cairn; do \
+RUN for p in recorder:cairn-recorder discovery:cairn-discovery cli:cairn; do \
       printf '#!/bin/sh\nexec node /opt/cairn/dist/services/%s/main.js "$@"\n' "${p%%:*}" > "/usr/local/bin/${p#*:}"; \
       chmod 755 "/usr/local/bin/${p#*:}"; \
     done \
+ && ln -s /opt/cairn/bin/cairnd /usr/local/bin/cairnd \
  && mkdir -p /var/lib/cairn /var/lib/cairn-discovery /etc/cairn
 # the data directories are volumes: a container can be replaced (upgrade) without losing the chain
 VOLUME ["/var/lib/cairn", "/var/lib/cairn-discovery"]

@@ -5,7 +5,9 @@
  * BlockConnector does (a worker prepares a group of 64, then processBlocks) under V8's sampling
  * heap profiler, counting objects the scavenger already collected (what a --heap-prof run drops).
  * Prints bytes per transaction by allocating function, and by the caller of Buffer helpers.
- * Usage: npx tsx bench/alloc-profile.ts [BLOCKS] [TXS_PER_BLOCK] [OUT_FILE.heapprofile]
+ * Usage: npx tsx bench/alloc-profile.ts [BLOCKS] [TXS_PER_BLOCK] [OUT_FILE.heapprofile] [--promoted]
+ * (--promoted: only what outlived the young generation: what a scavenge copied out and a major GC
+ * later collected, or still lives; run it under bin/cairnd's flags to see what the node promotes)
  */
 import { writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
@@ -57,9 +59,12 @@ function sites(root: ProfileNode): Map<string, number> {
 }
 
 async function main(): Promise<void> {
-  const blocks = Number(process.argv[2] ?? 700);
-  const perBlock = Number(process.argv[3] ?? 100);
-  const outFile = process.argv[4];
+  // --promoted: only what outlived the young generation (collected by a major GC, or still alive)
+  const promoted = process.argv.includes('--promoted');
+  const args = process.argv.slice(2).filter((a) => a !== '--promoted');
+  const blocks = Number(args[0] ?? 700);
+  const perBlock = Number(args[1] ?? 100);
+  const outFile = args[2];
   const session = new Session();
   session.connect();
   const post = session.post.bind(session) as (method: string, params?: object) => Promise<unknown>;
@@ -67,7 +72,7 @@ async function main(): Promise<void> {
     await connectChain({ blocks, perBlock }, async (connect) => {
       await post('HeapProfiler.startSampling', {
         samplingInterval: 4096,
-        includeObjectsCollectedByMinorGC: true,
+        includeObjectsCollectedByMinorGC: !promoted,
         includeObjectsCollectedByMajorGC: true,
       });
       const run = await connect();
@@ -79,7 +84,9 @@ async function main(): Promise<void> {
       console.log(
         `${transfers} transfers in ${blocks} blocks: connected in ${run.connectMs.toFixed(0)} ms (${((run.connectMs * 1000) / transfers).toFixed(1)} µs per tx, prepared by ${run.prepared} of ${blocks} on the worker)`,
       );
-      console.log(`allocated on this thread (sampled): ${(total / transfers).toFixed(0)} bytes per tx`);
+      console.log(
+        `${promoted ? 'promoted out of the young generation' : 'allocated'} on this thread (sampled): ${(total / transfers).toFixed(0)} bytes per tx`,
+      );
       for (const [site, bytes] of [...bySite].sort((a, b) => b[1] - a[1]).slice(0, 30))
         console.log(
           `${(bytes / transfers).toFixed(0).padStart(6)} B/tx ${((bytes / total) * 100).toFixed(1).padStart(5)}%  ${site}`,

@@ -257,6 +257,9 @@ export interface SyncRun {
   idle?: Mem & { brk?: number };
 }
 
+/** The V8 flags bin/cairnd starts node with (its nursery size, no allocation-site pretenuring). */
+export const CAIRND_NODE_FLAGS = ['--max-semi-space-size=2', '--no-allocation-site-pretenuring'];
+
 /**
  * Starts a fresh cairnd connected to `source` only and waits until it has the source's `height`
  * (polled every 100 ms by a probe peer). The node is left running: the caller stops it.
@@ -281,8 +284,7 @@ export async function syncFreshNode(o: {
     connect: [{ address: o.source.address, key: o.source.key }],
     ...(o.extra === undefined ? {} : { extra: o.extra }),
   });
-  // as bin/cairnd runs it (its V8 nursery size)
-  fresh.nodeArgs = ['--max-semi-space-size=2', ...(o.nodeArgs ?? [])];
+  fresh.nodeArgs = [...CAIRND_NODE_FLAGS, ...(o.nodeArgs ?? [])];
   const id = makeProbeIdentity(o.root, `probe-${name}`);
   const t0 = performance.now();
   const started = fresh.start();
