@@ -9,6 +9,7 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import { CAIRND_NODE_FLAGS } from '../../../bench/sync-profile.ts';
 import { tempDir } from '../../helpers/node.ts';
 
 const CAIRND = new URL('../../../bin/cairnd', import.meta.url).pathname;
@@ -48,6 +49,9 @@ describe('bin/cairnd', () => {
       ),
       JSON.stringify(runs),
     );
+    // the benches start the syncing node with the same flags (a second copy of this list)
+    const cairnd = runs.find((a) => a.includes('--no-allocation-site-pretenuring'))!;
+    for (const f of CAIRND_NODE_FLAGS) assert.ok(cairnd.includes(f), `bench flag ${f} is bin/cairnd's`);
   });
 
   it("leaves the young generation's size to an operator's NODE_OPTIONS", () => {
