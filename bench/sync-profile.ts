@@ -426,6 +426,11 @@ async function main(): Promise<void> {
     console.log(
       `main thread GC pauses: ${gcTotal.toFixed(0)} ms (${kinds.map(([k, v]) => `${k} ${v.toFixed(0)}`).join(', ')}), ${((gcTotal * 1000) / chain.txs).toFixed(1)} µs per tx`,
     );
+    // how the connect grouped the blocks into storage commits, and how much the main thread verified itself
+    const commits = metric('cairn_sync_commits_total');
+    console.log(
+      `storage commits while syncing: ${commits} (${(chain.raw.length / commits).toFixed(1)} blocks each); blocks the main thread prepared while it waited: ${metric('cairn_sync_blocks_helped_total')}`,
+    );
     const released = metric('cairn_memory_map_released_bytes_total');
     const memoryLog = fresh.logs
       .filter((l) => (l as { module?: string }).module === 'memory')

@@ -5,8 +5,11 @@
  * Why groups and not one commit per batch: every commit rewrites each B-tree page its writes
  * touched, and the tx, address and spent-coin keys are scattered, so most writes dirty a page of
  * their own. Four 16-block batches in one commit cost a syncing node's main thread about a third
- * less per transaction than four commits (bench/sync-profile.ts). The groups form by themselves:
- * while one commits, the next batches arrive and are verified, and are taken together.
+ * less per transaction than four commits (bench/sync-profile.ts). While connecting is the bound,
+ * the groups form by themselves: during one commit the next batches arrive and are verified, and
+ * are taken together. While verifying is the bound, each batch would be ready alone and committed
+ * alone; so ready blocks wait, up to `maxHoldMs`, for the batches behind them that are still being
+ * checked, until they fill a group, and this thread helps check those meanwhile.
  *
  * Why bounded: connecting runs synchronously, so a group is as long as the event loop stays
  * blocked (no peer's ping, no RPC); between groups the loop turns.
@@ -19,6 +22,11 @@ export interface BlockConnectorOptions {
   readonly maxBlocks?: number;
   /** Most block bytes in one commit (default 8 MB; one larger block still goes alone). */
   readonly maxBytes?: number;
+  /**
+   * Longest that ready blocks wait for the batches behind them, still being checked, to fill a
+   * group (default 1,000 ms; 0: connect what is ready at once).
+   */
+  readonly maxHoldMs?: number;
 }
 
 /** One received batch: its blocks, whether they may be connected yet, and whom to tell. */
@@ -44,7 +52,11 @@ export class BlockConnector {
   readonly #chain: Chain;
   readonly #maxBlocks: number;
   readonly #maxBytes: number;
+  readonly #maxHoldMs: number;
   readonly #queue: Entry[] = [];
+  /** When ready blocks began waiting for a fuller group (ms), and the timer that ends the wait. */
+  #heldSince: number | undefined;
+  #holdTimer: ReturnType<typeof setTimeout> | undefined;
   #running = false;
   /** Stopped (the node is shutting down): nothing more is connected. */
   #stopped = false;
@@ -59,6 +71,7 @@ export class BlockConnector {
     this.#chain = modules.chain;
     this.#maxBlocks = opts.maxBlocks ?? 64;
     this.#maxBytes = opts.maxBytes ?? 8_000_000;
+    this.#maxHoldMs = opts.maxHoldMs ?? 1_000;
   }
 
   /** Blocks received and not yet connected. */
@@ -108,6 +121,7 @@ export class BlockConnector {
    */
   stop(): void {
     this.#stopped = true;
+    clearTimeout(this.#holdTimer);
     for (const e of this.#queue.splice(0)) e.resolve();
     this.#queuedBlocks = 0;
     this.#queuedBytes = 0;
@@ -134,12 +148,27 @@ export class BlockConnector {
   }
 
   #drain(): void {
+    clearTimeout(this.#holdTimer);
+    this.#holdTimer = undefined;
     if (this.#stopped) {
       this.#running = false;
       return;
     }
     let group: Group | undefined;
     try {
+      const hold = this.#holdFor();
+      if (hold > 0) {
+        // the batches behind are being checked: help check them rather than commit a small group
+        if (this.#chain.helpPrepare()) {
+          this.counters.helped++;
+          setImmediate(() => this.#drain());
+          return;
+        }
+        // nothing to help with: the next check done, or the end of the wait, kicks the drain
+        this.#running = false;
+        this.#holdTimer = setTimeout(() => this.#kick(), hold);
+        return;
+      }
       group = this.#takeGroup();
       if (group.blocks.length === 0 && group.finished.length === 0) {
         // nothing ready to connect: prepare a block the workers have not taken yet rather than
@@ -176,6 +205,36 @@ export class BlockConnector {
       this.#queuedBytes = 0;
       for (const w of this.#waiters.splice(0)) w();
     }
+  }
+
+  /**
+   * How much longer (ms) the ready blocks at the head should wait for a fuller group: 0 when they
+   * fill one, when no batch behind them is still being checked, or when they waited `maxHoldMs`.
+   */
+  #holdFor(): number {
+    let blocks = 0;
+    let bytes = 0;
+    let behind: Entry | undefined;
+    for (const e of this.#queue) {
+      if (!e.ready) {
+        behind = e;
+        break;
+      }
+      for (let i = e.next; i < e.items.length; i++) bytes += sizeOf(e.items[i]!);
+      blocks += e.items.length - e.next;
+    }
+    const full =
+      blocks >= this.#maxBlocks ||
+      (behind !== undefined && behind.items.length > 0 && bytes + sizeOf(behind.items[0]!) > this.#maxBytes);
+    if (blocks === 0 || behind === undefined || full || this.#maxHoldMs <= 0) {
+      this.#heldSince = undefined;
+      return 0;
+    }
+    const now = Date.now();
+    this.#heldSince ??= now;
+    const left = this.#heldSince + this.#maxHoldMs - now;
+    if (left <= 0) this.#heldSince = undefined;
+    return Math.max(0, left);
   }
 
   /** The ready blocks at the head of the queue, within the limits (at least one block). */

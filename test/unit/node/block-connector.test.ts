@@ -76,6 +76,64 @@ it('waits for the head batch to be checked, then connects the ready batches in O
   c.close();
 });
 
+it('while a batch behind is still being checked, a ready batch waits for it and they go in ONE commit', async () => {
+  const c = fresh();
+  const commits = countCommits(c);
+  const connector = new BlockConnector({}, { chain: c.chain });
+  let release!: () => void;
+  const checked = new Promise<void>((r) => {
+    release = r;
+  });
+  const first = connector.add(blocks.slice(0, 16), undefined, () => undefined);
+  const second = connector.add(blocks.slice(16, 32), checked, () => undefined);
+  await turns();
+  assert.equal(c.chain.tipHeight(), 0, 'the ready batch waits: the one behind it would fill the group');
+  const before = commits();
+  release();
+  await Promise.all([first, second]);
+  assert.equal(c.chain.tipHeight(), 32);
+  assert.equal(commits() - before, 1, 'both batches in one commit');
+  assert.deepEqual(connector.counters, { commits: 1, blocks: 32, helped: 0 });
+  c.close();
+});
+
+it('does not wait when the ready blocks fill a group, or longer than maxHoldMs, or at all with maxHoldMs 0', {
+  timeout: 20_000,
+}, async () => {
+  const never = new Promise<void>(() => undefined);
+  // eight ready blocks fill a group of eight: connected though a batch behind is being checked
+  const full = fresh();
+  const c1 = new BlockConnector({ maxBlocks: 8 }, { chain: full.chain });
+  void c1.add(blocks.slice(0, 8), undefined, () => undefined);
+  void c1.add(blocks.slice(8, 16), never, () => undefined);
+  await turns();
+  assert.equal(full.chain.tipHeight(), 8);
+  c1.stop();
+  full.close();
+
+  // a check that does not end holds the ready blocks for maxHoldMs, then they go alone
+  const slow = fresh();
+  const c2 = new BlockConnector({ maxHoldMs: 50 }, { chain: slow.chain });
+  const held = c2.add(blocks.slice(0, 4), undefined, () => undefined);
+  void c2.add(blocks.slice(4, 8), never, () => undefined);
+  await turns();
+  assert.equal(slow.chain.tipHeight(), 0, 'held while the batch behind is checked');
+  await held;
+  assert.equal(slow.chain.tipHeight(), 4);
+  c2.stop();
+  slow.close();
+
+  // maxHoldMs 0: what is ready is connected at once
+  const eager = fresh();
+  const c3 = new BlockConnector({ maxHoldMs: 0 }, { chain: eager.chain });
+  void c3.add(blocks.slice(0, 4), undefined, () => undefined);
+  void c3.add(blocks.slice(4, 8), never, () => undefined);
+  await turns();
+  assert.equal(eager.chain.tipHeight(), 4);
+  c3.stop();
+  eager.close();
+});
+
 it('keeps each commit within maxBlocks and maxBytes (a block larger than maxBytes goes alone)', async () => {
   const byCount = fresh();
   const c1 = new BlockConnector({ maxBlocks: 5 }, { chain: byCount.chain });
@@ -129,7 +187,7 @@ it('room() holds downloads back until the queue drains below the limit', async (
 
 it('a storage failure rejects every queued batch with the StorageError, and frees waiters', async () => {
   const c = fresh();
-  const connector = new BlockConnector({}, { chain: c.chain });
+  const connector = new BlockConnector({ maxHoldMs: 0 }, { chain: c.chain });
   const utxo = c.db.db('utxo');
   utxo.putSync = (() => {
     throw new Error('EIO: i/o error, write (Input/output error)');
