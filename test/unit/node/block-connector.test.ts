@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { after, it } from 'node:test';
 import type { BlockResult } from '../../../services/node/chain/chain.ts';
 import { StorageError } from '../../../services/node/db/errors.ts';
-import { BlockConnector } from '../../../services/node/p2p/block-connector.ts';
+import { BlockConnector, type BlockConnectorOptions } from '../../../services/node/p2p/block-connector.ts';
 import type { DecodedBlock } from '../../../shared/core/block/types.ts';
 import { LOCAL } from '../../../shared/core/params/networks.ts';
 import { createBatchVerifier } from '../../../shared/crypto/batch.ts';
@@ -42,26 +42,36 @@ function countCommits(c: ReturnType<typeof fresh>): () => number {
   return () => commits;
 }
 
-it('waits for the head batch to be checked, then connects the ready batches in ONE commit, in order', async () => {
+/** A check that ends when the test says so. */
+function manualCheck(): { checked: Promise<void>; release: () => void } {
+  const { checked, release } = manualCheck();
+  return { checked, release };
+}
+
+/**
+ * Two 16-block batches, one of them (`late`) checked only when the test says so: nothing connects
+ * before, then all 32 go in ONE commit, in arrival order.
+ */
+async function twoBatchesInOneCommit(late: 'head' | 'behind', nothingBefore: string): Promise<void> {
   const c = fresh();
   const commits = countCommits(c);
   const connector = new BlockConnector({}, { chain: c.chain });
-  let release!: () => void;
-  const checked = new Promise<void>((r) => {
-    release = r;
-  });
+  const { checked, release } = manualCheck();
   const results: BlockResult[] = [];
-  const first = connector.add(blocks.slice(0, 16), checked, (r) => results.push(r));
-  // the second batch is ready at once but waits behind the first: order is arrival order
-  const second = connector.add(blocks.slice(16, 32), undefined, (r) => results.push(r));
+  const first = connector.add(blocks.slice(0, 16), late === 'head' ? checked : undefined, (r) =>
+    results.push(r),
+  );
+  const second = connector.add(blocks.slice(16, 32), late === 'behind' ? checked : undefined, (r) =>
+    results.push(r),
+  );
   await turns();
-  assert.equal(c.chain.tipHeight(), 0, 'nothing connects before the head batch is checked');
+  assert.equal(c.chain.tipHeight(), 0, nothingBefore);
   assert.equal(connector.queuedBlocks, 32);
   const before = commits();
   release();
   await Promise.all([first, second]);
   assert.equal(c.chain.tipHeight(), 32);
-  assert.equal(commits() - before, 1, 'the 32 ready blocks went in one commit');
+  assert.equal(commits() - before, 1, 'the 32 blocks went in one commit');
   assert.deepEqual(connector.counters, { commits: 1, blocks: 32, helped: 0 });
   assert.deepEqual(
     results.map((r) => r.status),
@@ -74,64 +84,52 @@ it('waits for the head batch to be checked, then connects the ready batches in O
   assert.equal(connector.queuedBlocks, 0);
   assert.equal(connector.queuedBytes, 0);
   c.close();
-});
+}
 
-it('while a batch behind is still being checked, a ready batch waits for it and they go in ONE commit', async () => {
+it('waits for the head batch to be checked, then connects the ready batches in ONE commit, in order', () =>
+  // the second batch is ready at once but waits behind the first: order is arrival order
+  twoBatchesInOneCommit('head', 'nothing connects before the head batch is checked'));
+
+it('while a batch behind is still being checked, a ready batch waits for it and they go in ONE commit', () =>
+  twoBatchesInOneCommit('behind', 'the ready batch waits: the one behind it would fill the group'));
+
+/**
+ * `ready` blocks ready at once, and a batch behind them whose check never ends: the tip once
+ * `settle` (given the first batch's promise and the tip) is done.
+ */
+async function tipWithCheckBehind(
+  opts: BlockConnectorOptions,
+  ready: number,
+  settle: (head: Promise<void>, tip: () => number) => Promise<unknown>,
+): Promise<number> {
   const c = fresh();
-  const commits = countCommits(c);
-  const connector = new BlockConnector({}, { chain: c.chain });
-  let release!: () => void;
-  const checked = new Promise<void>((r) => {
-    release = r;
-  });
-  const first = connector.add(blocks.slice(0, 16), undefined, () => undefined);
-  const second = connector.add(blocks.slice(16, 32), checked, () => undefined);
-  await turns();
-  assert.equal(c.chain.tipHeight(), 0, 'the ready batch waits: the one behind it would fill the group');
-  const before = commits();
-  release();
-  await Promise.all([first, second]);
-  assert.equal(c.chain.tipHeight(), 32);
-  assert.equal(commits() - before, 1, 'both batches in one commit');
-  assert.deepEqual(connector.counters, { commits: 1, blocks: 32, helped: 0 });
-  c.close();
-});
+  const connector = new BlockConnector(opts, { chain: c.chain });
+  try {
+    const head = connector.add(blocks.slice(0, ready), undefined, () => undefined);
+    void connector.add(blocks.slice(ready, ready + 8), new Promise<void>(() => undefined), () => undefined);
+    await settle(head, () => c.chain.tipHeight());
+    return c.chain.tipHeight();
+  } finally {
+    connector.stop();
+    c.close();
+  }
+}
 
 it('does not wait when the ready blocks fill a group, or longer than maxHoldMs, or at all with maxHoldMs 0', {
   timeout: 20_000,
 }, async () => {
-  const never = new Promise<void>(() => undefined);
-  // eight ready blocks fill a group of eight: connected though a batch behind is being checked
-  const full = fresh();
-  const c1 = new BlockConnector({ maxBlocks: 8 }, { chain: full.chain });
-  void c1.add(blocks.slice(0, 8), undefined, () => undefined);
-  void c1.add(blocks.slice(8, 16), never, () => undefined);
-  await turns();
-  assert.equal(full.chain.tipHeight(), 8);
-  c1.stop();
-  full.close();
-
-  // a check that does not end holds the ready blocks for maxHoldMs, then they go alone
-  const slow = fresh();
-  const c2 = new BlockConnector({ maxHoldMs: 50 }, { chain: slow.chain });
-  const held = c2.add(blocks.slice(0, 4), undefined, () => undefined);
-  void c2.add(blocks.slice(4, 8), never, () => undefined);
-  await turns();
-  assert.equal(slow.chain.tipHeight(), 0, 'held while the batch behind is checked');
-  await held;
-  assert.equal(slow.chain.tipHeight(), 4);
-  c2.stop();
-  slow.close();
-
-  // maxHoldMs 0: what is ready is connected at once
-  const eager = fresh();
-  const c3 = new BlockConnector({ maxHoldMs: 0 }, { chain: eager.chain });
-  void c3.add(blocks.slice(0, 4), undefined, () => undefined);
-  void c3.add(blocks.slice(4, 8), never, () => undefined);
-  await turns();
-  assert.equal(eager.chain.tipHeight(), 4);
-  c3.stop();
-  eager.close();
+  assert.equal(
+    await tipWithCheckBehind({ maxBlocks: 8 }, 8, () => turns()),
+    8,
+    'eight blocks fill a group of eight',
+  );
+  const afterHold = await tipWithCheckBehind({ maxHoldMs: 50 }, 4, async (head, tip) => {
+    await turns();
+    assert.equal(tip(), 0, 'held while the batch behind is checked');
+    await head;
+  });
+  assert.equal(afterHold, 4, 'connected alone once maxHoldMs ran out');
+  assert.equal(await tipWithCheckBehind({ maxHoldMs: 0 }, 4, () => turns()), 4, 'maxHoldMs 0: at once');
 });
 
 it('keeps each commit within maxBlocks and maxBytes (a block larger than maxBytes goes alone)', async () => {
@@ -167,10 +165,7 @@ it('a batch whose check failed is still connected (processBlock verifies it itse
 it('room() holds downloads back until the queue drains below the limit', async () => {
   const c = fresh();
   const connector = new BlockConnector({}, { chain: c.chain });
-  let release!: () => void;
-  const checked = new Promise<void>((r) => {
-    release = r;
-  });
+  const { checked, release } = manualCheck();
   const done = connector.add(blocks.slice(0, 8), checked, () => undefined);
   let roomy = false;
   const room = connector.room(8, Number.POSITIVE_INFINITY).then(() => {
@@ -192,10 +187,7 @@ it('a storage failure rejects every queued batch with the StorageError, and free
   utxo.putSync = (() => {
     throw new Error('EIO: i/o error, write (Input/output error)');
   }) as typeof utxo.putSync;
-  let release!: () => void;
-  const checked = new Promise<void>((r) => {
-    release = r;
-  });
+  const { checked, release } = manualCheck();
   const first = connector.add(blocks.slice(0, 4), undefined, () => undefined);
   const second = connector.add(blocks.slice(4, 8), checked, () => undefined);
   const room = connector.room(1, Number.POSITIVE_INFINITY);
@@ -235,10 +227,7 @@ it('while the head batch is being prepared, this thread prepares its unclaimed b
 it('stop() connects nothing more: queued batches are dropped, later ones not taken, waiters released', async () => {
   const c = fresh();
   const connector = new BlockConnector({ maxBlocks: 8 }, { chain: c.chain });
-  let release!: () => void;
-  const checked = new Promise<void>((r) => {
-    release = r;
-  });
+  const { checked, release } = manualCheck();
   const first = connector.add(blocks.slice(0, 8), undefined, () => undefined);
   const second = connector.add(blocks.slice(8, 24), checked, () => undefined);
   const room = connector.room(1, 1);
