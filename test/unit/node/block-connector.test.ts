@@ -44,7 +44,10 @@ function countCommits(c: ReturnType<typeof fresh>): () => number {
 
 /** A check that ends when the test says so. */
 function manualCheck(): { checked: Promise<void>; release: () => void } {
-  const { checked, release } = manualCheck();
+  let release!: () => void;
+  const checked = new Promise<void>((r) => {
+    release = r;
+  });
   return { checked, release };
 }
 
