@@ -417,14 +417,16 @@ async function main(): Promise<void> {
       `at the end: heap used ${m(metric('nodejs_heap_size_used_bytes'))} MB of ${m(metric('nodejs_heap_size_total_bytes'))} MB, external ${m(metric('nodejs_external_memory_bytes'))} MB`,
     );
     // the main thread's garbage-collection pauses by kind (prom-client's GC observer), from start-up on
+    // a kind prom-client did not report is shown as '?', not as 0 ms
     const gcMs = (kind: string) =>
       Number(
-        new RegExp(`^nodejs_gc_duration_seconds_sum\\{kind="${kind}"\\} (\\S+)`, 'm').exec(text)?.[1] ?? 0,
+        new RegExp(`^nodejs_gc_duration_seconds_sum\\{kind="${kind}"\\} (\\S+)`, 'm').exec(text)?.[1] ??
+          Number.NaN,
       ) * 1000;
     const kinds = ['minor', 'major', 'incremental', 'weakcb'].map((k) => [k, gcMs(k)] as const);
-    const gcTotal = kinds.reduce((a, [, v]) => a + v, 0);
+    const gcTotal = kinds.reduce((a, [, v]) => (Number.isNaN(v) ? a : a + v), 0);
     console.log(
-      `main thread GC pauses: ${gcTotal.toFixed(0)} ms (${kinds.map(([k, v]) => `${k} ${v.toFixed(0)}`).join(', ')}), ${((gcTotal * 1000) / chain.txs).toFixed(1)} µs per tx`,
+      `main thread GC pauses: ${gcTotal.toFixed(0)} ms (${kinds.map(([k, v]) => `${k} ${Number.isNaN(v) ? '?' : v.toFixed(0)}`).join(', ')}), ${((gcTotal * 1000) / chain.txs).toFixed(1)} µs per tx`,
     );
     // how the connect grouped the blocks into storage commits, and how much the main thread verified itself
     const commits = metric('cairn_sync_commits_total');
