@@ -410,19 +410,21 @@ async function main(): Promise<void> {
     }
     // the JS side at the end of the sync: live heap vs what V8 holds, and Buffers outside the heap
     const text = await (await fetch(`http://127.0.0.1:${fresh.metricsPort}/metrics`)).text();
-    const metric = (name: string) =>
-      Number(new RegExp(`^${name}(?:\\{[^}]*\\})? (\\S+)`, 'm').exec(text)?.[1] ?? Number.NaN);
+    // a sample of the node's /metrics: the first series of `name`, or the one with `labels`; NaN when absent
+    const metric = (name: string, labels?: string) =>
+      Number(
+        new RegExp(
+          `^${name}${labels === undefined ? '(?:\\{[^}]*\\})?' : `\\{${labels}\\}`} (\\S+)`,
+          'm',
+        ).exec(text)?.[1] ?? Number.NaN,
+      );
     const m = (b: number) => (b / 2 ** 20).toFixed(0);
     console.log(
       `at the end: heap used ${m(metric('nodejs_heap_size_used_bytes'))} MB of ${m(metric('nodejs_heap_size_total_bytes'))} MB, external ${m(metric('nodejs_external_memory_bytes'))} MB`,
     );
     // the main thread's garbage-collection pauses by kind (prom-client's GC observer), from start-up on
     // a kind prom-client did not report is shown as '?', not as 0 ms
-    const gcMs = (kind: string) =>
-      Number(
-        new RegExp(`^nodejs_gc_duration_seconds_sum\\{kind="${kind}"\\} (\\S+)`, 'm').exec(text)?.[1] ??
-          Number.NaN,
-      ) * 1000;
+    const gcMs = (kind: string) => metric('nodejs_gc_duration_seconds_sum', `kind="${kind}"`) * 1000;
     const kinds = ['minor', 'major', 'incremental', 'weakcb'].map((k) => [k, gcMs(k)] as const);
     const gcTotal = kinds.reduce((a, [, v]) => (Number.isNaN(v) ? a : a + v), 0);
     console.log(
